@@ -1,0 +1,1 @@
+"""The FHIR gateway: the only code that talks to HAPI."""

@@ -1,0 +1,333 @@
+"""The FHIR gateway client: every request the PRM makes to HAPI goes through here.
+
+It speaks plain FHIR REST over httpx: search with paging, conditional create with the
+`If-None-Exist` header, updates guarded by `If-Match`, transactions and `$validate`, and maps
+HAPI's answers onto the errors in `app.fhir.errors`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+import structlog
+
+from app.fhir.errors import (
+    FhirConflict,
+    FhirError,
+    FhirInvalid,
+    FhirNotFound,
+    FhirUnavailable,
+    outcome_text,
+)
+
+FHIR_JSON = "application/fhir+json"
+log = structlog.get_logger(__name__)
+
+Resource = dict[str, Any]
+SearchParams = Mapping[str, str | Sequence[str]] | Sequence[tuple[str, str]]
+
+# Readiness must answer quickly even when HAPI hangs.
+PING_TIMEOUT_SECONDS = 3.0
+
+# Each search page asks for this many entries; paging follows Bundle.link[next].
+DEFAULT_PAGE_SIZE = 100
+
+
+def version_of(resource: Resource) -> str:
+    """The resource's meta.versionId (what an If-Match header names)."""
+    version = resource.get("meta", {}).get("versionId")
+    if not version:
+        raise ValueError(f"{resource.get('resourceType')}/{resource.get('id')} carries no meta.versionId")
+    return str(version)
+
+
+def etag(version: str) -> str:
+    """The weak ETag HAPI expects in If-Match for a version id."""
+    return f'W/"{version}"'
+
+
+def reference(resource: Resource) -> str:
+    """The relative reference `Type/id` of a stored resource."""
+    return f"{resource['resourceType']}/{resource['id']}"
+
+
+def bundle_resources(bundle: Resource, *, mode: str | None = "match") -> list[Resource]:
+    """The resources of a search Bundle's entries; `mode` filters match vs include entries."""
+    return [
+        entry["resource"]
+        for entry in bundle.get("entry", [])
+        if "resource" in entry and (mode is None or entry.get("search", {}).get("mode", "match") == mode)
+    ]
+
+
+class FhirClient:
+    """Async client for one FHIR base URL (the HAPI server)."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        timeout_seconds: float = 15.0,
+        connect_timeout_seconds: float = 3.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._http = httpx.AsyncClient(
+            base_url=self.base_url + "/",
+            timeout=httpx.Timeout(timeout_seconds, connect=connect_timeout_seconds),
+            headers={"Accept": FHIR_JSON},
+            transport=transport,
+            limits=httpx.Limits(max_connections=50, max_keepalive_connections=20),
+        )
+
+    async def aclose(self) -> None:
+        """Close the connection pool."""
+        await self._http.aclose()
+
+    # -- reads ------------------------------------------------------------------------------
+
+    async def read(self, resource_type: str, resource_id: str) -> Resource:
+        """Read one resource; FhirNotFound when it does not exist or was deleted."""
+        return await self._json("GET", f"{resource_type}/{resource_id}")
+
+    async def search_page(self, resource_type: str, params: SearchParams | None = None) -> Resource:
+        """The first page of a search, as HAPI's Bundle (with any _include entries)."""
+        return await self._json(
+            "GET", resource_type, params=_with_count(params), headers={"Cache-Control": "no-cache"}
+        )
+
+    async def search(
+        self, resource_type: str, params: SearchParams | None = None, *, limit: int | None = None
+    ) -> list[Resource]:
+        """All matching resources (following `next` links), up to `limit` if given."""
+        bundles = await self.search_bundles(resource_type, params, limit=limit)
+        found = [resource for bundle in bundles for resource in bundle_resources(bundle)]
+        return found[:limit] if limit is not None else found
+
+    async def search_bundles(
+        self, resource_type: str, params: SearchParams | None = None, *, limit: int | None = None
+    ) -> list[Resource]:
+        """Every page Bundle of a search (matches and includes), stopping once `limit` matches are in."""
+        page = await self.search_page(resource_type, params)
+        pages = [page]
+        seen = len(bundle_resources(page))
+        while (next_url := _next_link(page)) and (limit is None or seen < limit):
+            page = await self._json("GET", self._relative(next_url), headers={"Cache-Control": "no-cache"})
+            pages.append(page)
+            seen += len(bundle_resources(page))
+        return pages
+
+    async def count(self, resource_type: str, params: SearchParams | None = None) -> int:
+        """How many resources match a search, without fetching them."""
+        items = list(params.items()) if isinstance(params, Mapping) else list(params or [])
+        bundle = await self._json(
+            "GET",
+            resource_type,
+            params=[*_flatten(items), ("_summary", "count"), ("_total", "accurate")],
+            headers={"Cache-Control": "no-cache"},
+        )
+        return int(bundle.get("total", 0))
+
+    # -- writes -----------------------------------------------------------------------------
+
+    async def create(self, resource: Resource) -> Resource:
+        """Create a resource with a server-assigned id; returns it as stored."""
+        return await self._json(
+            "POST", resource["resourceType"], json=resource, headers={"Prefer": "return=representation"}
+        )
+
+    async def conditional_create(self, resource: Resource, *, match: str) -> tuple[Resource, bool]:
+        """Create unless a resource matches the search `match` (If-None-Exist); (resource, created)."""
+        response = await self._request(
+            "POST",
+            resource["resourceType"],
+            json=resource,
+            headers={"Prefer": "return=representation", "If-None-Exist": match},
+        )
+        return response.json(), response.status_code == 201
+
+    async def update(self, resource: Resource, *, if_match: str | None = None) -> Resource:
+        """Update (or create, for a client-assigned id) by PUT; `if_match` is the version to guard."""
+        headers = {"Prefer": "return=representation"}
+        if if_match is not None:
+            headers["If-Match"] = etag(if_match)
+        return await self._json(
+            "PUT", f"{resource['resourceType']}/{resource['id']}", json=resource, headers=headers
+        )
+
+    async def delete(self, resource_type: str, resource_id: str) -> None:
+        """Delete one resource (deleting a missing one is not an error in FHIR)."""
+        await self._request("DELETE", f"{resource_type}/{resource_id}")
+
+    async def transaction(self, bundle: Resource) -> Resource:
+        """Send a transaction Bundle; all of it is written or none of it."""
+        return await self._json("POST", "", json=bundle, headers={"Prefer": "return=representation"})
+
+    # -- operations -------------------------------------------------------------------------
+
+    async def validate(self, resource: Resource, *, profile: str | None = None) -> Resource:
+        """Run `$validate` and return the OperationOutcome (errors do not raise)."""
+        params = {"profile": profile} if profile else None
+        response = await self._request(
+            "POST",
+            f"{resource['resourceType']}/$validate",
+            json=resource,
+            params=params,
+            accept_statuses=(200, 400, 412, 422),
+        )
+        outcome: Resource = response.json()
+        return outcome
+
+    async def operation(
+        self,
+        path: str,
+        *,
+        method: str = "POST",
+        body: Resource | None = None,
+        params: SearchParams | None = None,
+    ) -> Resource:
+        """Invoke a FHIR operation such as `Patient/$merge` or `$reindex`."""
+        return await self._json(method, path, json=body, params=params)
+
+    async def ping(self) -> float:
+        """Seconds HAPI takes to answer a trivial request; raises FhirUnavailable when it does not."""
+        started = time.perf_counter()
+        await self._request("GET", "metadata", params={"_summary": "true"}, timeout=PING_TIMEOUT_SECONDS)
+        return time.perf_counter() - started
+
+    async def forward(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Sequence[tuple[str, str]],
+        headers: Mapping[str, str],
+        content: bytes,
+    ) -> httpx.Response:
+        """Send a request as is and return HAPI's response whatever its status (the /fhir pass-through)."""
+        try:
+            return await self._http.request(
+                method, path.lstrip("/"), params=list(params), headers=dict(headers), content=content or None
+            )
+        except httpx.HTTPError as exc:
+            raise FhirUnavailable(f"FHIR server unreachable: {type(exc).__name__}") from exc
+
+    # -- plumbing ---------------------------------------------------------------------------
+
+    def _relative(self, url: str) -> str:
+        if url.startswith(self.base_url):
+            return url[len(self.base_url) :].lstrip("/")
+        parts = urlsplit(url)
+        base_path = urlsplit(self.base_url).path
+        path = parts.path[len(base_path) :] if parts.path.startswith(base_path) else parts.path
+        return path.lstrip("/") + (f"?{parts.query}" if parts.query else "")
+
+    async def _json(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Resource | None = None,
+        params: SearchParams | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Resource:
+        response = await self._request(method, path, json=json, params=params, headers=headers)
+        body: Resource = response.json()
+        return body
+
+    async def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Resource | None = None,
+        params: SearchParams | None = None,
+        headers: Mapping[str, str] | None = None,
+        accept_statuses: Sequence[int] = (),
+        timeout: float | None = None,
+    ) -> httpx.Response:
+        request_headers = dict(headers or {})
+        if json is not None:
+            request_headers["Content-Type"] = FHIR_JSON
+        try:
+            response = await self._http.request(
+                method,
+                path,
+                json=json,
+                params=_as_query(params),
+                headers=request_headers,
+                timeout=httpx.Timeout(timeout) if timeout is not None else httpx.USE_CLIENT_DEFAULT,
+            )
+        except httpx.TimeoutException as exc:
+            log.warning("fhir.request.timeout", method=method, resource_type=_type_of(path))
+            raise FhirUnavailable(f"FHIR server timed out on {method} {_type_of(path)}") from exc
+        except httpx.HTTPError as exc:
+            log.warning("fhir.request.unreachable", method=method, error=type(exc).__name__)
+            raise FhirUnavailable(f"FHIR server unreachable: {type(exc).__name__}") from exc
+        if response.is_success or response.status_code in accept_statuses:
+            return response
+        raise _error_for(response, method, path)
+
+
+def _error_for(response: httpx.Response, method: str, path: str) -> FhirError:
+    status = response.status_code
+    outcome: Resource | None = None
+    try:
+        body = response.json()
+        if isinstance(body, dict) and body.get("resourceType") == "OperationOutcome":
+            outcome = body
+    except ValueError:
+        pass
+    detail = outcome_text(outcome) or response.reason_phrase
+    where = f"{method} {_type_of(path)}"
+    log.info("fhir.request.rejected", method=method, resource_type=_type_of(path), status=status)
+    if status in (404, 410):
+        return FhirNotFound(f"{where}: not found ({detail})", status=status, outcome=outcome)
+    if status in (409, 412):
+        return FhirConflict(f"{where}: conflict ({detail})", status=status, outcome=outcome)
+    if status in (400, 422):
+        return FhirInvalid(f"{where}: invalid ({detail})", status=status, outcome=outcome)
+    if status >= 500:
+        return FhirUnavailable(f"{where}: FHIR server error {status} ({detail})", status=status, outcome=outcome)
+    return FhirError(f"{where}: unexpected status {status} ({detail})", status=status, outcome=outcome)
+
+
+def _type_of(path: str) -> str:
+    head = path.lstrip("/").split("/", 1)[0].split("?", 1)[0]
+    return head or "(system)"
+
+
+def _next_link(bundle: Resource) -> str | None:
+    for link in bundle.get("link", []):
+        if link.get("relation") == "next":
+            url: str = link["url"]
+            return url
+    return None
+
+
+def _flatten(items: Sequence[tuple[str, str | Sequence[str]]]) -> list[tuple[str, str]]:
+    flat: list[tuple[str, str]] = []
+    for key, value in items:
+        if isinstance(value, str):
+            flat.append((key, value))
+        else:
+            flat.extend((key, v) for v in value)
+    return flat
+
+
+def _as_query(params: SearchParams | None) -> list[tuple[str, str]] | None:
+    if params is None:
+        return None
+    items = list(params.items()) if isinstance(params, Mapping) else list(params)
+    return _flatten(items)
+
+
+def _with_count(params: SearchParams | None) -> list[tuple[str, str]]:
+    query = _as_query(params) or []
+    if not any(key == "_count" for key, _ in query):
+        query.append(("_count", str(DEFAULT_PAGE_SIZE)))
+    return query

@@ -1,0 +1,72 @@
+"""The composition root: builds clients and adapters, mounts routers."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import structlog
+from fastapi import FastAPI
+from redis.asyncio import Redis
+
+from app.admin.router import router as admin_router
+from app.config import Settings, get_settings
+from app.errors import install_error_handlers
+from app.fhir.client import FhirClient
+from app.fhir_proxy.router import router as fhir_router
+from app.health.router import router as health_router
+from app.logging import configure_logging, log_requests
+from app.ports import JobQueue
+from workers.queue import RqJobQueue
+
+log = structlog.get_logger(__name__)
+
+
+def build_queue(settings: Settings) -> JobQueue:
+    """The job queue adapter for these settings."""
+    return RqJobQueue(settings.redis_url, queue_name=settings.queue_name, timeout_seconds=settings.redis_timeout_seconds)
+
+
+def create_app(settings: Settings | None = None, *, queue: JobQueue | None = None) -> FastAPI:
+    """Build the API; `settings` and `queue` default to the environment's."""
+    settings = settings or get_settings()
+    configure_logging(level=settings.log_level, json=settings.log_json)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        fhir = FhirClient(
+            settings.fhir_base_url,
+            timeout_seconds=settings.fhir_timeout_seconds,
+            connect_timeout_seconds=settings.fhir_connect_timeout_seconds,
+        )
+        redis = Redis.from_url(
+            settings.redis_url,
+            socket_timeout=settings.redis_timeout_seconds,
+            socket_connect_timeout=settings.redis_timeout_seconds,
+        )
+        app.state.settings = settings
+        app.state.fhir = fhir
+        app.state.redis = redis
+        app.state.queue = queue or build_queue(settings)
+        log.info("app.started", environment=settings.environment)
+        try:
+            yield
+        finally:
+            await fhir.aclose()
+            await redis.aclose()
+
+    app = FastAPI(
+        title="PRM API",
+        version="0.1.0",
+        description=(
+            "FHIR-native Patient Relationship Management. Every fact lives in HAPI FHIR; this API "
+            "orchestrates it. Authenticate with `Authorization: Bearer <api key>`."
+        ),
+        lifespan=lifespan,
+    )
+    app.middleware("http")(log_requests)
+    install_error_handlers(app)
+    app.include_router(health_router)
+    app.include_router(admin_router)
+    app.include_router(fhir_router)
+    return app

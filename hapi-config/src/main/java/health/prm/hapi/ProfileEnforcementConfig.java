@@ -1,0 +1,42 @@
+package health.prm.hapi;
+
+import ca.uhn.fhir.context.FhirContext;
+import ca.uhn.fhir.jpa.interceptor.validation.IRepositoryValidatingRule;
+import ca.uhn.fhir.jpa.interceptor.validation.RepositoryValidatingInterceptor;
+import ca.uhn.fhir.jpa.interceptor.validation.RepositoryValidatingRuleBuilder;
+import java.util.List;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+
+/**
+ * Validation on write for the PRM's profiled resource types, whatever client writes them.
+ *
+ * <p>The rules come from configuration rather than from the StructureDefinitions stored at start-up,
+ * so profiles loaded after the server starts are enforced too (they are read from the database
+ * when a resource is validated).
+ */
+@Configuration
+public class ProfileEnforcementConfig {
+
+	private static final Logger LOG = LoggerFactory.getLogger(ProfileEnforcementConfig.class);
+
+	@Bean
+	public RepositoryValidatingInterceptor profileEnforcement(
+			FhirContext fhirContext, RepositoryValidatingRuleBuilder ruleBuilder, PrmProperties prm) {
+		for (Map.Entry<String, List<String>> entry : prm.getEnforcedProfiles().entrySet()) {
+			LOG.info("Enforcing profiles {} on {}", entry.getValue(), entry.getKey());
+			ruleBuilder
+					.forResourcesOfType(entry.getKey())
+					.requireAtLeastOneProfileOf(entry.getValue().toArray(String[]::new))
+					.and()
+					.requireValidationToDeclaredProfiles()
+					.withBestPracticeWarningLevel("IGNORE")
+					.rejectOnSeverity("error");
+		}
+		List<IRepositoryValidatingRule> rules = ruleBuilder.build();
+		return new RepositoryValidatingInterceptor(fhirContext, rules);
+	}
+}

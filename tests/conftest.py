@@ -1,0 +1,109 @@
+"""Session fixtures: one real HAPI FHIR server and one real Redis for the whole test run."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from pydantic import SecretStr
+
+from app.config import ApiKey, Role, Settings
+from app.fhir.client import FhirClient
+from app.main import create_app
+from tests.support.servers import Server, start_hapi, start_redis
+
+ADMIN_KEY = "test-admin-key"
+STAFF_KEY = "test-staff-key"
+INTEGRATION_KEY = "test-integration-key"
+PUBLIC_BASE_URL = "https://prm.test"
+
+
+@pytest.fixture(scope="session")
+def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("servers")
+
+
+@pytest.fixture(scope="session")
+def hapi(workdir: Path) -> Iterator[Server]:
+    server = start_hapi(workdir)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_server(workdir: Path) -> Iterator[Server]:
+    server = start_redis(workdir / "redis")
+    yield server
+    server.stop()
+
+
+def make_settings(*, fhir_base_url: str, redis_url: str, **overrides: object) -> Settings:
+    """Settings for a test app: test keys, the session's servers, conformance loaded by the session."""
+    values: dict[str, object] = {
+        "environment": "test",
+        "fhir_base_url": fhir_base_url,
+        "redis_url": redis_url,
+        "public_base_url": PUBLIC_BASE_URL,
+        "load_conformance_on_startup": False,
+        "log_json": True,
+        "api_keys": [
+            ApiKey(key=SecretStr(ADMIN_KEY), role=Role.ADMIN, user="admin@test"),
+            ApiKey(key=SecretStr(STAFF_KEY), role=Role.STAFF, user="reception@test"),
+            ApiKey(key=SecretStr(INTEGRATION_KEY), role=Role.INTEGRATION, user="ehr@test"),
+        ],
+    }
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="session")
+def settings(hapi: Server, redis_server: Server) -> Settings:
+    return make_settings(fhir_base_url=hapi.url, redis_url=redis_server.url)
+
+
+@pytest.fixture(scope="session")
+async def fhir(settings: Settings) -> AsyncIterator[FhirClient]:
+    client = FhirClient(settings.fhir_base_url)
+    yield client
+    await client.aclose()
+
+
+async def started(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """Run the app's lifespan and yield an HTTP client speaking to it in-process."""
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver", timeout=60) as client:
+            yield client
+
+
+@pytest.fixture(scope="session")
+def app(settings: Settings) -> FastAPI:
+    return create_app(settings)
+
+
+@pytest.fixture(scope="session")
+async def api(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    async for client in started(app):
+        yield client
+
+
+def bearer(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
+
+
+@pytest.fixture(scope="session")
+def admin() -> dict[str, str]:
+    return bearer(ADMIN_KEY)
+
+
+@pytest.fixture(scope="session")
+def staff() -> dict[str, str]:
+    return bearer(STAFF_KEY)
+
+
+@pytest.fixture(scope="session")
+def integration() -> dict[str, str]:
+    return bearer(INTEGRATION_KEY)

@@ -1,0 +1,22 @@
+"""Factory functions for FHIR test data; unique identifiers keep tests independent on one HAPI."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+TEST_SYSTEM = "urn:prm:test"
+
+
+def unique(prefix: str = "t") -> str:
+    """A short unique token for identifiers and names."""
+    return f"{prefix}{uuid.uuid4().hex[:10]}"
+
+
+def organization(*, value: str | None = None, name: str = "Test Org") -> dict[str, Any]:
+    """An Organization (a type the PRM does not profile) with a unique identifier."""
+    return {
+        "resourceType": "Organization",
+        "identifier": [{"system": TEST_SYSTEM, "value": value or unique("org")}],
+        "name": name,
+    }

@@ -1,0 +1,95 @@
+"""Start the real HAPI FHIR server and Redis for the test session (once), on free loopback ports."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[2]
+HAPI_SCRIPT = ROOT / "scripts" / "hapi.sh"
+HAPI_START_TIMEOUT_SECONDS = 240
+REDIS_START_TIMEOUT_SECONDS = 10
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Server:
+    """A server process the tests started (or None when reusing one given by the environment)."""
+
+    url: str
+    process: subprocess.Popen[bytes] | None
+
+    def stop(self) -> None:
+        """Terminate the process, if the tests started it."""
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+
+def start_hapi(workdir: Path) -> Server:
+    """The HAPI server for tests: PRM_TEST_FHIR_BASE_URL if set, else a fresh one on an H2 file DB."""
+    if url := os.environ.get("PRM_TEST_FHIR_BASE_URL"):
+        return Server(url=url.rstrip("/"), process=None)
+    subprocess.run([str(HAPI_SCRIPT), "build"], check=True)
+    port = free_port()
+    log = (workdir / "hapi.log").open("wb")
+    process = subprocess.Popen(
+        [str(HAPI_SCRIPT), "start", str(port), str(workdir / "hapi-data")],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}/fhir"
+    deadline = time.monotonic() + HAPI_START_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"HAPI exited with {process.returncode}; see {workdir / 'hapi.log'}")
+        try:
+            if httpx.get(f"{url}/metadata", params={"_summary": "true"}, timeout=5).status_code == 200:
+                return Server(url=url, process=process)
+        except httpx.HTTPError:
+            pass
+        time.sleep(1)
+    process.kill()
+    raise RuntimeError(f"HAPI did not start within {HAPI_START_TIMEOUT_SECONDS}s; see {workdir / 'hapi.log'}")
+
+
+def start_redis(workdir: Path) -> Server:
+    """A redis-server on a free port with persistence off (redis-server from the OS packages)."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        raise RuntimeError("redis-server is not installed (apt-get install redis-server)")
+    port = free_port()
+    workdir.mkdir(parents=True, exist_ok=True)
+    process = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+         "--dir", str(workdir)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + REDIS_START_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1) as sock:
+                sock.sendall(b"PING\r\n")
+                if sock.recv(16).startswith(b"+PONG"):
+                    return Server(url=f"redis://127.0.0.1:{port}/0", process=process)
+        except OSError:
+            time.sleep(0.1)
+    process.kill()
+    raise RuntimeError("redis-server did not start")

@@ -1,0 +1,1 @@
+"""Background workers: an rq queue on Redis, and the jobs it runs."""

@@ -1,0 +1,31 @@
+"""`python -m workers [--burst]`: run an rq worker on the PRM queue."""
+
+from __future__ import annotations
+
+import argparse
+
+import structlog
+from redis import Redis
+from rq import Queue, Worker
+
+from app.config import get_settings
+from workers.bootstrap import configure_worker_logging
+
+log = structlog.get_logger(__name__)
+
+
+def main() -> None:
+    """Start a worker; with --burst it exits once the queue is empty."""
+    parser = argparse.ArgumentParser(prog="python -m workers", description=__doc__)
+    parser.add_argument("--burst", action="store_true", help="process what is queued, then exit")
+    args = parser.parse_args()
+    settings = get_settings()
+    configure_worker_logging(settings)
+    redis = Redis.from_url(settings.redis_url)
+    queue = Queue(settings.queue_name, connection=redis)
+    log.info("worker.started", queue=settings.queue_name, burst=args.burst)
+    Worker([queue], connection=redis).work(burst=args.burst, with_scheduler=True, logging_level="WARNING")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,102 @@
+"""The JobQueue port on rq/Redis."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from redis import Redis
+from redis.exceptions import RedisError
+from rq import Queue, Retry
+from rq.exceptions import DuplicateJobError, NoSuchJobError
+from rq.job import Job
+from rq.registry import FailedJobRegistry
+
+from app.ports import FailedJob, QueueUnavailable
+from workers.jobs import JOBS
+
+# A job gets this many retries after its first failure, waiting these many seconds before each.
+JOB_MAX_RETRIES = 3
+JOB_RETRY_INTERVALS_SECONDS = (10, 60, 300)
+# A job running longer than this is killed and counts as failed.
+JOB_TIMEOUT_SECONDS = 300
+# Failed jobs stay listed (for the admin endpoint) this long.
+FAILED_JOB_TTL_SECONDS = 7 * 24 * 3600
+# Finished jobs' ids are kept this long, so a replayed job id is recognised and not run again.
+FINISHED_JOB_TTL_SECONDS = 24 * 3600
+
+
+class RqJobQueue:
+    """Queue jobs for `python -m workers`; jobs are functions of `workers.jobs` named in JOBS."""
+
+    def __init__(
+        self,
+        redis_url: str,
+        *,
+        queue_name: str,
+        timeout_seconds: float = 2.0,
+        retry_intervals: tuple[int, ...] = JOB_RETRY_INTERVALS_SECONDS,
+    ) -> None:
+        self._redis = Redis.from_url(
+            redis_url, socket_timeout=timeout_seconds, socket_connect_timeout=timeout_seconds
+        )
+        self._queue = Queue(queue_name, connection=self._redis)
+        self._retry_intervals = list(retry_intervals)
+
+    async def enqueue(self, name: str, payload: dict[str, Any], *, job_id: str | None = None) -> str:
+        """Queue job `name`; a job id that is already queued, running or done is not queued again."""
+        if name not in JOBS:
+            raise ValueError(f"unknown job {name!r}")
+        return await asyncio.to_thread(self._enqueue, name, payload, job_id)
+
+    def _enqueue(self, name: str, payload: dict[str, Any], job_id: str | None) -> str:
+        try:
+            job = self._queue.enqueue_call(
+                f"workers.jobs.{name}",
+                kwargs=payload,
+                job_id=job_id,
+                unique=job_id is not None,
+                timeout=JOB_TIMEOUT_SECONDS,
+                result_ttl=FINISHED_JOB_TTL_SECONDS,
+                failure_ttl=FAILED_JOB_TTL_SECONDS,
+                retry=Retry(max=JOB_MAX_RETRIES, interval=self._retry_intervals),
+                description=name,
+            )
+        except DuplicateJobError:
+            return str(job_id)
+        except RedisError as exc:
+            raise QueueUnavailable(f"job queue unavailable ({type(exc).__name__})") from exc
+        return str(job.id)
+
+    async def failed_jobs(self, *, limit: int = 50) -> list[FailedJob]:
+        """Jobs in rq's failed registry, newest first."""
+        return await asyncio.to_thread(self._failed_jobs, limit)
+
+    def _failed_jobs(self, limit: int) -> list[FailedJob]:
+        try:
+            registry = FailedJobRegistry(queue=self._queue)
+            ids = registry.get_job_ids(0, limit - 1, desc=True)
+            jobs = [job for job in Job.fetch_many(ids, connection=self._redis) if job is not None]
+        except RedisError as exc:
+            raise QueueUnavailable(f"job queue unavailable ({type(exc).__name__})") from exc
+        return [_failed(job) for job in jobs]
+
+
+def _failed(job: Job) -> FailedJob:
+    try:
+        result = job.latest_result()
+        trace = (result.exc_string or "") if result else ""
+    except NoSuchJobError:
+        trace = ""
+    # The exception's type only: its message may quote patient data.
+    last_line = trace.strip().splitlines()[-1] if trace.strip() else ""
+    error_type = last_line.split(":", 1)[0].rsplit(".", 1)[-1] or "unknown"
+    retries_left = job.retries_left or 0
+    return FailedJob(
+        id=job.id,
+        name=job.description or job.func_name,
+        enqueued_at=job.enqueued_at,
+        failed_at=job.ended_at,
+        error_type=error_type,
+        attempts=1 + JOB_MAX_RETRIES - retries_left,
+    )
