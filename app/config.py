@@ -62,6 +62,23 @@ class Settings(BaseSettings):
 
     api_keys: list[ApiKey] = Field(default_factory=_default_dev_keys)
 
+    # Assistant: an OpenAI-compatible model when a key is set, else the offline rule-based extractor.
+    openai_api_key: SecretStr | None = None
+    openai_base_url: str | None = None
+    openai_model: str = "gpt-4o-mini"
+    openai_timeout_seconds: float = Field(default=20.0, gt=0)
+    # When the model refuses, answers malformed output, times out or is rate limited:
+    # True falls back to the offline extractor, False answers 502 naming the failure.
+    llm_fallback_to_offline: bool = True
+    plan_ttl_seconds: int = Field(default=15 * 60, gt=0)
+    max_instruction_chars: int = Field(default=2000, gt=0)
+
+    # Speech: "openai" (needs openai_api_key), "pocketsphinx" (offline, pip extra "speech") or "none".
+    transcription_engine: Literal["openai", "pocketsphinx", "none"] = "pocketsphinx"
+    openai_transcription_model: str = "whisper-1"
+    max_audio_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
+    max_audio_seconds: float = Field(default=120.0, gt=0)
+
     # The clinic's defaults where a Location carries no time zone, and for phone numbers.
     default_timezone: str = "Asia/Kolkata"
     default_phone_region: str = "IN"
@@ -70,6 +87,10 @@ class Settings(BaseSettings):
     def _refuse_placeholder_secrets(self) -> Settings:
         if self.environment in ("development", "test"):
             return self
+        if self.openai_api_key and self.openai_api_key.get_secret_value().lower().startswith(
+            PLACEHOLDER_SECRET_PREFIXES
+        ):
+            raise ValueError(f"PRM_OPENAI_API_KEY is a placeholder; set a real key when PRM_ENVIRONMENT={self.environment}")
         for api_key in self.api_keys:
             if api_key.key.get_secret_value().lower().startswith(PLACEHOLDER_SECRET_PREFIXES):
                 raise ValueError(

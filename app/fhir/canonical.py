@@ -1,0 +1,80 @@
+"""Every canonical URL the PRM defines. Each one exists as a resource in `fhir_profiles/`
+(a test checks), so HAPI, EHRs and this code agree on what the data means."""
+
+from __future__ import annotations
+
+CANONICAL_BASE = "https://fhir.prm.health"
+
+
+def _sd(name: str) -> str:
+    return f"{CANONICAL_BASE}/StructureDefinition/{name}"
+
+
+def _cs(name: str) -> str:
+    return f"{CANONICAL_BASE}/CodeSystem/{name}"
+
+
+def _vs(name: str) -> str:
+    return f"{CANONICAL_BASE}/ValueSet/{name}"
+
+
+def _sid(name: str) -> str:
+    return f"{CANONICAL_BASE}/sid/{name}"
+
+
+# -- profiles ---------------------------------------------------------------------------------
+PROFILE_PATIENT = _sd("prm-patient")
+PROFILE_PRACTITIONER_ROLE = _sd("prm-practitioner-role")
+PROFILE_LOCATION = _sd("prm-location")
+PROFILE_APPOINTMENT = _sd("prm-appointment")
+PROFILE_COMMUNICATION = _sd("prm-communication")
+PROFILE_OPPORTUNITY = _sd("prm-opportunity")
+PROFILE_TICKET = _sd("prm-ticket")
+PROFILE_CONSENT = _sd("prm-consent")
+PROFILE_REMINDER = _sd("prm-reminder")
+
+# -- extensions -------------------------------------------------------------------------------
+EXT_PREFERRED_CHANNEL = _sd("preferred-channel")  # Patient: valueCode from VS_CONTACT_CHANNEL
+EXT_BOOKING_CHANNEL = _sd("booking-channel")  # Appointment: valueCode from VS_BOOKING_CHANNEL
+EXT_RESCHEDULED_FROM = _sd("rescheduled-from")  # Appointment: valueReference(Appointment)
+EXT_HOLD_EXPIRES = _sd("hold-expires")  # Appointment (pending hold): valueDateTime
+EXT_CHANNEL = _sd("channel")  # Communication, CommunicationRequest, Consent: valueCode (prm-channel)
+EXT_THREAD = _sd("conversation-thread")  # Communication: valueString (thread key)
+EXT_DELIVERY_STATUS = _sd("delivery-status")  # Communication: valueCode from CS_DELIVERY_STATUS
+EXT_ESTIMATED_VALUE = _sd("estimated-value")  # Task (opportunity): valueMoney
+EXT_SOURCE_CHANNEL = _sd("source-channel")  # Task (opportunity): valueCode from VS_SOURCE_CHANNEL
+EXT_TICKET_CATEGORY = _sd("ticket-category")  # Task (ticket): valueCode from CS_TICKET_CATEGORY
+EXT_INSTRUCTION = _sd("instruction-text")  # Provenance: valueString, the staff instruction acted on
+# Core extension (not ours): a Location's IANA time zone.
+EXT_TIMEZONE = "http://hl7.org/fhir/StructureDefinition/timezone"
+
+# -- code systems and value sets ---------------------------------------------------------------
+CS_CHANNEL = _cs("prm-channel")
+CS_OPPORTUNITY_STAGE = _cs("opportunity-stage")
+CS_TICKET_CATEGORY = _cs("ticket-category")
+CS_DELIVERY_STATUS = _cs("delivery-status")
+CS_TASK_TYPE = _cs("prm-task-type")
+CS_SPECIALTY = _cs("prm-specialty")
+CS_AGENT_TYPE = _cs("prm-agent-type")
+CS_CONSENT_POLICY = _cs("prm-consent-policy")
+
+VS_BOOKING_CHANNEL = _vs("booking-channel")
+VS_SOURCE_CHANNEL = _vs("source-channel")
+VS_CONTACT_CHANNEL = _vs("contact-channel")
+VS_OPPORTUNITY_STAGE = _vs("opportunity-stage")
+VS_TICKET_CATEGORY = _vs("ticket-category")
+VS_DELIVERY_STATUS = _vs("delivery-status")
+VS_SPECIALTY = _vs("prm-specialty")
+
+# -- identifier systems (NamingSystem resources) -----------------------------------------------
+SID_PHONE = _sid("phone")  # Patient: the E.164 phone, for exact token search
+SID_STAFF_USER = _sid("staff-user")  # Provenance agent: the API key's user
+SID_PRM_AGENT = _sid("prm-agent")  # Provenance agent: assistant, whatsapp-bot, voice-agent ...
+SID_ASSISTANT_PLAN = _sid("assistant-plan")  # resources written by confirming an assistant plan
+SID_TWILIO_MESSAGE = _sid("twilio-message-sid")
+SID_VOICE_CALL = _sid("voice-call-id")
+
+# -- codes used in code ----------------------------------------------------------------------------
+SNOMED = "http://snomed.info/sct"
+TASK_TYPE_OPPORTUNITY = "opportunity"
+TASK_TYPE_TICKET = "ticket"
