@@ -1,0 +1,37 @@
+# The two commands a newcomer needs: `make run` (whole stack + demo clinic) and `make test`.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+
+.PHONY: install hapi run test lint typecheck check bench clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -q -e ".[dev]"
+	touch $@
+
+install: $(VENV)/.installed  ## Python virtualenv with the app and dev tools
+
+hapi:  ## Build the HAPI FHIR server jar (cached until hapi-config/ changes)
+	scripts/hapi.sh build
+
+run: install hapi  ## Redis + HAPI (H2) + API + worker on 127.0.0.1, demo clinic loaded
+	scripts/run-stack.sh
+
+test: install hapi  ## The test suite against a real HAPI and Redis that it starts itself
+	$(VENV)/bin/pytest
+
+lint: install  ## ruff, mypy and the dependency-direction contracts
+	$(VENV)/bin/ruff check app adapters workers tests bench
+	$(VENV)/bin/ruff format --check app adapters workers tests bench
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
+
+check: lint test
+
+bench: install hapi  ## Benchmarks (see bench/README.md)
+	$(PY) -m bench
+
+clean:
+	rm -rf $(VENV) hapi-config/target var .pytest_cache .mypy_cache .ruff_cache

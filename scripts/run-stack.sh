@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# The whole PRM on this machine: Redis, HAPI FHIR (H2 file DB), the API and a worker, with the
+# demo clinic loaded. Ctrl-C stops everything. Ports: PRM_API_PORT (8000), PRM_HAPI_PORT (8080),
+# PRM_REDIS_PORT (6379). Data lives in ./var (git-ignored); delete it to start afresh.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+api_port="${PRM_API_PORT:-8000}"
+hapi_port="${PRM_HAPI_PORT:-8080}"
+redis_port="${PRM_REDIS_PORT:-6379}"
+mkdir -p var/log var/redis
+
+export PRM_FHIR_BASE_URL="http://127.0.0.1:${hapi_port}/fhir"
+export PRM_REDIS_URL="redis://127.0.0.1:${redis_port}/0"
+export PRM_PUBLIC_BASE_URL="${PRM_PUBLIC_BASE_URL:-http://127.0.0.1:${api_port}}"
+
+pids=()
+cleanup() {
+  echo "stopping..."
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+}
+trap cleanup EXIT INT TERM
+
+port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+if port_busy "$redis_port"; then
+  echo "redis: reusing the server already on port $redis_port"
+else
+  redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$PWD/var/redis" --appendonly yes \
+    > var/log/redis.log 2>&1 &
+  pids+=($!)
+fi
+
+if port_busy "$hapi_port"; then
+  echo "hapi: reusing the server already on port $hapi_port"
+else
+  echo "hapi: starting on port $hapi_port (about 30 s; log in var/log/hapi.log)"
+  scripts/hapi.sh start "$hapi_port" "$PWD/var/hapi" > var/log/hapi.log 2>&1 &
+  pids+=($!)
+fi
+scripts/hapi.sh wait "$PRM_FHIR_BASE_URL" 300
+
+echo "loading FHIR profiles and the demo clinic (idempotent)..."
+.venv/bin/python -m app.demo
+
+.venv/bin/python -m workers > var/log/worker.log 2>&1 &
+pids+=($!)
+
+cat <<INFO
+
+  PRM API        http://127.0.0.1:${api_port}        (OpenAPI: http://127.0.0.1:${api_port}/docs)
+  FHIR via PRM   http://127.0.0.1:${api_port}/fhir   (authenticated pass-through)
+  HAPI FHIR      ${PRM_FHIR_BASE_URL}
+  Redis          ${PRM_REDIS_URL}
+  Logs           var/log/
+
+  Development API keys (Authorization: Bearer <key>):
+    admin        dev-admin-key
+    staff        dev-staff-key
+    integration  dev-integration-key
+
+  Try: curl -H 'Authorization: Bearer dev-admin-key' http://127.0.0.1:${api_port}/fhir/metadata
+       curl http://127.0.0.1:${api_port}/ready
+
+INFO
+
+.venv/bin/uvicorn app.main:create_app --factory --host 127.0.0.1 --port "$api_port" &
+pids+=($!)
+wait -n "${pids[@]}"
