@@ -90,7 +90,9 @@ class Settings(BaseSettings):
         if self.openai_api_key and self.openai_api_key.get_secret_value().lower().startswith(
             PLACEHOLDER_SECRET_PREFIXES
         ):
-            raise ValueError(f"PRM_OPENAI_API_KEY is a placeholder; set a real key when PRM_ENVIRONMENT={self.environment}")
+            raise ValueError(
+                f"PRM_OPENAI_API_KEY is a placeholder; set a real key when PRM_ENVIRONMENT={self.environment}"
+            )
         for api_key in self.api_keys:
             if api_key.key.get_secret_value().lower().startswith(PLACEHOLDER_SECRET_PREFIXES):
                 raise ValueError(

@@ -42,7 +42,9 @@ def not_found(what: str, ident: str) -> ApiError:
 
 def invalid(field: str, message: str) -> ApiError:
     """422 naming the field at fault."""
-    return ApiError(422, "validation_error", f"{field}: {message}", fields=[{"field": field, "message": message}])
+    return ApiError(
+        422, "validation_error", f"{field}: {message}", fields=[{"field": field, "message": message}]
+    )
 
 
 def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
@@ -64,7 +66,8 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
         fields = [
-            {"field": ".".join(str(part) for part in err["loc"]), "message": err["msg"]} for err in exc.errors()
+            {"field": ".".join(str(part) for part in err["loc"]), "message": err["msg"]}
+            for err in exc.errors()
         ]
         message = "; ".join(f"{f['field']}: {f['message']}" for f in fields) or "invalid request"
         return JSONResponse(_body("validation_error", message, fields=fields), status_code=422)
@@ -95,7 +98,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(QueueUnavailable)
     async def _queue(_: Request, exc: QueueUnavailable) -> JSONResponse:
-        return JSONResponse(_body("queue_unavailable", str(exc)), status_code=503, headers={"Retry-After": "5"})
+        return JSONResponse(
+            _body("queue_unavailable", str(exc)), status_code=503, headers={"Retry-After": "5"}
+        )
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:

@@ -54,7 +54,9 @@ async def log_requests(request: Request, call_next: Callable[[Request], Awaitabl
     response = await call_next(request)
     response.headers[REQUEST_ID_HEADER] = request_id
     # The route template only: paths and query strings can carry phone numbers and names.
-    log.info("http.request.completed", method=request.method, route=_route_of(request), status=response.status_code)
+    log.info(
+        "http.request.completed", method=request.method, route=_route_of(request), status=response.status_code
+    )
     return response
 
 

@@ -11,12 +11,16 @@ from redis.asyncio import Redis
 
 from app.admin.router import router as admin_router
 from app.config import Settings, get_settings
+from app.directory.index import DirectoryCache
+from app.directory.router import router as directory_router
 from app.errors import install_error_handlers
 from app.fhir.client import FhirClient
 from app.fhir_proxy.router import router as fhir_router
 from app.health.router import router as health_router
 from app.logging import configure_logging, log_requests
+from app.patients.router import router as patients_router
 from app.ports import JobQueue
+from app.scheduling.router import router as scheduling_router
 from workers.queue import RqJobQueue
 
 log = structlog.get_logger(__name__)
@@ -24,7 +28,9 @@ log = structlog.get_logger(__name__)
 
 def build_queue(settings: Settings) -> JobQueue:
     """The job queue adapter for these settings."""
-    return RqJobQueue(settings.redis_url, queue_name=settings.queue_name, timeout_seconds=settings.redis_timeout_seconds)
+    return RqJobQueue(
+        settings.redis_url, queue_name=settings.queue_name, timeout_seconds=settings.redis_timeout_seconds
+    )
 
 
 def create_app(settings: Settings | None = None, *, queue: JobQueue | None = None) -> FastAPI:
@@ -48,6 +54,7 @@ def create_app(settings: Settings | None = None, *, queue: JobQueue | None = Non
         app.state.fhir = fhir
         app.state.redis = redis
         app.state.queue = queue or build_queue(settings)
+        app.state.directory = DirectoryCache(fhir, default_timezone=settings.default_timezone)
         log.info("app.started", environment=settings.environment)
         try:
             yield
@@ -67,6 +74,9 @@ def create_app(settings: Settings | None = None, *, queue: JobQueue | None = Non
     app.middleware("http")(log_requests)
     install_error_handlers(app)
     app.include_router(health_router)
+    app.include_router(patients_router)
+    app.include_router(directory_router)
+    app.include_router(scheduling_router)
     app.include_router(admin_router)
     app.include_router(fhir_router)
     return app

@@ -76,7 +76,9 @@ class ExtractedEntities(BaseModel):
         default=None, description="The words naming the date and/or time, verbatim (e.g. '10AM tomorrow')"
     )
     reason: str | None = Field(default=None, description="Why the patient comes, or what the lead is about")
-    message: str | None = Field(default=None, description="Text to send (send_message) or what to do (create_task)")
+    message: str | None = Field(
+        default=None, description="Text to send (send_message) or what to do (create_task)"
+    )
     gender: str | None = Field(default=None, description="male, female, other or unknown")
     birth_date: str | None = Field(default=None, description="Date of birth as written")
 

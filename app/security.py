@@ -12,6 +12,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from app.config import Role, Settings
 from app.errors import ApiError
+from app.fhir.builders import Actor, AgentKind
 
 _bearer = HTTPBearer(auto_error=False, description="An API key from PRM_API_KEYS")
 
@@ -22,6 +23,10 @@ class Principal:
 
     user: str
     role: Role
+
+    def actor(self) -> Actor:
+        """This caller as the agent of a write (integration keys act as the EHR)."""
+        return Actor(kind=AgentKind.EHR if self.role == Role.INTEGRATION else AgentKind.STAFF, user=self.user)
 
 
 def _authenticate(settings: Settings, credentials: HTTPAuthorizationCredentials | None) -> Principal:
@@ -44,7 +49,9 @@ def require_roles(*roles: Role) -> Callable[..., Awaitable[Principal]]:
         principal = _authenticate(request.app.state.settings, credentials)
         if principal.role not in roles:
             allowed = ", ".join(sorted(role.value for role in roles))
-            raise ApiError(403, "forbidden", f"Role {principal.role.value!r} may not do this (needs: {allowed})")
+            raise ApiError(
+                403, "forbidden", f"Role {principal.role.value!r} may not do this (needs: {allowed})"
+            )
         return principal
 
     return dependency

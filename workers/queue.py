@@ -94,7 +94,7 @@ def _failed(job: Job) -> FailedJob:
     retries_left = job.retries_left or 0
     return FailedJob(
         id=job.id,
-        name=job.description or job.func_name,
+        name=job.description or job.func_name or "unknown",
         enqueued_at=job.enqueued_at,
         failed_at=job.ended_at,
         error_type=error_type,

@@ -24,42 +24,115 @@ class Specialty:
 
 SPECIALTIES: tuple[Specialty, ...] = (
     Specialty(
-        "cardiology", "Cardiology", "394579002",
+        "cardiology",
+        "Cardiology",
+        "394579002",
         ("cardiology", "cardiologist", "cardiac", "heart doctor", "heart specialist", "heart"),
     ),
     Specialty(
-        "orthopedics", "Orthopedics", "394801008",
-        ("orthopedics", "orthopaedics", "orthopedic", "orthopaedic", "ortho", "orthopedician",
-         "bone doctor", "bone specialist", "joint specialist", "bones"),
+        "orthopedics",
+        "Orthopedics",
+        "394801008",
+        (
+            "orthopedics",
+            "orthopaedics",
+            "orthopedic",
+            "orthopaedic",
+            "ortho",
+            "orthopedician",
+            "bone doctor",
+            "bone specialist",
+            "joint specialist",
+            "bones",
+        ),
     ),
     Specialty(
-        "dermatology", "Dermatology", "394582007",
+        "dermatology",
+        "Dermatology",
+        "394582007",
         ("dermatology", "dermatologist", "derma", "skin doctor", "skin specialist", "skin"),
     ),
     Specialty(
-        "pediatrics", "Pediatrics", "394537008",
-        ("pediatrics", "paediatrics", "pediatric", "paediatric", "pediatrician", "paediatrician",
-         "child specialist", "child doctor", "children's doctor", "kids doctor", "baby doctor"),
+        "pediatrics",
+        "Pediatrics",
+        "394537008",
+        (
+            "pediatrics",
+            "paediatrics",
+            "pediatric",
+            "paediatric",
+            "pediatrician",
+            "paediatrician",
+            "child specialist",
+            "child doctor",
+            "children's doctor",
+            "kids doctor",
+            "baby doctor",
+        ),
     ),
     Specialty(
-        "gynecology", "Gynecology", "394586005",
-        ("gynecology", "gynaecology", "gynecologist", "gynaecologist", "gynaec", "gynec", "gyno",
-         "obgyn", "women's doctor", "lady doctor"),
+        "gynecology",
+        "Gynecology",
+        "394586005",
+        (
+            "gynecology",
+            "gynaecology",
+            "gynecologist",
+            "gynaecologist",
+            "gynaec",
+            "gynec",
+            "gyno",
+            "obgyn",
+            "women's doctor",
+            "lady doctor",
+        ),
     ),
     Specialty(
-        "ent", "ENT (Ear, Nose and Throat)", "418960008",
-        ("ent", "e.n.t", "ear nose throat", "ear, nose and throat", "ear nose and throat",
-         "otolaryngology", "otolaryngologist", "ent specialist", "ent doctor"),
+        "ent",
+        "ENT (Ear, Nose and Throat)",
+        "418960008",
+        (
+            "ent",
+            "e.n.t",
+            "ear nose throat",
+            "ear, nose and throat",
+            "ear nose and throat",
+            "otolaryngology",
+            "otolaryngologist",
+            "ent specialist",
+            "ent doctor",
+        ),
     ),
     Specialty(
-        "endocrinology", "Endocrinology", "394583002",
-        ("endocrinology", "endocrinologist", "endo", "diabetes doctor", "diabetologist",
-         "diabetes specialist", "thyroid doctor", "hormone specialist"),
+        "endocrinology",
+        "Endocrinology",
+        "394583002",
+        (
+            "endocrinology",
+            "endocrinologist",
+            "endo",
+            "diabetes doctor",
+            "diabetologist",
+            "diabetes specialist",
+            "thyroid doctor",
+            "hormone specialist",
+        ),
     ),
     Specialty(
-        "general-medicine", "General Medicine", "394802001",
-        ("general medicine", "general-medicine", "general physician", "physician", "gp",
-         "family doctor", "general practitioner", "internal medicine", "internist"),
+        "general-medicine",
+        "General Medicine",
+        "394802001",
+        (
+            "general medicine",
+            "general-medicine",
+            "general physician",
+            "physician",
+            "gp",
+            "family doctor",
+            "general practitioner",
+            "internal medicine",
+            "internist",
+        ),
     ),
 )
 
@@ -67,14 +140,16 @@ BY_CODE: dict[str, Specialty] = {s.code: s for s in SPECIALTIES}
 _SYNONYM_TO_CODE: dict[str, str] = {syn: s.code for s in SPECIALTIES for syn in s.synonyms}
 # Longest synonyms first, so "heart doctor" wins over "heart".
 _SYNONYM_PATTERN = re.compile(
-    r"(?<![\w-])(" + "|".join(re.escape(s) for s in sorted(_SYNONYM_TO_CODE, key=len, reverse=True)) + r")(?![\w-])",
+    r"(?<![\w-])("
+    + "|".join(re.escape(s) for s in sorted(_SYNONYM_TO_CODE, key=len, reverse=True))
+    + r")(?![\w-])",
     re.IGNORECASE,
 )
 
 
 def specialty_code(text: str) -> str | None:
     """The specialty code a word or phrase names ("Cardiologist", "crdiology", "bone doctor"), or None."""
-    phrase = " ".join(text.lower().replace("’", "'").split())
+    phrase = " ".join(text.lower().replace("\u2019", "'").split())
     if not phrase:
         return None
     if phrase in _SYNONYM_TO_CODE:
@@ -82,7 +157,9 @@ def specialty_code(text: str) -> str | None:
     # Short words are too easy to confuse ("gp" ~ "go"): only longer words get typo tolerance.
     if len(phrase) < 5:
         return None
-    best = process.extractOne(phrase, list(_SYNONYM_TO_CODE), scorer=fuzz.ratio, score_cutoff=FUZZY_SPECIALTY_CUTOFF)
+    best = process.extractOne(
+        phrase, list(_SYNONYM_TO_CODE), scorer=fuzz.ratio, score_cutoff=FUZZY_SPECIALTY_CUTOFF
+    )
     return _SYNONYM_TO_CODE[best[0]] if best else None
 
 

@@ -53,3 +53,8 @@ def response_references(response: Resource) -> list[str]:
         parts = location.split("/")
         refs.append("/".join(parts[:2]) if len(parts) >= 2 else location)
     return refs
+
+
+def response_resources(response: Resource) -> list[Resource]:
+    """The stored resources of a transaction-response (sent with Prefer: return=representation)."""
+    return [entry.get("resource", {}) for entry in response.get("entry", [])]

@@ -45,6 +45,7 @@ EXT_ESTIMATED_VALUE = _sd("estimated-value")  # Task (opportunity): valueMoney
 EXT_SOURCE_CHANNEL = _sd("source-channel")  # Task (opportunity): valueCode from VS_SOURCE_CHANNEL
 EXT_TICKET_CATEGORY = _sd("ticket-category")  # Task (ticket): valueCode from CS_TICKET_CATEGORY
 EXT_INSTRUCTION = _sd("instruction-text")  # Provenance: valueString, the staff instruction acted on
+EXT_SLOT_MINUTES = _sd("slot-minutes")  # Schedule: valueInteger, length of the slots generated for it
 # Core extension (not ours): a Location's IANA time zone.
 EXT_TIMEZONE = "http://hl7.org/fhir/StructureDefinition/timezone"
 
@@ -65,6 +66,10 @@ VS_OPPORTUNITY_STAGE = _vs("opportunity-stage")
 VS_TICKET_CATEGORY = _vs("ticket-category")
 VS_DELIVERY_STATUS = _vs("delivery-status")
 VS_SPECIALTY = _vs("prm-specialty")
+VS_CHANNEL = _vs("prm-channel")  # every code of CS_CHANNEL
+VS_AGENT_TYPE = _vs("prm-agent-type")
+VS_CONSENT_POLICY = _vs("prm-consent-policy")
+VS_TASK_TYPE = _vs("prm-task-type")
 
 # -- identifier systems (NamingSystem resources) -----------------------------------------------
 SID_PHONE = _sid("phone")  # Patient: the E.164 phone, for exact token search
@@ -78,3 +83,8 @@ SID_VOICE_CALL = _sid("voice-call-id")
 SNOMED = "http://snomed.info/sct"
 TASK_TYPE_OPPORTUNITY = "opportunity"
 TASK_TYPE_TICKET = "ticket"
+# Consent (profile prm-consent): category and policyRule codes in CS_CONSENT_POLICY, core scope.
+CONSENT_CATEGORY_CONTACT = "contact-channel"
+CONSENT_POLICY_CONTACT = "clinic-contact-policy"
+CONSENT_SCOPE_SYSTEM = "http://terminology.hl7.org/CodeSystem/consentscope"
+CONSENT_SCOPE_PRIVACY = "patient-privacy"

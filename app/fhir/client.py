@@ -258,7 +258,7 @@ class FhirClient:
                 method,
                 path,
                 json=json,
-                params=_as_query(params),
+                params=_query_params(params),
                 headers=request_headers,
                 timeout=httpx.Timeout(timeout) if timeout is not None else httpx.USE_CLIENT_DEFAULT,
             )
@@ -292,7 +292,9 @@ def _error_for(response: httpx.Response, method: str, path: str) -> FhirError:
     if status in (400, 422):
         return FhirInvalid(f"{where}: invalid ({detail})", status=status, outcome=outcome)
     if status >= 500:
-        return FhirUnavailable(f"{where}: FHIR server error {status} ({detail})", status=status, outcome=outcome)
+        return FhirUnavailable(
+            f"{where}: FHIR server error {status} ({detail})", status=status, outcome=outcome
+        )
     return FhirError(f"{where}: unexpected status {status} ({detail})", status=status, outcome=outcome)
 
 
@@ -324,6 +326,11 @@ def _as_query(params: SearchParams | None) -> list[tuple[str, str]] | None:
         return None
     items = list(params.items()) if isinstance(params, Mapping) else list(params)
     return _flatten(items)
+
+
+def _query_params(params: SearchParams | None) -> httpx.QueryParams | None:
+    query = _as_query(params)
+    return httpx.QueryParams(tuple(query)) if query is not None else None
 
 
 def _with_count(params: SearchParams | None) -> list[tuple[str, str]]:

@@ -43,7 +43,9 @@ async def fhir_passthrough(
     return await _forward(request, fhir, settings, principal, path)
 
 
-async def _forward(request: Request, fhir: Fhir, settings: AppSettings, principal: AnyUser, path: str) -> Response:
+async def _forward(
+    request: Request, fhir: Fhir, settings: AppSettings, principal: AnyUser, path: str
+) -> Response:
     if principal.role == Role.STAFF and request.method not in READ_METHODS:
         # Staff write through the PRM API so that its rules and Provenance apply.
         raise ApiError(403, "forbidden", "Role 'staff' may only read through /fhir; use the PRM API to write")

@@ -1,0 +1,110 @@
+"""API models of the clinic directory."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.directory.index import RoleEntry
+from app.directory.resources import format_hours
+
+Gender = Literal["male", "female", "other", "unknown"]
+# {"mon": ["09:00-13:00"], ...}: weekday -> local time ranges
+HoursMap = dict[str, list[str]]
+
+
+class HoursIn(BaseModel):
+    """Weekly hours."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    hours: HoursMap = Field(examples=[{"mon": ["09:00-13:00"], "sat": ["09:00-12:00"]}])
+
+
+class OrganizationIn(BaseModel):
+    """A clinic (organization)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200)
+    phone: str | None = Field(default=None, max_length=32)
+
+
+class LocationIn(BaseModel):
+    """A branch."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200)
+    organization: str = Field(min_length=1, description="Organization id")
+    timezone: str = Field(default="Asia/Kolkata", description="IANA time zone")
+    address: str | None = Field(default=None, max_length=500)
+    city: str | None = Field(default=None, max_length=100)
+
+
+class DepartmentIn(BaseModel):
+    """A department (HealthcareService) of one specialty."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200)
+    specialty: str = Field(description="Specialty code, e.g. cardiology")
+    organization: str = Field(min_length=1)
+    locations: list[str] = Field(default_factory=list, description="Location ids")
+
+
+class PractitionerIn(BaseModel):
+    """A practitioner with their role, weekly hours and slot length."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200, description="Full name without title")
+    prefix: str | None = Field(default="Dr.", max_length=20)
+    gender: Gender | None = None
+    specialty: str
+    organization: str
+    location: str
+    department: str | None = None
+    hours: HoursMap = Field(default_factory=dict)
+    slot_minutes: int = Field(default=15, ge=5, le=240)
+
+
+class Created(BaseModel):
+    """The id of what was created."""
+
+    id: str
+    reference: str
+
+
+class PractitionerOut(BaseModel):
+    """A practitioner in one role: what they practise, where and when."""
+
+    id: str = Field(description="Practitioner id")
+    name: str
+    practitioner_role: str
+    specialty: str | None
+    location: str | None
+    location_name: str | None
+    timezone: str
+    department: str | None
+    schedule: str | None
+    slot_minutes: int
+    hours: HoursMap
+
+    @classmethod
+    def of(cls, role: RoleEntry) -> PractitionerOut:
+        """From the directory index."""
+        return cls(
+            id=role.practitioner_id,
+            name=role.practitioner_name,
+            practitioner_role=role.role_id,
+            specialty=role.specialty,
+            location=role.location_id,
+            location_name=role.location_name,
+            timezone=str(role.timezone),
+            department=role.department_id,
+            schedule=role.schedule_id,
+            slot_minutes=role.slot_minutes,
+            hours=format_hours(role.hours),
+        )

@@ -1,0 +1,177 @@
+"""Directory use cases: the clinic's organizations, branches, departments and practitioners."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from rapidfuzz import fuzz
+
+from app.directory import resources as res
+from app.directory.index import DirectoryCache, RoleEntry
+from app.directory.specialties import BY_CODE
+from app.errors import ApiError, invalid, not_found
+from app.fhir.builders import Actor, provenance
+from app.fhir.bundle import Transaction, response_references, response_resources
+from app.fhir.client import FhirClient, Resource, version_of
+from app.fhir.errors import FhirNotFound
+
+# A fuzzy practitioner-name match must score at least this (0-100, rapidfuzz WRatio).
+PRACTITIONER_NAME_CUTOFF = 80
+# Titles people put in front of a doctor's name; ignored when matching.
+TITLES = ("dr.", "dr", "doctor", "prof.", "prof")
+
+
+def require_specialty(code: str, *, field: str = "specialty") -> str:
+    """The code itself if the directory knows it; 422 naming the field otherwise."""
+    if code not in BY_CODE:
+        raise invalid(field, f"unknown specialty code {code!r} (known: {', '.join(sorted(BY_CODE))})")
+    return code
+
+
+def require_timezone(name: str, *, field: str = "timezone") -> str:
+    """The IANA zone name if it exists; 422 otherwise."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise invalid(field, f"unknown IANA time zone {name!r}") from None
+    return name
+
+
+async def require(fhir: FhirClient, resource_type: str, resource_id: str, *, what: str) -> Resource:
+    """Read a resource or answer 404 naming it."""
+    try:
+        return await fhir.read(resource_type, resource_id)
+    except FhirNotFound:
+        raise not_found(what, resource_id) from None
+
+
+async def create_with_provenance(
+    fhir: FhirClient, resource: Resource, *, actor: Actor, activity: str, if_none_exist: str | None = None
+) -> Resource:
+    """Create one resource and its Provenance in one transaction; returns the stored resource.
+
+    With `if_none_exist`, a resource matching that search is returned instead of a new one.
+    """
+    tx = Transaction()
+    ref = tx.update(resource) if "id" in resource else tx.create(resource, if_none_exist=if_none_exist)
+    tx.create(provenance(targets=[ref], actors=[actor], activity=activity))
+    return response_resources(await fhir.transaction(tx.bundle()))[0]
+
+
+async def update_with_provenance(
+    fhir: FhirClient, resource: Resource, *, actor: Actor, activity: str, if_match: str | None = None
+) -> Resource:
+    """Update one resource (guarded by its version) with its Provenance, in one transaction."""
+    tx = Transaction()
+    ref = tx.update(resource, if_match=if_match)
+    tx.create(provenance(targets=[ref], actors=[actor], activity=activity, operation="UPDATE"))
+    return response_resources(await fhir.transaction(tx.bundle()))[0]
+
+
+async def create_practitioner(
+    fhir: FhirClient,
+    cache: DirectoryCache,
+    *,
+    given: str,
+    family: str,
+    prefix: str | None,
+    gender: str | None,
+    specialty: str,
+    organization_id: str,
+    location_id: str,
+    department_id: str | None,
+    hours: res.WeeklyHours,
+    slot_minutes: int,
+    actor: Actor,
+    ids: tuple[str, str, str] | None = None,
+) -> RoleEntry:
+    """Create a Practitioner, their PractitionerRole and its Schedule together (ids: fixed ids, for seeds)."""
+    require_specialty(specialty)
+    await require(fhir, "Organization", organization_id, what="Organization")
+    await require(fhir, "Location", location_id, what="Location")
+    if department_id:
+        await require(fhir, "HealthcareService", department_id, what="Department")
+    practitioner_id, role_id, schedule_id = ids or (None, None, None)
+    tx = Transaction()
+    practitioner = res.practitioner_resource(
+        given=given, family=family, prefix=prefix, gender=gender, resource_id=practitioner_id
+    )
+    practitioner_ref = tx.update(practitioner) if practitioner_id else tx.create(practitioner)
+    role = res.role_resource(
+        practitioner_ref=practitioner_ref,
+        organization_id=organization_id,
+        specialty=specialty,
+        location_id=location_id,
+        department_id=department_id,
+        hours=hours,
+        resource_id=role_id,
+    )
+    role_ref = tx.update(role) if role_id else tx.create(role)
+    schedule = res.schedule_resource(role_ref=role_ref, slot_minutes=slot_minutes, resource_id=schedule_id)
+    schedule_ref = tx.update(schedule) if schedule_id else tx.create(schedule)
+    tx.create(
+        provenance(
+            targets=[practitioner_ref, role_ref, schedule_ref],
+            actors=[actor],
+            activity="directory.practitioner.create",
+        )
+    )
+    written = response_references(await fhir.transaction(tx.bundle()))
+    cache.invalidate()
+    entry = (await cache.get()).by_role(written[1].removeprefix("PractitionerRole/"))
+    if entry is None:  # pragma: no cover - HAPI just wrote it
+        raise ApiError(500, "internal_error", "created role not found")
+    return entry
+
+
+async def update_hours(
+    fhir: FhirClient, cache: DirectoryCache, *, role_id: str, hours: res.WeeklyHours, actor: Actor
+) -> Resource:
+    """Replace a role's weekly hours (slots are regenerated by the caller)."""
+    role = await require(fhir, "PractitionerRole", role_id, what="PractitionerRole")
+    role["availableTime"] = res.available_time(hours)
+    updated = await update_with_provenance(
+        fhir, role, actor=actor, activity="directory.hours.update", if_match=version_of(role)
+    )
+    cache.invalidate()
+    return updated
+
+
+def _strip_titles(name: str) -> str:
+    words = [w for w in name.replace(",", " ").split() if w.lower() not in TITLES]
+    return " ".join(words)
+
+
+def match_practitioners(roles: list[RoleEntry], name: str) -> list[tuple[RoleEntry, float]]:
+    """Roles whose practitioner's name matches `name` fuzzily ("Meera Iyar", "Dr Sharma"), best first."""
+    wanted = _strip_titles(name).lower()
+    if not wanted:
+        return []
+    scored = []
+    for role in roles:
+        full = role.practitioner_name.lower()
+        parts = full.split()
+        # A single word ("Sharma") must match a whole name part; more words use the whole name.
+        if len(wanted.split()) == 1:
+            score = max((fuzz.ratio(wanted, part) for part in parts), default=0.0)
+        else:
+            score = max(fuzz.token_sort_ratio(wanted, full), fuzz.WRatio(wanted, full))
+        if score >= PRACTITIONER_NAME_CUTOFF:
+            scored.append((role, float(score)))
+    return sorted(scored, key=lambda pair: -pair[1])
+
+
+async def search_practitioners(
+    cache: DirectoryCache, *, name: str | None, specialty: str | None, location: str | None = None
+) -> list[RoleEntry]:
+    """Active roles filtered by fuzzy name, specialty code and location id."""
+    if specialty:
+        require_specialty(specialty)
+    roles = [r for r in (await cache.get()).roles if r.active]
+    if specialty:
+        roles = [r for r in roles if r.specialty == specialty]
+    if location:
+        roles = [r for r in roles if r.location_id == location]
+    if name:
+        return [role for role, _ in match_practitioners(roles, name)]
+    return sorted(roles, key=lambda r: r.practitioner_name)

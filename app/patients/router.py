@@ -1,0 +1,127 @@
+"""HTTP API of patients."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Header, Query
+from fastapi.responses import JSONResponse
+
+from app.deps import AppSettings, Fhir, Now
+from app.directory.service import require
+from app.errors import error_responses, invalid
+from app.patients import service
+from app.patients.schemas import DuplicateOut, MergeIn, Patient360Out, PatientIn, PatientOut, PatientUpdate
+from app.scheduling.schemas import AppointmentOut
+from app.security import AdminUser, StaffUser
+
+router = APIRouter(prefix="/api/v1/patients", tags=["patients"])
+
+
+@router.get("", response_model=list[PatientOut], responses=error_responses(401, 422))
+async def search(
+    fhir: Fhir,
+    settings: AppSettings,
+    _: StaffUser,
+    phone: str | None = Query(
+        default=None, max_length=32, description="Any common format: 9844111173, +91 98441 11173"
+    ),
+    name: str | None = Query(default=None, max_length=200, description="Fuzzy: 'Ananya Redy'"),
+) -> list[PatientOut]:
+    """Find patients by phone (exact, any format) or by name (fuzzy)."""
+    if phone:
+        found = await service.find_by_phone(fhir, phone=phone, region=settings.default_phone_region)
+    elif name:
+        found = await service.find_by_name(fhir, name=name)
+    else:
+        raise invalid("phone", "give phone or name")
+    return [PatientOut.of(p) for p in found]
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=PatientOut,
+    responses={
+        200: {"model": PatientOut, "description": "The phone was already registered"},
+        **error_responses(401, 422),
+    },
+)
+async def register(body: PatientIn, fhir: Fhir, settings: AppSettings, principal: StaffUser) -> JSONResponse:
+    """Register a patient; 200 with the existing patient when the phone is already registered."""
+    patient, created = await service.register(
+        fhir,
+        name=body.name,
+        phone=body.phone,
+        region=settings.default_phone_region,
+        gender=body.gender,
+        birth_date=body.birth_date,
+        preferred_language=body.preferred_language,
+        preferred_channel=body.preferred_channel,
+        actor=principal.actor(),
+    )
+    return JSONResponse(PatientOut.of(patient).model_dump(mode="json"), status_code=201 if created else 200)
+
+
+@router.get("/{patient_id}", response_model=PatientOut, responses=error_responses(401, 404))
+async def get(patient_id: str, fhir: Fhir, _: StaffUser) -> PatientOut:
+    """One patient."""
+    return PatientOut.of(await require(fhir, "Patient", patient_id, what="Patient"))
+
+
+@router.patch("/{patient_id}", response_model=PatientOut, responses=error_responses(401, 404, 409, 422))
+async def update(
+    patient_id: str,
+    body: PatientUpdate,
+    fhir: Fhir,
+    settings: AppSettings,
+    principal: StaffUser,
+    if_match: str | None = Header(default=None, description='Version id the change is based on (W/"3" or 3)'),
+) -> PatientOut:
+    """Change demographics or preferences; with If-Match, a concurrent change gives 409."""
+    version = if_match.removeprefix("W/").strip('"') if if_match else None
+    patient = await service.update(
+        fhir,
+        patient_id=patient_id,
+        changes=body.model_dump(exclude_unset=True),
+        region=settings.default_phone_region,
+        actor=principal.actor(),
+        if_match=version,
+    )
+    return PatientOut.of(patient)
+
+
+@router.get("/{patient_id}/360", response_model=Patient360Out, responses=error_responses(401, 404))
+async def patient_360(patient_id: str, fhir: Fhir, now: Now, _: StaffUser) -> Patient360Out:
+    """Demographics, appointments, communications, opportunities, tickets and consents in one call."""
+    view = await service.patient_360(fhir, patient_id=patient_id, now=now)
+    return Patient360Out(
+        patient=PatientOut.of(view.patient),
+        upcoming_appointments=[AppointmentOut.of(a) for a in view.upcoming],
+        past_appointments=[AppointmentOut.of(a) for a in view.past],
+        communications=view.communications,
+        opportunities=view.opportunities,
+        tickets=view.tickets,
+        consents=view.consents,
+    )
+
+
+@router.get(
+    "/{patient_id}/duplicates", response_model=list[DuplicateOut], responses=error_responses(401, 404)
+)
+async def duplicates(patient_id: str, fhir: Fhir, _: StaffUser) -> list[DuplicateOut]:
+    """Other patients who may be the same person (same phone, or similar name and same birth date)."""
+    return [
+        DuplicateOut(
+            patient=PatientOut.of(c.patient), reasons=list(c.reasons), name_similarity=round(c.score, 1)
+        )
+        for c in await service.duplicates(fhir, patient_id=patient_id)
+    ]
+
+
+@router.post(
+    "/{patient_id}/merge", response_model=PatientOut, responses=error_responses(401, 403, 404, 409, 422)
+)
+async def merge(patient_id: str, body: MergeIn, fhir: Fhir, principal: AdminUser) -> PatientOut:
+    """Merge the `source` patient into this one: their appointments and messages move here (admin only)."""
+    return PatientOut.of(
+        await service.merge(fhir, source_id=body.source, target_id=patient_id, actor=principal.actor())
+    )

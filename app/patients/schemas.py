@@ -1,0 +1,110 @@
+"""API models of patients."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.directory.resources import display_name
+from app.fhir.client import Resource
+from app.patients import resources as res
+from app.scheduling.schemas import AppointmentOut
+
+Gender = Literal["male", "female", "other", "unknown"]
+ContactChannel = Literal["whatsapp", "sms", "voice", "email"]
+LANGUAGE_PATTERN = r"^[a-z]{2,3}(-[A-Z]{2})?$"
+
+
+class PatientIn(BaseModel):
+    """A patient to register."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200)
+    phone: str = Field(min_length=1, max_length=32, description="Any common format; default region IN")
+    gender: Gender | None = None
+    birth_date: date | None = None
+    preferred_language: str | None = Field(
+        default=None, pattern=LANGUAGE_PATTERN, examples=["en", "hi", "kn"]
+    )
+    preferred_channel: ContactChannel | None = None
+
+
+class PatientUpdate(BaseModel):
+    """Changes to a patient; fields left out stay as they are."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    phone: str | None = Field(default=None, min_length=1, max_length=32)
+    gender: Gender | None = None
+    birth_date: date | None = None
+    preferred_language: str | None = Field(default=None, pattern=LANGUAGE_PATTERN)
+    preferred_channel: ContactChannel | None = None
+
+
+class MergeIn(BaseModel):
+    """Merge a duplicate into this patient."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    source: str = Field(min_length=1, description="The duplicate Patient id, merged into the path's patient")
+
+
+class PatientOut(BaseModel):
+    """A patient's demographics and preferences."""
+
+    id: str
+    name: str
+    phone: str | None
+    gender: str | None
+    birth_date: date | None
+    preferred_language: str | None
+    preferred_channel: str | None
+    active: bool
+    replaced_by: str | None = Field(default=None, description="Patient/<id> this record was merged into")
+
+    @classmethod
+    def of(cls, patient: Resource) -> PatientOut:
+        """From a FHIR Patient."""
+        replaced = next(
+            (
+                link["other"]["reference"]
+                for link in patient.get("link", [])
+                if link.get("type") == "replaced-by"
+            ),
+            None,
+        )
+        return cls(
+            id=patient["id"],
+            name=display_name(patient),
+            phone=res.phone_of(patient),
+            gender=patient.get("gender"),
+            birth_date=patient.get("birthDate"),
+            preferred_language=res.preferred_language(patient),
+            preferred_channel=res.preferred_channel(patient),
+            active=patient.get("active", True),
+            replaced_by=replaced,
+        )
+
+
+class DuplicateOut(BaseModel):
+    """A possible duplicate and why."""
+
+    patient: PatientOut
+    reasons: list[str]
+    name_similarity: float
+
+
+class Patient360Out(BaseModel):
+    """Everything about one patient: the dashboard's patient page."""
+
+    patient: PatientOut
+    upcoming_appointments: list[AppointmentOut]
+    past_appointments: list[AppointmentOut]
+    communications: list[dict[str, Any]] = Field(description="FHIR Communication resources, newest first")
+    opportunities: list[dict[str, Any]] = Field(description="FHIR Task (prm-opportunity) resources")
+    tickets: list[dict[str, Any]] = Field(description="FHIR Task (prm-ticket) resources")
+    consents: list[dict[str, Any]] = Field(description="FHIR Consent resources")

@@ -1,0 +1,262 @@
+"""Patient use cases: register without duplicates, find by any phone format or fuzzy name,
+the 360 view, duplicate candidates and merge."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+import structlog
+from rapidfuzz import fuzz
+
+from app.directory.resources import display_name
+from app.directory.service import create_with_provenance, require, update_with_provenance
+from app.errors import ApiError, invalid
+from app.fhir.builders import Actor, code_in, provenance
+from app.fhir.canonical import CS_TASK_TYPE, SID_PHONE, TASK_TYPE_OPPORTUNITY, TASK_TYPE_TICKET
+from app.fhir.client import FhirClient, Resource, version_of
+from app.patients import resources as res
+from app.patients.phones import InvalidPhone, normalize_phone
+
+log = structlog.get_logger(__name__)
+
+# A fuzzy patient-name match must score at least this (rapidfuzz token_sort_ratio, 0-100).
+NAME_MATCH_CUTOFF = 75
+# Duplicate candidates: names at least this similar, with the same birth date.
+DUPLICATE_NAME_CUTOFF = 85
+# Each name token's first letters are searched in HAPI, then ranked fuzzily.
+NAME_PREFIX_LETTERS = 3
+NAME_CANDIDATES_PER_TOKEN = 200
+TIMELINE_LIMIT = 100
+
+
+def phone_or_422(raw: str, *, region: str, field: str = "phone") -> str:
+    """E.164 of `raw`, or 422 naming the field."""
+    try:
+        return normalize_phone(raw, region=region)
+    except InvalidPhone as exc:
+        raise invalid(field, f"{exc}: {raw!r}") from None
+
+
+def split_name(full: str) -> tuple[str, str]:
+    """(given, family) of a full name: the last word is the family name."""
+    words = full.split()
+    if not words:
+        raise invalid("name", "must not be empty")
+    return (" ".join(words[:-1]), words[-1]) if len(words) > 1 else (words[0], "")
+
+
+async def register(
+    fhir: FhirClient,
+    *,
+    name: str,
+    phone: str,
+    region: str,
+    gender: str | None,
+    birth_date: date | None,
+    preferred_language: str | None,
+    preferred_channel: str | None,
+    actor: Actor,
+) -> tuple[Resource, bool]:
+    """Register a patient; a phone already registered returns that patient. (patient, created)."""
+    e164 = phone_or_422(phone, region=region)
+    if birth_date and birth_date > date.today():
+        raise invalid("birth_date", "is in the future")
+    existing = await find_by_phone(fhir, phone=e164, region=region)
+    if existing:
+        return existing[0], False
+    given, family = split_name(name)
+    patient = res.patient_resource(
+        given=given,
+        family=family,
+        phone=e164,
+        gender=gender,
+        birth_date=birth_date,
+        preferred_language=preferred_language,
+        preferred_channel=preferred_channel,
+    )
+    # The conditional create closes the race between two registrations of one phone.
+    created = await create_with_provenance(
+        fhir,
+        patient,
+        actor=actor,
+        activity="patient.register",
+        if_none_exist=f"identifier={SID_PHONE}|{e164}",
+    )
+    log.info("patient.registered", patient=f"Patient/{created['id']}")
+    return created, True
+
+
+async def update(
+    fhir: FhirClient,
+    *,
+    patient_id: str,
+    changes: dict[str, Any],
+    region: str,
+    actor: Actor,
+    if_match: str | None = None,
+) -> Resource:
+    """Apply the given changes (name, phone, gender, birth_date, preferred_language, preferred_channel)."""
+    patient = await require(fhir, "Patient", patient_id, what="Patient")
+    if "name" in changes:
+        given, family = split_name(changes["name"])
+        res.set_name(patient, given=given, family=family)
+    if "phone" in changes:
+        res.set_phone(patient, phone_or_422(changes["phone"], region=region))
+    if "gender" in changes:
+        patient["gender"] = changes["gender"]
+    if "birth_date" in changes:
+        patient["birthDate"] = changes["birth_date"].isoformat()
+    res.set_preferences(
+        patient, language=changes.get("preferred_language"), channel=changes.get("preferred_channel")
+    )
+    return await update_with_provenance(
+        fhir, patient, actor=actor, activity="patient.update", if_match=if_match or version_of(patient)
+    )
+
+
+async def find_by_phone(fhir: FhirClient, *, phone: str, region: str) -> list[Resource]:
+    """Patients registered with this phone, written any common way."""
+    e164 = phone_or_422(phone, region=region)
+    return await fhir.search("Patient", {"identifier": f"{SID_PHONE}|{e164}", "active:not": "false"})
+
+
+def name_score(wanted: str, patient: Resource) -> float:
+    """How well a patient's name matches `wanted` (0-100)."""
+    return float(fuzz.token_sort_ratio(wanted.lower(), display_name(patient).lower()))
+
+
+async def find_by_name(fhir: FhirClient, *, name: str, limit: int = 20) -> list[Resource]:
+    """Patients whose name matches fuzzily ("Ananya Redy"), best first."""
+    tokens = [t for t in name.split() if len(t) >= 2][:3]
+    if not tokens:
+        raise invalid("name", "give at least two letters")
+    pages = await asyncio.gather(
+        *(
+            fhir.search(
+                "Patient",
+                {"name": t[:NAME_PREFIX_LETTERS], "active:not": "false"},
+                limit=NAME_CANDIDATES_PER_TOKEN,
+            )
+            for t in tokens
+        )
+    )
+    candidates = {p["id"]: p for page in pages for p in page}
+    scored = [(name_score(name, p), p) for p in candidates.values()]
+    return [p for score, p in sorted(scored, key=lambda sp: -sp[0]) if score >= NAME_MATCH_CUTOFF][:limit]
+
+
+@dataclass
+class Patient360:
+    """Everything the PRM knows about a patient, in one answer."""
+
+    patient: Resource
+    upcoming: list[Resource] = field(default_factory=list)
+    past: list[Resource] = field(default_factory=list)
+    communications: list[Resource] = field(default_factory=list)
+    opportunities: list[Resource] = field(default_factory=list)
+    tickets: list[Resource] = field(default_factory=list)
+    consents: list[Resource] = field(default_factory=list)
+
+
+async def patient_360(fhir: FhirClient, *, patient_id: str, now: datetime) -> Patient360:
+    """Demographics, appointments (upcoming and past), communications, opportunities, tickets, consents."""
+    patient = await require(fhir, "Patient", patient_id, what="Patient")
+    ref = f"Patient/{patient_id}"
+    appointments, communications, tasks, consents = await asyncio.gather(
+        fhir.search("Appointment", {"patient": ref, "_sort": "date"}, limit=TIMELINE_LIMIT),
+        fhir.search("Communication", {"subject": ref, "_sort": "-_lastUpdated"}, limit=TIMELINE_LIMIT),
+        fhir.search("Task", {"patient": ref, "_sort": "-_lastUpdated"}, limit=TIMELINE_LIMIT),
+        fhir.search("Consent", {"patient": ref, "_sort": "-_lastUpdated"}, limit=TIMELINE_LIMIT),
+    )
+    view = Patient360(patient=patient, communications=communications, consents=consents)
+    for appointment in appointments:
+        start = appointment.get("start")
+        upcoming = (
+            start and datetime.fromisoformat(start) >= now and appointment["status"] in ("booked", "pending")
+        )
+        (view.upcoming if upcoming else view.past).append(appointment)
+    view.past.reverse()
+    for task in tasks:
+        kind = code_in(task.get("code"), CS_TASK_TYPE)
+        if kind == TASK_TYPE_OPPORTUNITY:
+            view.opportunities.append(task)
+        elif kind == TASK_TYPE_TICKET:
+            view.tickets.append(task)
+    return view
+
+
+@dataclass(frozen=True)
+class DuplicateCandidate:
+    """Another patient who may be the same person, and why."""
+
+    patient: Resource
+    reasons: tuple[str, ...]
+    score: float
+
+
+async def duplicates(fhir: FhirClient, *, patient_id: str) -> list[DuplicateCandidate]:
+    """Patients sharing this one's phone, or with a similar name and the same birth date."""
+    patient = await require(fhir, "Patient", patient_id, what="Patient")
+    phones = [i["value"] for i in patient.get("identifier", []) if i.get("system") == SID_PHONE]
+    searches = [
+        fhir.search("Patient", {"identifier": f"{SID_PHONE}|{p}", "active:not": "false"}) for p in phones
+    ]
+    if patient.get("birthDate"):
+        searches.append(fhir.search("Patient", {"birthdate": patient["birthDate"], "active:not": "false"}))
+    found: dict[str, set[str]] = {}
+    others: dict[str, Resource] = {}
+    wanted = display_name(patient)
+    for page in await asyncio.gather(*searches):
+        for other in page:
+            if other["id"] == patient_id:
+                continue
+            others[other["id"]] = other
+            reasons = found.setdefault(other["id"], set())
+            other_phones = {i["value"] for i in other.get("identifier", []) if i.get("system") == SID_PHONE}
+            if set(phones) & other_phones:
+                reasons.add("same phone")
+            same_birth = bool(patient.get("birthDate")) and other.get("birthDate") == patient["birthDate"]
+            if same_birth and name_score(wanted, other) >= DUPLICATE_NAME_CUTOFF:
+                reasons.add("similar name, same birth date")
+    return sorted(
+        (
+            DuplicateCandidate(
+                patient=others[pid], reasons=tuple(sorted(r)), score=name_score(wanted, others[pid])
+            )
+            for pid, r in found.items()
+            if r
+        ),
+        key=lambda c: -c.score,
+    )
+
+
+async def merge(fhir: FhirClient, *, source_id: str, target_id: str, actor: Actor) -> Resource:
+    """Merge `source` into `target` with HAPI's Patient/$merge: references move to the target, the
+    source is marked replaced-by; recorded in Provenance. Returns the surviving patient."""
+    if source_id == target_id:
+        raise invalid("source", "a patient cannot be merged into itself")
+    await require(fhir, "Patient", source_id, what="Patient")
+    target = await require(fhir, "Patient", target_id, what="Patient")
+    if not target.get("active", True):
+        raise ApiError(409, "inactive_target", f"Patient/{target_id} is inactive (already merged?)")
+    params = {
+        "resourceType": "Parameters",
+        "parameter": [
+            {"name": "source-patient", "valueReference": {"reference": f"Patient/{source_id}"}},
+            {"name": "target-patient", "valueReference": {"reference": f"Patient/{target_id}"}},
+            {"name": "preview", "valueBoolean": False},
+        ],
+    }
+    await fhir.operation("Patient/$merge", body=params)
+    record = provenance(
+        targets=[f"Patient/{target_id}", f"Patient/{source_id}"],
+        actors=[actor],
+        activity="patient.merge",
+        operation="UPDATE",
+    )
+    await fhir.create(record)
+    log.info("patient.merged", source=f"Patient/{source_id}", target=f"Patient/{target_id}")
+    return await fhir.read("Patient", target_id)

@@ -1,0 +1,338 @@
+"""Booking: every change to an appointment is one FHIR transaction that also moves its Slot,
+guarded by the Slot's version (If-Match), so a slot can never be booked twice."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+import structlog
+
+from app.directory.index import DirectoryCache, RoleEntry
+from app.directory.service import require
+from app.errors import ApiError, invalid
+from app.fhir.builders import Actor, AgentKind, instant, provenance
+from app.fhir.bundle import Transaction, response_resources
+from app.fhir.client import FhirClient, Resource, version_of
+from app.fhir.errors import FhirConflict
+from app.scheduling.resources import (
+    Channel,
+    appointment_resource,
+    channel_of,
+    hold_expiry,
+    participant,
+    slot_of,
+)
+
+log = structlog.get_logger(__name__)
+
+DEFAULT_HOLD_SECONDS = 10 * 60
+# Allowed appointment status changes; anything else is refused with 409 naming these.
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    "pending": ("booked", "cancelled"),
+    "booked": ("arrived", "noshow", "cancelled"),
+    "arrived": ("fulfilled",),
+    "fulfilled": (),
+    "cancelled": (),
+    "noshow": (),
+    "entered-in-error": (),
+}
+ACTIVE_STATUSES = ("pending", "booked", "arrived")
+
+# Extra entries a caller adds to a booking transaction (e.g. the assistant's opportunity), given
+# the transaction and the new appointment's reference.
+Extend = Callable[[Transaction, str], None]
+
+
+def slot_taken(slot_id: str) -> ApiError:
+    """409: somebody else has the slot."""
+    return ApiError(409, "slot_taken", f"Slot {slot_id!r} is no longer free", slot=slot_id)
+
+
+def _transition_error(appointment: Resource, to: str) -> ApiError:
+    current = appointment["status"]
+    allowed = TRANSITIONS.get(current, ())
+    return ApiError(
+        409,
+        "invalid_transition",
+        f"An appointment that is {current!r} cannot become {to!r}"
+        + (f"; allowed: {', '.join(allowed)}" if allowed else "; it cannot change any more"),
+        current_status=current,
+        allowed=list(allowed),
+    )
+
+
+async def _free_slot(
+    fhir: FhirClient, cache: DirectoryCache, slot_id: str, *, now: datetime
+) -> tuple[Resource, RoleEntry]:
+    slot = await require(fhir, "Slot", slot_id, what="Slot")
+    if slot["status"] != "free":
+        raise slot_taken(slot_id)
+    if datetime.fromisoformat(slot["start"]) <= now:
+        raise invalid("slot", f"slot {slot_id!r} starts in the past")
+    schedule_id = slot["schedule"]["reference"].removeprefix("Schedule/")
+    role = (await cache.get()).by_schedule(schedule_id)
+    if role is None or not role.active:
+        raise invalid("slot", f"slot {slot_id!r} belongs to no active practitioner role")
+    return slot, role
+
+
+async def _check_patient_free(
+    fhir: FhirClient, patient_id: str, slot: Resource, *, ignore: str | None = None
+) -> None:
+    start, end = datetime.fromisoformat(slot["start"]), datetime.fromisoformat(slot["end"])
+    nearby = await fhir.search(
+        "Appointment",
+        [
+            ("patient", f"Patient/{patient_id}"),
+            ("status", ",".join(ACTIVE_STATUSES)),
+            ("date", f"ge{instant(start - timedelta(days=1))}"),
+            ("date", f"lt{instant(end)}"),
+        ],
+    )
+    for other in nearby:
+        if other["id"] == ignore or "start" not in other or "end" not in other:
+            continue
+        if datetime.fromisoformat(other["start"]) < end and datetime.fromisoformat(other["end"]) > start:
+            raise ApiError(
+                409,
+                "patient_busy",
+                f"The patient already has Appointment/{other['id']} at an overlapping time "
+                "(an admin may book anyway with force=true)",
+                appointment=f"Appointment/{other['id']}",
+            )
+
+
+async def _send(fhir: FhirClient, tx: Transaction, *, slot_id: str) -> Resource:
+    try:
+        written = response_resources(await fhir.transaction(tx.bundle()))
+    except FhirConflict:
+        raise slot_taken(slot_id) from None
+    return next(r for r in written if r.get("resourceType") == "Appointment")
+
+
+async def book(
+    fhir: FhirClient,
+    cache: DirectoryCache,
+    *,
+    slot_id: str,
+    patient_id: str,
+    reason: str | None,
+    channel: Channel,
+    actors: list[Actor],
+    now: datetime,
+    force: bool = False,
+    hold_seconds: int | None = None,
+    extend: Extend | None = None,
+    instruction: str | None = None,
+) -> Resource:
+    """Book (or, with `hold_seconds`, hold) a free slot for a patient in one transaction."""
+    slot, role = await _free_slot(fhir, cache, slot_id, now=now)
+    await require(fhir, "Patient", patient_id, what="Patient")
+    if not force:
+        await _check_patient_free(fhir, patient_id, slot)
+    holding = hold_seconds is not None
+    tx = Transaction()
+    tx.update({**slot, "status": "busy-tentative" if holding else "busy"}, if_match=version_of(slot))
+    appointment = appointment_resource(
+        slot=slot,
+        role=role,
+        patient_id=patient_id,
+        status="pending" if holding else "booked",
+        channel=channel,
+        reason=reason,
+        hold_expires=now + timedelta(seconds=hold_seconds) if hold_seconds is not None else None,
+    )
+    appointment_ref = tx.create(appointment)
+    if extend:
+        extend(tx, appointment_ref)
+    activity = "appointment.hold" if holding else "appointment.book"
+    tx.create(
+        provenance(
+            targets=[appointment_ref, f"Slot/{slot_id}"],
+            actors=actors,
+            activity=activity,
+            instruction=instruction,
+        )
+    )
+    booked = await _send(fhir, tx, slot_id=slot_id)
+    log.info(
+        "appointment.held" if holding else "appointment.booked",
+        appointment=f"Appointment/{booked['id']}",
+        slot=f"Slot/{slot_id}",
+        channel=channel.value,
+    )
+    return booked
+
+
+async def confirm_hold(
+    fhir: FhirClient, *, appointment_id: str, actors: list[Actor], now: datetime
+) -> Resource:
+    """Turn a pending hold into a booking, if it has not expired."""
+    appointment = await require(fhir, "Appointment", appointment_id, what="Appointment")
+    if appointment["status"] != "pending":
+        raise _transition_error(appointment, "booked")
+    expires = hold_expiry(appointment)
+    if expires is not None and expires <= now:
+        raise ApiError(
+            409, "hold_expired", f"The hold on Appointment/{appointment_id} expired at {instant(expires)}"
+        )
+    slot_id = slot_of(appointment) or ""
+    slot = await require(fhir, "Slot", slot_id, what="Slot")
+    tx = Transaction()
+    tx.update({**slot, "status": "busy"}, if_match=version_of(slot))
+    tx.update({**appointment, "status": "booked"}, if_match=version_of(appointment))
+    tx.create(
+        provenance(
+            targets=[f"Appointment/{appointment_id}"],
+            actors=actors,
+            activity="appointment.book",
+            operation="UPDATE",
+        )
+    )
+    return await _send(fhir, tx, slot_id=slot_id)
+
+
+async def release_hold(fhir: FhirClient, *, appointment_id: str, now: datetime) -> bool:
+    """Cancel an expired hold and free its slot; False when there is nothing to release (idempotent)."""
+    appointment = await fhir.read("Appointment", appointment_id)
+    expires = hold_expiry(appointment)
+    if appointment["status"] != "pending" or expires is None or expires > now:
+        return False
+    await _cancel(
+        fhir,
+        appointment,
+        reason="hold expired",
+        actors=[Actor(kind=AgentKind.SYSTEM)],
+        activity="appointment.hold.expire",
+    )
+    return True
+
+
+async def reschedule(
+    fhir: FhirClient,
+    cache: DirectoryCache,
+    *,
+    appointment_id: str,
+    slot_id: str,
+    actors: list[Actor],
+    now: datetime,
+    reason: str | None = None,
+    force: bool = False,
+    channel: Channel | None = None,
+) -> Resource:
+    """Move an appointment to another slot atomically: new slot booked, old freed, old cancelled + linked."""
+    old = await require(fhir, "Appointment", appointment_id, what="Appointment")
+    if old["status"] not in ("pending", "booked"):
+        raise _transition_error(old, "cancelled")
+    new_slot, role = await _free_slot(fhir, cache, slot_id, now=now)
+    patient_id = participant(old, "Patient") or ""
+    if not force:
+        await _check_patient_free(fhir, patient_id, new_slot, ignore=appointment_id)
+    old_slot_id = slot_of(old)
+    tx = Transaction()
+    tx.update({**new_slot, "status": "busy"}, if_match=version_of(new_slot))
+    new = appointment_resource(
+        slot=new_slot,
+        role=role,
+        patient_id=patient_id,
+        status="booked",
+        channel=channel or Channel(channel_of(old) or Channel.DASHBOARD.value),
+        reason=reason or _reason(old),
+        rescheduled_from=f"Appointment/{appointment_id}",
+    )
+    new_ref = tx.create(new)
+    tx.update(_cancelled(old, "rescheduled"), if_match=version_of(old))
+    if old_slot_id:
+        old_slot = await fhir.read("Slot", old_slot_id)
+        tx.update({**old_slot, "status": "free"}, if_match=version_of(old_slot))
+    tx.create(
+        provenance(
+            targets=[new_ref, f"Appointment/{appointment_id}", f"Slot/{slot_id}"],
+            actors=actors,
+            activity="appointment.reschedule",
+        )
+    )
+    moved = await _send(fhir, tx, slot_id=slot_id)
+    log.info(
+        "appointment.rescheduled",
+        appointment=f"Appointment/{moved['id']}",
+        previous=f"Appointment/{appointment_id}",
+    )
+    return moved
+
+
+async def cancel(
+    fhir: FhirClient, *, appointment_id: str, reason: str | None, actors: list[Actor]
+) -> Resource:
+    """Cancel an appointment, keep the reason, free its slot."""
+    appointment = await require(fhir, "Appointment", appointment_id, what="Appointment")
+    if "cancelled" not in TRANSITIONS.get(appointment["status"], ()):
+        raise _transition_error(appointment, "cancelled")
+    return await _cancel(fhir, appointment, reason=reason, actors=actors, activity="appointment.cancel")
+
+
+async def transition(fhir: FhirClient, *, appointment_id: str, to: str, actors: list[Actor]) -> Resource:
+    """Check-in (arrived), no-show or complete (fulfilled); transitions the workflow forbids are refused."""
+    appointment = await require(fhir, "Appointment", appointment_id, what="Appointment")
+    if to not in TRANSITIONS.get(appointment["status"], ()):
+        raise _transition_error(appointment, to)
+    tx = Transaction()
+    tx.update({**appointment, "status": to}, if_match=version_of(appointment))
+    tx.create(
+        provenance(
+            targets=[f"Appointment/{appointment_id}"],
+            actors=actors,
+            activity=f"appointment.{to}",
+            operation="UPDATE",
+        )
+    )
+    try:
+        written = response_resources(await fhir.transaction(tx.bundle()))
+    except FhirConflict:
+        raise ApiError(
+            409, "conflict", f"Appointment/{appointment_id} changed meanwhile; reload and retry"
+        ) from None
+    log.info("appointment.status.changed", appointment=f"Appointment/{appointment_id}", status=to)
+    return written[0]
+
+
+async def _cancel(
+    fhir: FhirClient, appointment: Resource, *, reason: str | None, actors: list[Actor], activity: str
+) -> Resource:
+    tx = Transaction()
+    tx.update(_cancelled(appointment, reason), if_match=version_of(appointment))
+    slot_id = slot_of(appointment)
+    if slot_id:
+        slot = await fhir.read("Slot", slot_id)
+        if slot["status"] in ("busy", "busy-tentative"):
+            tx.update({**slot, "status": "free"}, if_match=version_of(slot))
+    tx.create(
+        provenance(
+            targets=[f"Appointment/{appointment['id']}"], actors=actors, activity=activity, operation="UPDATE"
+        )
+    )
+    try:
+        written = response_resources(await fhir.transaction(tx.bundle()))
+    except FhirConflict:
+        raise ApiError(
+            409, "conflict", f"Appointment/{appointment['id']} changed meanwhile; reload and retry"
+        ) from None
+    log.info("appointment.cancelled", appointment=f"Appointment/{appointment['id']}", slot=f"Slot/{slot_id}")
+    return written[0]
+
+
+def _cancelled(appointment: Resource, reason: str | None) -> Resource:
+    updated: dict[str, Any] = {k: v for k, v in appointment.items() if k != "meta"}
+    updated["meta"] = {"profile": appointment.get("meta", {}).get("profile", [])}
+    updated["status"] = "cancelled"
+    if reason:
+        updated["cancelationReason"] = {"text": reason}
+    return updated
+
+
+def _reason(appointment: Resource) -> str | None:
+    codes = appointment.get("reasonCode") or [{}]
+    text = codes[0].get("text")
+    return str(text) if text else None

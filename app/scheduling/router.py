@@ -1,0 +1,363 @@
+"""HTTP API of availability and appointments."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Query
+from pydantic import AwareDatetime
+
+from app.config import Role
+from app.deps import AppSettings, Directory, Fhir, Now
+from app.directory.resources import parse_hours
+from app.directory.schemas import HoursIn
+from app.directory.service import require, require_specialty, update_hours
+from app.errors import ApiError, error_responses, invalid, not_found
+from app.scheduling import booking, queries
+from app.scheduling.resources import Channel
+from app.scheduling.schemas import (
+    AppointmentOut,
+    AppointmentStatus,
+    BlockIn,
+    BlockOut,
+    BookIn,
+    CancelIn,
+    HoldIn,
+    PartOfDay,
+    RescheduleIn,
+    SlotOut,
+    StatsOut,
+)
+from app.scheduling.search import Preferences, candidate_roles, find_free_slots
+from app.scheduling.slots import DEFAULT_HORIZON_DAYS, SlotReport, block_time, generate_slots
+from app.security import AdminUser, StaffUser
+
+router = APIRouter(prefix="/api/v1", tags=["scheduling"])
+
+# A slot search may span at most this many days.
+MAX_SEARCH_DAYS = 62
+Weekday = Annotated[str, Query(pattern="^(mon|tue|wed|thu|fri|sat|sun)$")]
+
+
+@router.get("/slots", response_model=list[SlotOut], responses=error_responses(401, 403, 422, 503))
+async def free_slots(
+    fhir: Fhir,
+    directory: Directory,
+    now: Now,
+    _: StaffUser,
+    start: AwareDatetime,
+    end: AwareDatetime,
+    practitioner: str | None = Query(default=None, description="Practitioner id"),
+    practitioner_role: str | None = Query(default=None, description="PractitionerRole id"),
+    specialty: str | None = Query(default=None, description="Specialty code, e.g. cardiology"),
+    location: str | None = Query(default=None, description="Location id"),
+    part_of_day: PartOfDay | None = None,
+    prefer_day: list[Weekday] = Query(default=[], description="Preferred weekdays, e.g. sat"),
+    prefer_time: str | None = Query(
+        default=None, pattern=r"^\d{2}:\d{2}$", description="Preferred time HH:MM"
+    ),
+    prefer_practitioner: str | None = None,
+    prefer_location: str | None = None,
+    limit: int = Query(default=50, ge=1, le=200),
+) -> list[SlotOut]:
+    """Free slots in [start, end), ranked by the preferences (then soonest)."""
+    if end <= start:
+        raise invalid("end", "must be after start")
+    if end - start > timedelta(days=MAX_SEARCH_DAYS):
+        raise invalid("end", f"a search spans at most {MAX_SEARCH_DAYS} days")
+    if specialty:
+        require_specialty(specialty)
+    roles = candidate_roles(
+        await directory.get(),
+        practitioner_id=practitioner,
+        role_id=practitioner_role,
+        specialty=specialty,
+        location_id=location,
+    )
+    prefs = Preferences(
+        days=tuple(prefer_day),
+        time=datetime.strptime(prefer_time, "%H:%M").time() if prefer_time else None,
+        practitioner_id=prefer_practitioner,
+        location_id=prefer_location,
+    )
+    found = await find_free_slots(
+        fhir, roles, start=start, end=end, now=now, part_of_day=part_of_day, preferences=prefs, limit=limit
+    )
+    return [SlotOut.of(free) for free in found]
+
+
+@router.put(
+    "/practitioner-roles/{role_id}/hours",
+    response_model=dict[str, int],
+    responses=error_responses(401, 403, 404, 422, 503),
+)
+async def change_hours(
+    role_id: str, body: HoursIn, fhir: Fhir, directory: Directory, now: Now, principal: AdminUser
+) -> dict[str, int]:
+    """Replace weekly hours; future free slots are regenerated, booked ones are never touched."""
+    try:
+        hours = parse_hours(body.hours)
+    except ValueError as exc:
+        raise invalid("hours", str(exc)) from None
+    await update_hours(fhir, directory, role_id=role_id, hours=hours, actor=principal.actor())
+    entry = (await directory.get()).by_role(role_id)
+    if entry is None:
+        raise not_found("PractitionerRole", role_id)
+    report = await generate_slots(
+        fhir, entry, first_day=now.astimezone(entry.timezone).date(), days=DEFAULT_HORIZON_DAYS, now=now
+    )
+    return _counts(report)
+
+
+@router.post(
+    "/practitioner-roles/{role_id}/blocks",
+    response_model=BlockOut,
+    responses=error_responses(401, 403, 404, 422),
+)
+async def block(
+    role_id: str, body: BlockIn, fhir: Fhir, directory: Directory, now: Now, principal: StaffUser
+) -> BlockOut:
+    """Block time (leave, holiday): free slots become unavailable; clashing appointments are listed."""
+    if body.end <= body.start:
+        raise invalid("end", "must be after start")
+    entry = (await directory.get()).by_role(role_id)
+    if entry is None:
+        raise not_found("PractitionerRole", role_id)
+    report = await block_time(
+        fhir, entry, start=body.start, end=body.end, reason=body.reason, actor=principal.actor(), now=now
+    )
+    return BlockOut(blocked_slots=report.closed, clashing_appointments=report.clashes)
+
+
+@router.post(
+    "/appointments",
+    status_code=201,
+    response_model=AppointmentOut,
+    responses=error_responses(401, 403, 404, 409, 422, 503),
+)
+async def book_appointment(
+    body: BookIn, fhir: Fhir, directory: Directory, now: Now, principal: StaffUser
+) -> AppointmentOut:
+    """Book a free slot (one FHIR transaction); 409 `slot_taken` when somebody was faster."""
+    if body.force and principal.role != Role.ADMIN:
+        raise ApiError(403, "forbidden", "Only admins may force a booking over an overlapping appointment")
+    appointment = await booking.book(
+        fhir,
+        directory,
+        slot_id=body.slot,
+        patient_id=body.patient,
+        reason=body.reason,
+        channel=Channel(body.channel),
+        actors=[principal.actor()],
+        now=now,
+        force=body.force,
+    )
+    return AppointmentOut.of(appointment)
+
+
+@router.post(
+    "/appointments/holds",
+    status_code=201,
+    response_model=AppointmentOut,
+    responses=error_responses(401, 403, 404, 409, 422),
+)
+async def hold_slot(
+    body: HoldIn, fhir: Fhir, directory: Directory, now: Now, principal: StaffUser
+) -> AppointmentOut:
+    """Hold a slot: a pending appointment and a tentatively busy slot until it expires or is booked."""
+    appointment = await booking.book(
+        fhir,
+        directory,
+        slot_id=body.slot,
+        patient_id=body.patient,
+        reason=body.reason,
+        channel=Channel(body.channel),
+        actors=[principal.actor()],
+        now=now,
+        hold_seconds=body.seconds,
+    )
+    return AppointmentOut.of(appointment)
+
+
+@router.post(
+    "/appointments/{appointment_id}/book", response_model=AppointmentOut, responses=error_responses(404, 409)
+)
+async def book_hold(appointment_id: str, fhir: Fhir, now: Now, principal: StaffUser) -> AppointmentOut:
+    """Turn a hold into a booking."""
+    return AppointmentOut.of(
+        await booking.confirm_hold(fhir, appointment_id=appointment_id, actors=[principal.actor()], now=now)
+    )
+
+
+@router.post(
+    "/appointments/{appointment_id}/reschedule",
+    response_model=AppointmentOut,
+    responses=error_responses(404, 409, 422),
+)
+async def reschedule(
+    appointment_id: str, body: RescheduleIn, fhir: Fhir, directory: Directory, now: Now, principal: StaffUser
+) -> AppointmentOut:
+    """Move to another slot atomically; returns the new appointment (linked to the old one)."""
+    if body.force and principal.role != Role.ADMIN:
+        raise ApiError(403, "forbidden", "Only admins may force a booking over an overlapping appointment")
+    moved = await booking.reschedule(
+        fhir,
+        directory,
+        appointment_id=appointment_id,
+        slot_id=body.slot,
+        actors=[principal.actor()],
+        now=now,
+        reason=body.reason,
+        force=body.force,
+    )
+    return AppointmentOut.of(moved)
+
+
+@router.post(
+    "/appointments/{appointment_id}/cancel",
+    response_model=AppointmentOut,
+    responses=error_responses(404, 409),
+)
+async def cancel(
+    appointment_id: str, fhir: Fhir, principal: StaffUser, body: CancelIn | None = None
+) -> AppointmentOut:
+    """Cancel; the slot becomes free again and the reason is kept."""
+    reason = body.reason if body else None
+    return AppointmentOut.of(
+        await booking.cancel(fhir, appointment_id=appointment_id, reason=reason, actors=[principal.actor()])
+    )
+
+
+async def _transition(fhir: Fhir, appointment_id: str, to: str, principal: StaffUser) -> AppointmentOut:
+    return AppointmentOut.of(
+        await booking.transition(fhir, appointment_id=appointment_id, to=to, actors=[principal.actor()])
+    )
+
+
+@router.post(
+    "/appointments/{appointment_id}/check-in",
+    response_model=AppointmentOut,
+    responses=error_responses(404, 409),
+)
+async def check_in(appointment_id: str, fhir: Fhir, principal: StaffUser) -> AppointmentOut:
+    """The patient arrived."""
+    return await _transition(fhir, appointment_id, "arrived", principal)
+
+
+@router.post(
+    "/appointments/{appointment_id}/no-show",
+    response_model=AppointmentOut,
+    responses=error_responses(404, 409),
+)
+async def no_show(appointment_id: str, fhir: Fhir, principal: StaffUser) -> AppointmentOut:
+    """The patient did not come."""
+    return await _transition(fhir, appointment_id, "noshow", principal)
+
+
+@router.post(
+    "/appointments/{appointment_id}/complete",
+    response_model=AppointmentOut,
+    responses=error_responses(404, 409),
+)
+async def complete(appointment_id: str, fhir: Fhir, principal: StaffUser) -> AppointmentOut:
+    """The visit took place."""
+    return await _transition(fhir, appointment_id, "fulfilled", principal)
+
+
+def _day_bounds(day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
+    start = datetime.combine(day, datetime.min.time(), tzinfo=tz)
+    return start, start + timedelta(days=1)
+
+
+@router.get("/appointments", response_model=list[AppointmentOut], responses=error_responses(401, 422))
+async def list_appointments(
+    fhir: Fhir,
+    settings: AppSettings,
+    now: Now,
+    _: StaffUser,
+    day: date | None = Query(default=None, alias="date", description="A local date (clinic time zone)"),
+    start: AwareDatetime | None = None,
+    end: AwareDatetime | None = None,
+    practitioner: str | None = None,
+    patient: str | None = None,
+    status: list[AppointmentStatus] = Query(default=[]),
+) -> list[AppointmentOut]:
+    """Appointments of a day (`date`) or a period (`start`/`end`; default: today), earliest first."""
+    tz = ZoneInfo(settings.default_timezone)
+    if start is None or end is None:
+        start, end = _day_bounds(day or now.astimezone(tz).date(), tz)
+    elif end <= start:
+        raise invalid("end", "must be after start")
+    found = await queries.list_appointments(
+        fhir, start=start, end=end, practitioner_id=practitioner, patient_id=patient, statuses=status or None
+    )
+    return [AppointmentOut.of(a) for a in found]
+
+
+@router.get("/appointments/today", response_model=list[AppointmentOut])
+async def today(
+    fhir: Fhir, settings: AppSettings, now: Now, _: StaffUser, practitioner: str | None = None
+) -> list[AppointmentOut]:
+    """Today's appointments in the clinic's time zone."""
+    start, end = _day_bounds(
+        now.astimezone(ZoneInfo(settings.default_timezone)).date(), ZoneInfo(settings.default_timezone)
+    )
+    found = await queries.list_appointments(fhir, start=start, end=end, practitioner_id=practitioner)
+    return [AppointmentOut.of(a) for a in found]
+
+
+@router.get("/appointments/upcoming", response_model=list[AppointmentOut])
+async def upcoming(
+    fhir: Fhir,
+    now: Now,
+    _: StaffUser,
+    days: int = Query(default=7, ge=1, le=60),
+    practitioner: str | None = None,
+    patient: str | None = None,
+) -> list[AppointmentOut]:
+    """Booked and pending appointments from now over the next `days` days."""
+    found = await queries.list_appointments(
+        fhir,
+        start=now,
+        end=now + timedelta(days=days),
+        practitioner_id=practitioner,
+        patient_id=patient,
+        statuses=["booked", "pending"],
+    )
+    return [AppointmentOut.of(a) for a in found]
+
+
+@router.get("/appointments/stats", response_model=StatsOut, responses=error_responses(401, 422))
+async def appointment_stats(
+    fhir: Fhir,
+    settings: AppSettings,
+    now: Now,
+    _: StaffUser,
+    start: AwareDatetime | None = None,
+    end: AwareDatetime | None = None,
+) -> StatsOut:
+    """Counts by status, channel and specialty (default: today)."""
+    if start is None or end is None:
+        start, end = _day_bounds(
+            now.astimezone(ZoneInfo(settings.default_timezone)).date(), ZoneInfo(settings.default_timezone)
+        )
+    elif end <= start:
+        raise invalid("end", "must be after start")
+    return await queries.stats(fhir, start=start, end=end)
+
+
+@router.get("/appointments/{appointment_id}", response_model=AppointmentOut, responses=error_responses(404))
+async def get_appointment(appointment_id: str, fhir: Fhir, _: StaffUser) -> AppointmentOut:
+    """One appointment."""
+    return AppointmentOut.of(await require(fhir, "Appointment", appointment_id, what="Appointment"))
+
+
+def _counts(report: SlotReport) -> dict[str, int]:
+    return {
+        "created": report.created,
+        "reopened": report.reopened,
+        "closed": report.closed,
+        "unchanged": report.unchanged,
+    }
