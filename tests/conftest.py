@@ -13,6 +13,7 @@ from pydantic import SecretStr
 from app.config import ApiKey, Role, Settings
 from app.fhir.client import FhirClient
 from app.main import create_app
+from tests.clinic import Clinic, make_clinic
 from tests.support.servers import Server, start_hapi, start_redis
 
 ADMIN_KEY = "test-admin-key"
@@ -107,3 +108,8 @@ def staff() -> dict[str, str]:
 @pytest.fixture(scope="session")
 def integration() -> dict[str, str]:
     return bearer(INTEGRATION_KEY)
+
+
+@pytest.fixture(scope="session")
+async def clinic(api: httpx.AsyncClient, admin: dict[str, str]) -> Clinic:
+    return await make_clinic(api, admin)

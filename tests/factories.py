@@ -20,3 +20,14 @@ def organization(*, value: str | None = None, name: str = "Test Org") -> dict[st
         "identifier": [{"system": TEST_SYSTEM, "value": value or unique("org")}],
         "name": name,
     }
+
+
+def phone() -> str:
+    """A unique, valid Indian mobile number in E.164."""
+    return f"+9197{uuid.uuid4().int % 10**8:08d}"
+
+
+def person_name() -> str:
+    """A unique two-word name (letters only, so fuzzy search can find it)."""
+    letters = "".join(chr(ord("a") + int(c, 16) % 26) for c in uuid.uuid4().hex[:8])
+    return f"Test{letters[:4]} Person{letters[4:]}"

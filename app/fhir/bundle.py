@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
-from app.fhir.client import Resource, etag
+from app.fhir.client import Resource, etag, search_query
 
 
 class Transaction:
@@ -14,12 +15,12 @@ class Transaction:
     def __init__(self) -> None:
         self._entries: list[dict[str, Any]] = []
 
-    def create(self, resource: Resource, *, if_none_exist: str | None = None) -> str:
-        """Add a POST; returns the `urn:uuid:` reference other entries can point at."""
+    def create(self, resource: Resource, *, if_none_exist: Mapping[str, str] | None = None) -> str:
+        """Add a POST (conditional on no match of the `if_none_exist` search); returns its `urn:uuid:`."""
         full_url = f"urn:uuid:{uuid.uuid4()}"
         request: dict[str, Any] = {"method": "POST", "url": resource["resourceType"]}
         if if_none_exist:
-            request["ifNoneExist"] = if_none_exist
+            request["ifNoneExist"] = search_query(if_none_exist)
         self._entries.append({"fullUrl": full_url, "resource": resource, "request": request})
         return full_url
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping, Sequence
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 import httpx
 import structlog
@@ -43,6 +43,11 @@ def version_of(resource: Resource) -> str:
     if not version:
         raise ValueError(f"{resource.get('resourceType')}/{resource.get('id')} carries no meta.versionId")
     return str(version)
+
+
+def search_query(params: Mapping[str, str]) -> str:
+    """A search as a query string, values percent-encoded ('+' in a phone would otherwise read as a space)."""
+    return urlencode(params, quote_via=quote)
 
 
 def etag(version: str) -> str:
@@ -140,13 +145,13 @@ class FhirClient:
             "POST", resource["resourceType"], json=resource, headers={"Prefer": "return=representation"}
         )
 
-    async def conditional_create(self, resource: Resource, *, match: str) -> tuple[Resource, bool]:
+    async def conditional_create(self, resource: Resource, *, match: Mapping[str, str]) -> tuple[Resource, bool]:
         """Create unless a resource matches the search `match` (If-None-Exist); (resource, created)."""
         response = await self._request(
             "POST",
             resource["resourceType"],
             json=resource,
-            headers={"Prefer": "return=representation", "If-None-Exist": match},
+            headers={"Prefer": "return=representation", "If-None-Exist": search_query(match)},
         )
         return response.json(), response.status_code == 201
 

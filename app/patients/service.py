@@ -83,7 +83,7 @@ async def register(
         patient,
         actor=actor,
         activity="patient.register",
-        if_none_exist=f"identifier={SID_PHONE}|{e164}",
+        if_none_exist={"identifier": f"{SID_PHONE}|{e164}"},
     )
     log.info("patient.registered", patient=f"Patient/{created['id']}")
     return created, True

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.integration
 
 async def test_conditional_create_of_the_same_identifier_twice_gives_one_resource(fhir: FhirClient) -> None:
     org = organization()
-    match = f"identifier={TEST_SYSTEM}|{org['identifier'][0]['value']}"
+    match = {"identifier": f"{TEST_SYSTEM}|{org['identifier'][0]['value']}"}
 
     first, created_first = await fhir.conditional_create(org, match=match)
     second, created_second = await fhir.conditional_create(org, match=match)
@@ -145,3 +145,14 @@ async def test_a_server_that_never_answers_raises_unavailable_after_the_timeout(
                 await client.read("Organization", "x")
         finally:
             await client.aclose()
+
+
+async def test_conditional_create_matches_values_with_a_plus_sign(fhir: FhirClient) -> None:
+    value = f"+91{unique('')}"
+    org = {**organization(value=value)}
+
+    first, created_first = await fhir.conditional_create(org, match={"identifier": f"{TEST_SYSTEM}|{value}"})
+    second, created_second = await fhir.conditional_create(org, match={"identifier": f"{TEST_SYSTEM}|{value}"})
+
+    assert (created_first, created_second) == (True, False)
+    assert first["id"] == second["id"]

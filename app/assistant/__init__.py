@@ -1,0 +1,1 @@
+"""The AI assistant: staff instructions in, previewed plans out."""
