@@ -67,7 +67,13 @@ async def make_practitioner(
 
 async def make_patient(api: httpx.AsyncClient, staff: dict[str, str], **fields: Any) -> dict[str, Any]:
     """Register a patient with a unique phone."""
-    payload = {"name": person_name(), "phone": phone(), "gender": "female", "birth_date": "1990-04-12", **fields}
+    payload = {
+        "name": person_name(),
+        "phone": phone(),
+        "gender": "female",
+        "birth_date": "1990-04-12",
+        **fields,
+    }
     response = await api.post("/api/v1/patients", json=payload, headers=staff)
     assert response.status_code in (200, 201), response.text
     body: dict[str, Any] = response.json()

@@ -61,7 +61,11 @@ async def load_demo(
     data = demo_directory()
     report = DemoReport()
     org = data["organization"]
-    await _ensure(fhir, res.organization_resource(name=org["name"], phone=org["phone"], resource_id=ORGANIZATION_ID), report)
+    await _ensure(
+        fhir,
+        res.organization_resource(name=org["name"], phone=org["phone"], resource_id=ORGANIZATION_ID),
+        report,
+    )
     for loc in data["locations"]:
         location = res.location_resource(
             name=loc["name"],
@@ -125,5 +129,7 @@ async def load_demo(
                 fhir, entry, first_day=now.astimezone(entry.timezone).date(), days=horizon_days, now=now
             )
             report.slots_created += slots.created
-    log.info("demo.loaded", created=report.created, patients=report.patients_registered, slots=report.slots_created)
+    log.info(
+        "demo.loaded", created=report.created, patients=report.patients_registered, slots=report.slots_created
+    )
     return report

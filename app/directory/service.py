@@ -47,7 +47,12 @@ async def require(fhir: FhirClient, resource_type: str, resource_id: str, *, wha
 
 
 async def create_with_provenance(
-    fhir: FhirClient, resource: Resource, *, actor: Actor, activity: str, if_none_exist: Mapping[str, str] | None = None
+    fhir: FhirClient,
+    resource: Resource,
+    *,
+    actor: Actor,
+    activity: str,
+    if_none_exist: Mapping[str, str] | None = None,
 ) -> Resource:
     """Create one resource and its Provenance in one transaction; returns the stored resource.
 

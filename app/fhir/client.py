@@ -145,7 +145,9 @@ class FhirClient:
             "POST", resource["resourceType"], json=resource, headers={"Prefer": "return=representation"}
         )
 
-    async def conditional_create(self, resource: Resource, *, match: Mapping[str, str]) -> tuple[Resource, bool]:
+    async def conditional_create(
+        self, resource: Resource, *, match: Mapping[str, str]
+    ) -> tuple[Resource, bool]:
         """Create unless a resource matches the search `match` (If-None-Exist); (resource, created)."""
         response = await self._request(
             "POST",
@@ -283,10 +285,15 @@ def _error_for(response: httpx.Response, method: str, path: str) -> FhirError:
     outcome: Resource | None = None
     try:
         body = response.json()
-        if isinstance(body, dict) and body.get("resourceType") == "OperationOutcome":
-            outcome = body
     except ValueError:
-        pass
+        body = None
+    if isinstance(body, dict) and body.get("resourceType") == "OperationOutcome":
+        outcome = body
+    elif isinstance(body, dict) and body.get("resourceType") == "Parameters":
+        # Operations such as $merge report failures inside an "outcome" parameter.
+        outcome = next(
+            (p.get("resource") for p in body.get("parameter", []) if p.get("name") == "outcome"), None
+        )
     detail = outcome_text(outcome) or response.reason_phrase
     where = f"{method} {_type_of(path)}"
     log.info("fhir.request.rejected", method=method, resource_type=_type_of(path), status=status)

@@ -8,6 +8,7 @@ from fastapi.responses import JSONResponse
 from app.deps import AppSettings, Fhir, Now
 from app.directory.service import require
 from app.errors import error_responses, invalid
+from app.patients import merge as merging
 from app.patients import service
 from app.patients.schemas import DuplicateOut, MergeIn, Patient360Out, PatientIn, PatientOut, PatientUpdate
 from app.scheduling.schemas import AppointmentOut
@@ -123,5 +124,5 @@ async def duplicates(patient_id: str, fhir: Fhir, _: StaffUser) -> list[Duplicat
 async def merge(patient_id: str, body: MergeIn, fhir: Fhir, principal: AdminUser) -> PatientOut:
     """Merge the `source` patient into this one: their appointments and messages move here (admin only)."""
     return PatientOut.of(
-        await service.merge(fhir, source_id=body.source, target_id=patient_id, actor=principal.actor())
+        await merging.merge(fhir, source_id=body.source, target_id=patient_id, actor=principal.actor())
     )

@@ -17,6 +17,7 @@ from app.errors import ApiError, invalid
 from app.fhir.builders import Actor, code_in, provenance
 from app.fhir.canonical import CS_TASK_TYPE, SID_PHONE, TASK_TYPE_OPPORTUNITY, TASK_TYPE_TICKET
 from app.fhir.client import FhirClient, Resource, version_of
+from app.fhir.errors import FhirConflict
 from app.patients import resources as res
 from app.patients.phones import InvalidPhone, normalize_phone
 
@@ -77,14 +78,18 @@ async def register(
         preferred_language=preferred_language,
         preferred_channel=preferred_channel,
     )
-    # The conditional create closes the race between two registrations of one phone.
-    created = await create_with_provenance(
-        fhir,
-        patient,
-        actor=actor,
-        activity="patient.register",
-        if_none_exist={"identifier": f"{SID_PHONE}|{e164}"},
-    )
+    # The conditional create closes the race between two registrations of one phone; HAPI answers
+    # the loser of a simultaneous race with a conflict, after which the winner is there to read.
+    try:
+        created = await create_with_provenance(
+            fhir,
+            patient,
+            actor=actor,
+            activity="patient.register",
+            if_none_exist={"identifier": f"{SID_PHONE}|{e164}"},
+        )
+    except FhirConflict:
+        return (await find_by_phone(fhir, phone=e164, region=region))[0], False
     log.info("patient.registered", patient=f"Patient/{created['id']}")
     return created, True
 
@@ -231,32 +236,3 @@ async def duplicates(fhir: FhirClient, *, patient_id: str) -> list[DuplicateCand
         ),
         key=lambda c: -c.score,
     )
-
-
-async def merge(fhir: FhirClient, *, source_id: str, target_id: str, actor: Actor) -> Resource:
-    """Merge `source` into `target` with HAPI's Patient/$merge: references move to the target, the
-    source is marked replaced-by; recorded in Provenance. Returns the surviving patient."""
-    if source_id == target_id:
-        raise invalid("source", "a patient cannot be merged into itself")
-    await require(fhir, "Patient", source_id, what="Patient")
-    target = await require(fhir, "Patient", target_id, what="Patient")
-    if not target.get("active", True):
-        raise ApiError(409, "inactive_target", f"Patient/{target_id} is inactive (already merged?)")
-    params = {
-        "resourceType": "Parameters",
-        "parameter": [
-            {"name": "source-patient", "valueReference": {"reference": f"Patient/{source_id}"}},
-            {"name": "target-patient", "valueReference": {"reference": f"Patient/{target_id}"}},
-            {"name": "preview", "valueBoolean": False},
-        ],
-    }
-    await fhir.operation("Patient/$merge", body=params)
-    record = provenance(
-        targets=[f"Patient/{target_id}", f"Patient/{source_id}"],
-        actors=[actor],
-        activity="patient.merge",
-        operation="UPDATE",
-    )
-    await fhir.create(record)
-    log.info("patient.merged", source=f"Patient/{source_id}", target=f"Patient/{target_id}")
-    return await fhir.read("Patient", target_id)

@@ -14,9 +14,13 @@ from tests.clinic import Clinic, free_slots, make_patient, make_practitioner
 pytestmark = pytest.mark.integration
 
 
-async def _book(api: httpx.AsyncClient, headers: dict[str, str], slot: str, patient: str, **extra: Any) -> httpx.Response:
+async def _book(
+    api: httpx.AsyncClient, headers: dict[str, str], slot: str, patient: str, **extra: Any
+) -> httpx.Response:
     return await api.post(
-        "/api/v1/appointments", json={"slot": slot, "patient": patient, "reason": "checkup", **extra}, headers=headers
+        "/api/v1/appointments",
+        json={"slot": slot, "patient": patient, "reason": "checkup", **extra},
+        headers=headers,
     )
 
 
@@ -105,7 +109,9 @@ async def test_unknown_slot_and_unknown_patient_are_404_and_write_nothing(
     assert (await fhir.read("Slot", slot))["status"] == "free"
 
 
-async def test_malformed_booking_bodies_are_422_naming_the_field(api: httpx.AsyncClient, staff: dict[str, str]) -> None:
+async def test_malformed_booking_bodies_are_422_naming_the_field(
+    api: httpx.AsyncClient, staff: dict[str, str]
+) -> None:
     missing = await api.post("/api/v1/appointments", json={"patient": "x"}, headers=staff)
     bad_channel = await api.post(
         "/api/v1/appointments", json={"slot": "a", "patient": "b", "channel": "carrier-pigeon"}, headers=staff
@@ -197,7 +203,10 @@ async def test_status_transitions_follow_the_workflow(
     assert checked_in.json()["status"] == "arrived"
     assert completed.json()["status"] == "fulfilled"
     assert cancel_after.status_code == 409
-    assert cancel_after.json()["message"] == "An appointment that is 'fulfilled' cannot become 'cancelled'; it cannot change any more"
+    assert (
+        cancel_after.json()["message"]
+        == "An appointment that is 'fulfilled' cannot become 'cancelled'; it cannot change any more"
+    )
 
 
 async def test_no_show_is_recorded(
@@ -220,7 +229,9 @@ async def test_a_hold_makes_the_slot_tentative_and_can_be_booked(
     slot = (await free_slots(api, staff, doctor))[0]["id"]
     patient = await make_patient(api, staff)
 
-    held = await api.post("/api/v1/appointments/holds", json={"slot": slot, "patient": patient["id"]}, headers=staff)
+    held = await api.post(
+        "/api/v1/appointments/holds", json={"slot": slot, "patient": patient["id"]}, headers=staff
+    )
     assert held.status_code == 201
     assert held.json()["status"] == "pending"
     assert held.json()["hold_expires"] is not None
