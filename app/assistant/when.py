@@ -23,15 +23,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 import dateparser
-from rapidfuzz import fuzz, process
 
 from app.assistant import when_patterns as vocab
 
 # Bare hours in this range are afternoon/evening hours (see the module docstring).
 DEFAULT_PM_HOURS = range(1, 8)
-# A word must be at least this long, and score at least this (0-100), to count as a typo of a date word.
-TYPO_MIN_LENGTH = 5
-TYPO_CUTOFF = 85
 # Date sources, most specific first: a later, vaguer one never overrides an earlier one.
 RANK_EXPLICIT, RANK_DAY_OF_MONTH, RANK_RELATIVE, RANK_WEEKDAY, RANK_VAGUE, RANK_NONE = range(6)
 # find_when only needs where the words are, not what day they mean: any fixed (leap) year will do.
@@ -54,64 +50,6 @@ class WhenMention:
 
     text: str
     spans: tuple[tuple[int, int], ...]
-
-
-# -- canonical text, remembering where each character came from ---------------------------------------
-
-
-@dataclass(frozen=True)
-class _Mapped:
-    text: str
-    starts: tuple[int, ...]  # starts[i], ends[i]: the original characters text[i] stands for
-    ends: tuple[int, ...]
-
-    @classmethod
-    def of(cls, text: str) -> _Mapped:
-        # Lower-case character by character so that offsets stay aligned ("İ" lower-cases to two).
-        lowered = "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
-        return cls(lowered, tuple(range(len(text))), tuple(range(1, len(text) + 1)))
-
-    def sub(self, pattern: re.Pattern[str], replace: Callable[[re.Match[str]], str | None]) -> _Mapped:
-        """Replace each match for which `replace` gives a string, keeping the map to the original."""
-        text: list[str] = []
-        starts: list[int] = []
-        ends: list[int] = []
-        last = 0
-        for match in pattern.finditer(self.text):
-            new = replace(match)
-            if new is None or not match.group(0):
-                continue
-            text.append(self.text[last : match.start()])
-            starts.extend(self.starts[last : match.start()])
-            ends.extend(self.ends[last : match.start()])
-            text.append(new)
-            starts.extend([self.starts[match.start()]] * len(new))
-            ends.extend([self.ends[match.end() - 1]] * len(new))
-            last = match.end()
-        text.append(self.text[last:])
-        starts.extend(self.starts[last:])
-        ends.extend(self.ends[last:])
-        return _Mapped("".join(text), tuple(starts), tuple(ends))
-
-    def original_span(self, start: int, end: int) -> tuple[int, int]:
-        """The original text's span for canonical text[start:end]."""
-        return self.starts[start], self.ends[end - 1]
-
-
-def _canonical_word(match: re.Match[str]) -> str | None:
-    word = match.group(0)
-    if word in vocab.SUBSTITUTIONS:
-        return vocab.SUBSTITUTIONS[word]
-    if len(word) < TYPO_MIN_LENGTH or not word.isalpha():
-        return None
-    best = process.extractOne(word, vocab.TYPO_TARGETS, scorer=fuzz.ratio, score_cutoff=TYPO_CUTOFF)
-    return best[0] if best else None
-
-
-def _canonical(text: str) -> _Mapped:
-    mapped = _Mapped.of(text).sub(vocab.MERIDIEM_DOTS, lambda m: m.group(1) + "m")
-    mapped = mapped.sub(vocab.OCLOCK, lambda m: "oclock")
-    return mapped.sub(vocab.WORD, _canonical_word)
 
 
 # -- scanning -------------------------------------------------------------------------------------------
@@ -188,15 +126,14 @@ def _on_numeric_date(m: re.Match[str], scan: _Scan) -> bool:
 
 
 def _on_day_of_month(m: re.Match[str], scan: _Scan) -> bool:
+    # "the 22nd": this month's, or next month's once this month's has passed.
     day, this_month = int(m["day"]), scan.today.replace(day=1)
-    next_month = (this_month + timedelta(days=32)).replace(day=1)
-    for month_start in (this_month, next_month) if day >= scan.today.day else (next_month,):
-        try:
-            scan.set_day(month_start.replace(day=day), RANK_DAY_OF_MONTH)
-        except ValueError:
-            continue
-        return True
-    return False
+    month = this_month if day >= scan.today.day else (this_month + timedelta(days=32)).replace(day=1)
+    try:
+        scan.set_day(month.replace(day=day), RANK_DAY_OF_MONTH)
+    except ValueError:  # "the 31st" of a 30-day month
+        return False
+    return True
 
 
 def _on_relative_day(m: re.Match[str], scan: _Scan) -> bool:
@@ -392,10 +329,10 @@ def resolve_when(text: str, *, now: datetime) -> When | None:
     iso = _from_iso(stripped, now)
     if iso is not None:
         return iso
-    scan = _scan(_canonical(stripped).text, now.date())
+    scan = _scan(vocab.canonical(stripped).text, now.date())
     if scan.offset is not None:
-        start = (now + scan.offset).replace(second=0, microsecond=0)
-        return When(start=start, date=start.date(), time=start.time(), part_of_day=None)
+        later = (now + scan.offset).replace(second=0, microsecond=0)
+        return When(start=later, date=later.date(), time=later.time(), part_of_day=None)
     day = scan.day if scan.day is not None else _dateparser_day(scan, now)
     if scan.clock is None:
         if day is None and scan.part is None:
@@ -410,7 +347,7 @@ def resolve_when(text: str, *, now: datetime) -> When | None:
 
 def find_when(text: str) -> WhenMention | None:
     """The words of free text that name a date or time ("10AM tomorrow"), as written; None if none do."""
-    mapped = _canonical(text)
+    mapped = vocab.canonical(text)
     scan = _scan(mapped.text, _REFERENCE_DAY)
     if not scan.spans:
         return None

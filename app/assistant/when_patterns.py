@@ -7,49 +7,152 @@ Patterns run on canonical text: lower case, Hinglish made English ("kal shaam 5 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz, process
+
+# A word must be at least this long, and score at least this (0-100), to count as a typo of a date word.
+TYPO_MIN_LENGTH = 5
+TYPO_CUTOFF = 85
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _MONTH_PREFIXES = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 
 HOUR_WORDS: dict[str, int] = {
-    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
-    "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
 }
 COUNTS: dict[str, float] = {
-    **HOUR_WORDS, "a": 1, "an": 1, "half an": 0.5, "half a": 0.5, "a couple of": 2, "couple of": 2,
+    **HOUR_WORDS,
+    "a": 1,
+    "an": 1,
+    "half an": 0.5,
+    "half a": 0.5,
+    "a couple of": 2,
+    "couple of": 2,
 }
 
 SUBSTITUTIONS: dict[str, str] = {
     # Hinglish, as staff type it in Latin script. "kal" is "yesterday" too, but nobody books yesterday.
-    "kal": "tomorrow", "parso": "day after tomorrow", "parson": "day after tomorrow",
-    "parsoon": "day after tomorrow", "parsu": "day after tomorrow", "aaj": "today",
-    "subah": "morning", "subha": "morning", "savere": "morning", "sawere": "morning",
-    "dopahar": "afternoon", "dopehar": "afternoon", "dophar": "afternoon", "dupahar": "afternoon",
-    "dopahr": "afternoon", "dopaher": "afternoon", "shaam": "evening", "sham": "evening", "raat": "night",
-    "baje": "oclock", "bje": "oclock", "baaje": "oclock",
-    "agle": "next", "agla": "next", "agli": "next",
-    "saade": "half past", "sade": "half past", "sadhe": "half past", "saadhe": "half past",
-    "sawa": "quarter past", "sava": "quarter past", "paune": "quarter to", "pone": "quarter to",
-    "dedh": "half past 1", "derh": "half past 1", "dhai": "half past 2", "dhaai": "half past 2",
+    "kal": "tomorrow",
+    "parso": "day after tomorrow",
+    "parson": "day after tomorrow",
+    "parsoon": "day after tomorrow",
+    "parsu": "day after tomorrow",
+    "aaj": "today",
+    "subah": "morning",
+    "subha": "morning",
+    "savere": "morning",
+    "sawere": "morning",
+    "dopahar": "afternoon",
+    "dopehar": "afternoon",
+    "dophar": "afternoon",
+    "dupahar": "afternoon",
+    "dopahr": "afternoon",
+    "dopaher": "afternoon",
+    "shaam": "evening",
+    "sham": "evening",
+    "raat": "night",
+    "baje": "oclock",
+    "bje": "oclock",
+    "baaje": "oclock",
+    "agle": "next",
+    "agla": "next",
+    "agli": "next",
+    "saade": "half past",
+    "sade": "half past",
+    "sadhe": "half past",
+    "saadhe": "half past",
+    "sawa": "quarter past",
+    "sava": "quarter past",
+    "paune": "quarter to",
+    "pone": "quarter to",
+    "dedh": "half past 1",
+    "derh": "half past 1",
+    "dhai": "half past 2",
+    "dhaai": "half past 2",
     "adhai": "half past 2",
-    "din": "days", "ghante": "hours", "ghanta": "hours", "ghanton": "hours",
-    "hafte": "weeks", "hafta": "weeks", "hafton": "weeks",
-    "somvar": "monday", "somwar": "monday", "mangalvar": "tuesday", "mangalwar": "tuesday",
-    "budhvar": "wednesday", "budhwar": "wednesday", "guruvar": "thursday", "guruwar": "thursday",
-    "brihaspativar": "thursday", "veervar": "thursday", "shukravar": "friday", "shukrawar": "friday",
-    "shanivar": "saturday", "shaniwar": "saturday", "ravivar": "sunday", "raviwar": "sunday",
-    "itvaar": "sunday", "itwar": "sunday", "itwaar": "sunday",
+    "din": "days",
+    "ghante": "hours",
+    "ghanta": "hours",
+    "ghanton": "hours",
+    "hafte": "weeks",
+    "hafta": "weeks",
+    "hafton": "weeks",
+    "somvar": "monday",
+    "somwar": "monday",
+    "mangalvar": "tuesday",
+    "mangalwar": "tuesday",
+    "budhvar": "wednesday",
+    "budhwar": "wednesday",
+    "guruvar": "thursday",
+    "guruwar": "thursday",
+    "brihaspativar": "thursday",
+    "veervar": "thursday",
+    "shukravar": "friday",
+    "shukrawar": "friday",
+    "shanivar": "saturday",
+    "shaniwar": "saturday",
+    "ravivar": "sunday",
+    "raviwar": "sunday",
+    "itvaar": "sunday",
+    "itwar": "sunday",
+    "itwaar": "sunday",
     # Abbreviations and chat spellings ("sun" is left alone: it is too often the sun).
-    "tmrw": "tomorrow", "tmr": "tomorrow", "tmrow": "tomorrow", "tmw": "tomorrow", "tomm": "tomorrow",
-    "2moro": "tomorrow", "2morrow": "tomorrow", "2mrw": "tomorrow", "tonite": "tonight", "nite": "night",
-    "evng": "evening", "mrng": "morning", "morng": "morning", "aftn": "afternoon",
-    "mon": "monday", "tue": "tuesday", "tues": "tuesday", "wed": "wednesday", "weds": "wednesday",
-    "thu": "thursday", "thur": "thursday", "thurs": "thursday", "fri": "friday", "sat": "saturday",
+    "tmrw": "tomorrow",
+    "tmr": "tomorrow",
+    "tmrow": "tomorrow",
+    "tmw": "tomorrow",
+    "tomm": "tomorrow",
+    "2moro": "tomorrow",
+    "2morrow": "tomorrow",
+    "2mrw": "tomorrow",
+    "tonite": "tonight",
+    "nite": "night",
+    "evng": "evening",
+    "mrng": "morning",
+    "morng": "morning",
+    "aftn": "afternoon",
+    "mon": "monday",
+    "tue": "tuesday",
+    "tues": "tuesday",
+    "wed": "wednesday",
+    "weds": "wednesday",
+    "thu": "thursday",
+    "thur": "thursday",
+    "thurs": "thursday",
+    "fri": "friday",
+    "sat": "saturday",
 }
 # Longer date words whose typos ("tomorow", "wensday", "aftrnoon") are read as the word.
 TYPO_TARGETS = (
-    "tomorrow", "today", "tonight", "morning", "afternoon", "evening", *WEEKDAYS,
-    "january", "february", "march", "april", "august", "september", "october", "november", "december",
+    "tomorrow",
+    "today",
+    "tonight",
+    "morning",
+    "afternoon",
+    "evening",
+    *WEEKDAYS,
+    "january",
+    "february",
+    "march",
+    "april",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
 )
 
 MERIDIEM_DOTS = re.compile(r"\b([ap])\.\s?m\b\.?")
@@ -95,7 +198,7 @@ NEXT_WEEK = re.compile(r"\bnext\s+week\b")
 DAY_OF_MONTH = re.compile(rf"\b(?:the\s+)?(?P<day>\d{{1,2}}){_ORDINAL}\b")
 
 HOUR_MINUTE = re.compile(
-    rf"{_AT}\b(?P<hour>\d{{1,2}})[:.](?P<minute>\d{{2}})\b(?:\s*(?P<mer>am|pm|hrs|oclock)\b)?"
+    rf"{_AT}\b(?P<hour>\d{{1,2}})[:.](?P<minute>\d{{2}})(?!\d)(?:\s*(?P<mer>am|pm|hrs|oclock)\b)?"
 )
 COMPACT_TIME = re.compile(rf"{_AT}\b(?P<hour>\d{{1,2}})(?P<minute>\d{{2}})\s*(?P<mer>am|pm|hrs)\b")
 FRACTION_TIME = re.compile(
@@ -126,3 +229,62 @@ def relative_days(word: str) -> int:
     if word.startswith("day"):
         return 2
     return 1 if word == "tomorrow" else 0
+
+
+@dataclass(frozen=True)
+class Mapped:
+    """Text rewritten for reading, remembering which original characters each character stands for."""
+
+    text: str
+    starts: tuple[int, ...]  # starts[i], ends[i]: the original characters text[i] stands for
+    ends: tuple[int, ...]
+
+    @classmethod
+    def of(cls, text: str) -> Mapped:
+        """The text lower-cased, each character standing for itself."""
+        # Lower-case character by character so that offsets stay aligned ("İ" lower-cases to two).
+        lowered = "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
+        return cls(lowered, tuple(range(len(text))), tuple(range(1, len(text) + 1)))
+
+    def sub(self, pattern: re.Pattern[str], replace: Callable[[re.Match[str]], str | None]) -> Mapped:
+        """Replace each match for which `replace` gives a string, keeping the map to the original."""
+        text: list[str] = []
+        starts: list[int] = []
+        ends: list[int] = []
+        last = 0
+        for match in pattern.finditer(self.text):
+            new = replace(match)
+            if new is None or not match.group(0):
+                continue
+            text.append(self.text[last : match.start()])
+            starts.extend(self.starts[last : match.start()])
+            ends.extend(self.ends[last : match.start()])
+            text.append(new)
+            starts.extend([self.starts[match.start()]] * len(new))
+            ends.extend([self.ends[match.end() - 1]] * len(new))
+            last = match.end()
+        text.append(self.text[last:])
+        starts.extend(self.starts[last:])
+        ends.extend(self.ends[last:])
+        return Mapped("".join(text), tuple(starts), tuple(ends))
+
+    def original_span(self, start: int, end: int) -> tuple[int, int]:
+        """The original text's span for canonical text[start:end]."""
+        return self.starts[start], self.ends[end - 1]
+
+
+def _canonical_word(match: re.Match[str]) -> str | None:
+    word = match.group(0)
+    if word in SUBSTITUTIONS:
+        return SUBSTITUTIONS[word]
+    if len(word) < TYPO_MIN_LENGTH or not word.isalpha():
+        return None
+    best = process.extractOne(word, TYPO_TARGETS, scorer=fuzz.ratio, score_cutoff=TYPO_CUTOFF)
+    return best[0] if best else None
+
+
+def canonical(text: str) -> Mapped:
+    """`text` as the patterns read it: lower case, Hinglish and typos of date words made English."""
+    mapped = Mapped.of(text).sub(MERIDIEM_DOTS, lambda m: m.group(1) + "m")
+    mapped = mapped.sub(OCLOCK, lambda m: "oclock")
+    return mapped.sub(WORD, _canonical_word)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 
-from app.conformance.loader import load_conformance
 from app.config import get_settings
+from app.conformance.loader import load_conformance
 from app.demo.seed import load_demo
 from app.directory.index import DirectoryCache
 from app.fhir.client import FhirClient

@@ -15,8 +15,8 @@ import structlog
 
 from app.directory.service import require
 from app.errors import ApiError, invalid
-from app.fhir.bundle import Transaction
 from app.fhir.builders import Actor, provenance
+from app.fhir.bundle import Transaction
 from app.fhir.client import FhirClient, Resource, bundle_resources, version_of
 from app.fhir.errors import FhirConflict
 

@@ -13,8 +13,8 @@ from rapidfuzz import fuzz
 
 from app.directory.resources import display_name
 from app.directory.service import create_with_provenance, require, update_with_provenance
-from app.errors import ApiError, invalid
-from app.fhir.builders import Actor, code_in, provenance
+from app.errors import invalid
+from app.fhir.builders import Actor, code_in
 from app.fhir.canonical import CS_TASK_TYPE, SID_PHONE, TASK_TYPE_OPPORTUNITY, TASK_TYPE_TICKET
 from app.fhir.client import FhirClient, Resource, version_of
 from app.fhir.errors import FhirConflict

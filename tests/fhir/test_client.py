@@ -24,7 +24,10 @@ async def test_conditional_create_of_the_same_identifier_twice_gives_one_resourc
 
     assert (created_first, created_second) == (True, False)
     assert first["id"] == second["id"]
-    assert await fhir.count("Organization", {"identifier": f"{TEST_SYSTEM}|{org['identifier'][0]['value']}"}) == 1
+    assert (
+        await fhir.count("Organization", {"identifier": f"{TEST_SYSTEM}|{org['identifier'][0]['value']}"})
+        == 1
+    )
 
 
 async def test_update_with_a_stale_version_raises_conflict(fhir: FhirClient) -> None:
@@ -152,7 +155,9 @@ async def test_conditional_create_matches_values_with_a_plus_sign(fhir: FhirClie
     org = {**organization(value=value)}
 
     first, created_first = await fhir.conditional_create(org, match={"identifier": f"{TEST_SYSTEM}|{value}"})
-    second, created_second = await fhir.conditional_create(org, match={"identifier": f"{TEST_SYSTEM}|{value}"})
+    second, created_second = await fhir.conditional_create(
+        org, match={"identifier": f"{TEST_SYSTEM}|{value}"}
+    )
 
     assert (created_first, created_second) == (True, False)
     assert first["id"] == second["id"]
