@@ -34,8 +34,11 @@ class FailedJob:
 class JobQueue(Protocol):
     """Background work: jobs take ids or small JSON, re-read state and are idempotent."""
 
-    async def enqueue(self, name: str, payload: dict[str, Any], *, job_id: str | None = None) -> str:
-        """Queue job `name` with `payload`; a repeated `job_id` is not queued twice. Returns the job id."""
+    async def enqueue(
+        self, name: str, payload: dict[str, Any], *, job_id: str | None = None, at: datetime | None = None
+    ) -> str:
+        """Queue job `name` with `payload` (to run at `at`, if given); a repeated `job_id` is not queued
+        twice. Returns the job id."""
         ...
 
     async def failed_jobs(self, *, limit: int = 50) -> list[FailedJob]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime
 from typing import Any
 
 from redis import Redis
@@ -43,25 +44,31 @@ class RqJobQueue:
         self._queue = Queue(queue_name, connection=self._redis)
         self._retry_intervals = list(retry_intervals)
 
-    async def enqueue(self, name: str, payload: dict[str, Any], *, job_id: str | None = None) -> str:
-        """Queue job `name`; a job id that is already queued, running or done is not queued again."""
+    async def enqueue(
+        self, name: str, payload: dict[str, Any], *, job_id: str | None = None, at: datetime | None = None
+    ) -> str:
+        """Queue job `name` (at `at`, if given); a job id queued, running or done is not queued again."""
         if name not in JOBS:
             raise ValueError(f"unknown job {name!r}")
-        return await asyncio.to_thread(self._enqueue, name, payload, job_id)
+        return await asyncio.to_thread(self._enqueue, name, payload, job_id, at)
 
-    def _enqueue(self, name: str, payload: dict[str, Any], job_id: str | None) -> str:
+    def _enqueue(self, name: str, payload: dict[str, Any], job_id: str | None, at: datetime | None) -> str:
+        unique = job_id is not None
         try:
-            job = self._queue.enqueue_call(
+            job = self._queue.create_job(
                 f"workers.jobs.{name}",
                 kwargs=payload,
                 job_id=job_id,
-                unique=job_id is not None,
                 timeout=JOB_TIMEOUT_SECONDS,
                 result_ttl=FINISHED_JOB_TTL_SECONDS,
                 failure_ttl=FAILED_JOB_TTL_SECONDS,
                 retry=Retry(max=JOB_MAX_RETRIES, interval=self._retry_intervals),
                 description=name,
             )
+            if at is None:
+                self._queue.enqueue_job(job, unique=unique)
+            else:
+                self._queue.schedule_job(job, at, unique=unique)
         except DuplicateJobError:
             return str(job_id)
         except RedisError as exc:

@@ -194,12 +194,18 @@ async def confirm_hold(
     return await _send(fhir, tx, slot_id=slot_id)
 
 
-async def release_hold(fhir: FhirClient, *, appointment_id: str, now: datetime) -> bool:
-    """Cancel an expired hold and free its slot; False when there is nothing to release (idempotent)."""
-    appointment = await fhir.read("Appointment", appointment_id)
-    expires = hold_expiry(appointment)
-    if appointment["status"] != "pending" or expires is None or expires > now:
-        return False
+async def release_expired_holds(fhir: FhirClient, *, slot_id: str, now: datetime) -> int:
+    """Cancel the slot's pending holds that have expired and free the slot; how many (idempotent)."""
+    released = 0
+    for appointment in await fhir.search("Appointment", {"slot": f"Slot/{slot_id}", "status": "pending"}):
+        expires = hold_expiry(appointment)
+        if expires is not None and expires <= now:
+            await _release(fhir, appointment)
+            released += 1
+    return released
+
+
+async def _release(fhir: FhirClient, appointment: Resource) -> None:
     await _cancel(
         fhir,
         appointment,
@@ -207,7 +213,6 @@ async def release_hold(fhir: FhirClient, *, appointment_id: str, now: datetime) 
         actors=[Actor(kind=AgentKind.SYSTEM)],
         activity="appointment.hold.expire",
     )
-    return True
 
 
 async def reschedule(

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query
 from pydantic import AwareDatetime
 
 from app.config import Role
-from app.deps import AppSettings, Directory, Fhir, Now
+from app.deps import AppSettings, Directory, Fhir, Now, Queue
 from app.directory.resources import parse_hours
 from app.directory.schemas import HoursIn
 from app.directory.service import require, require_specialty, update_hours
@@ -36,6 +36,8 @@ from app.security import AdminUser, StaffUser
 
 router = APIRouter(prefix="/api/v1", tags=["scheduling"])
 
+# A hold's release runs this long after it expires, so a booking at the last second wins.
+HOLD_RELEASE_GRACE_SECONDS = 5
 # A slot search may span at most this many days.
 MAX_SEARCH_DAYS = 62
 Weekday = Annotated[str, Query(pattern="^(mon|tue|wed|thu|fri|sat|sun)$")]
@@ -164,9 +166,18 @@ async def book_appointment(
     responses=error_responses(401, 403, 404, 409, 422),
 )
 async def hold_slot(
-    body: HoldIn, fhir: Fhir, directory: Directory, now: Now, principal: StaffUser
+    body: HoldIn, fhir: Fhir, directory: Directory, queue: Queue, now: Now, principal: StaffUser
 ) -> AppointmentOut:
     """Hold a slot: a pending appointment and a tentatively busy slot until it expires or is booked."""
+    expires = now + timedelta(seconds=body.seconds)
+    # Queued before the write: if the queue is down nothing is held (503), and a release job that
+    # finds no expired hold does nothing.
+    await queue.enqueue(
+        "release_expired_holds",
+        {"slot_id": body.slot},
+        job_id=f"release-hold-{body.slot}-{int(expires.timestamp())}",
+        at=expires + timedelta(seconds=HOLD_RELEASE_GRACE_SECONDS),
+    )
     appointment = await booking.book(
         fhir,
         directory,

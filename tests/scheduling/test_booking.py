@@ -8,8 +8,12 @@ from typing import Any
 import httpx
 import pytest
 
+from app.config import Settings
 from app.fhir.client import FhirClient
+from app.main import create_app
 from tests.clinic import Clinic, free_slots, make_patient, make_practitioner
+from tests.conftest import make_settings, started
+from tests.support.servers import free_port
 
 pytestmark = pytest.mark.integration
 
@@ -243,3 +247,28 @@ async def test_a_hold_makes_the_slot_tentative_and_can_be_booked(
     assert booked.status_code == 200
     assert booked.json()["status"] == "booked"
     assert (await fhir.read("Slot", slot))["status"] == "busy"
+
+
+async def test_a_hold_while_the_queue_is_down_is_503_and_holds_nothing(
+    api: httpx.AsyncClient,
+    admin: dict[str, str],
+    staff: dict[str, str],
+    clinic: Clinic,
+    fhir: FhirClient,
+    settings: Settings,
+) -> None:
+    doctor = await make_practitioner(api, admin, clinic)
+    slot = (await free_slots(api, staff, doctor))[0]["id"]
+    patient = await make_patient(api, staff)
+    app = create_app(
+        make_settings(fhir_base_url=settings.fhir_base_url, redis_url=f"redis://127.0.0.1:{free_port()}/0")
+    )
+
+    async for client in started(app):
+        response = await client.post(
+            "/api/v1/appointments/holds", json={"slot": slot, "patient": patient["id"]}, headers=staff
+        )
+
+    assert response.status_code == 503
+    assert response.json()["error"] == "queue_unavailable"
+    assert (await fhir.read("Slot", slot))["status"] == "free"

@@ -1,0 +1,152 @@
+"""Jobs run by a real worker process against the real Redis and HAPI."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+from redis import Redis
+from rq import Queue
+from rq.registry import ScheduledJobRegistry
+
+from app.config import Settings
+from app.directory.index import DirectoryCache
+from app.fhir.builders import Actor, AgentKind
+from app.fhir.client import FhirClient
+from app.scheduling import booking
+from app.scheduling.resources import Channel
+from tests.clinic import Clinic, free_slots, make_patient, make_practitioner
+from tests.support.servers import ROOT, free_port
+from workers.queue import JOB_MAX_RETRIES, RqJobQueue
+
+pytestmark = pytest.mark.integration
+WORKER_TIMEOUT_SECONDS = 120
+
+
+def run_worker(settings: Settings, **env: str) -> None:
+    """Run `python -m workers --burst` as a separate process until the queue is empty."""
+    environment = {
+        **os.environ,
+        "PRM_ENVIRONMENT": "test",
+        "PRM_FHIR_BASE_URL": settings.fhir_base_url,
+        "PRM_REDIS_URL": settings.redis_url,
+        "PRM_QUEUE_NAME": settings.queue_name,
+        **env,
+    }
+    subprocess.run(
+        [sys.executable, "-m", "workers", "--burst"],
+        cwd=ROOT,
+        env=environment,
+        check=True,
+        timeout=WORKER_TIMEOUT_SECONDS,
+    )
+
+
+async def test_an_expired_hold_is_released_by_the_worker(
+    api: httpx.AsyncClient,
+    admin: dict[str, str],
+    staff: dict[str, str],
+    clinic: Clinic,
+    fhir: FhirClient,
+    settings: Settings,
+) -> None:
+    doctor = await make_practitioner(api, admin, clinic)
+    slot = (await free_slots(api, staff, doctor))[0]["id"]
+    patient = await make_patient(api, staff)
+    held = await booking.book(
+        fhir,
+        DirectoryCache(fhir, default_timezone="Asia/Kolkata"),
+        slot_id=slot,
+        patient_id=patient["id"],
+        reason=None,
+        channel=Channel.DASHBOARD,
+        actors=[Actor(kind=AgentKind.STAFF, user="tests")],
+        now=datetime.now(UTC),
+        hold_seconds=1,
+    )
+    time.sleep(1.5)
+    queue = RqJobQueue(settings.redis_url, queue_name=settings.queue_name)
+
+    await queue.enqueue("release_expired_holds", {"slot_id": slot})
+    run_worker(settings)
+
+    assert (await fhir.read("Slot", slot))["status"] == "free"
+    released = await fhir.read("Appointment", held["id"])
+    assert released["status"] == "cancelled"
+    assert released["cancelationReason"]["text"] == "hold expired"
+
+
+async def test_a_hold_through_the_api_schedules_its_release_at_expiry(
+    api: httpx.AsyncClient, admin: dict[str, str], staff: dict[str, str], clinic: Clinic, settings: Settings
+) -> None:
+    doctor = await make_practitioner(api, admin, clinic)
+    slot = (await free_slots(api, staff, doctor))[0]["id"]
+    patient = await make_patient(api, staff)
+
+    held = await api.post(
+        "/api/v1/appointments/holds",
+        json={"slot": slot, "patient": patient["id"], "seconds": 120},
+        headers=staff,
+    )
+
+    registry = ScheduledJobRegistry(
+        queue=Queue(settings.queue_name, connection=Redis.from_url(settings.redis_url))
+    )
+    [job_id] = [j for j in registry.get_job_ids() if j.startswith(f"release-hold-{slot}-")]
+    run_at = datetime.fromtimestamp(registry.get_scheduled_time(job_id).timestamp(), UTC)
+    expires = datetime.fromisoformat(held.json()["hold_expires"])
+    assert expires < run_at <= expires + timedelta(seconds=10)
+
+
+async def test_horizon_job_creates_missing_slots(
+    api: httpx.AsyncClient,
+    admin: dict[str, str],
+    staff: dict[str, str],
+    clinic: Clinic,
+    fhir: FhirClient,
+    settings: Settings,
+) -> None:
+    doctor = await make_practitioner(api, admin, clinic)
+    slot = (await free_slots(api, staff, doctor))[-1]["id"]
+    await fhir.delete("Slot", slot)
+    queue = RqJobQueue(settings.redis_url, queue_name=settings.queue_name)
+
+    await queue.enqueue("extend_slot_horizons", {"days": 8})
+    run_worker(settings)
+
+    assert (await fhir.read("Slot", slot))["status"] == "free"
+
+
+async def test_a_failing_job_is_retried_then_listed_for_admins(
+    api: httpx.AsyncClient, admin: dict[str, str], staff: dict[str, str], settings: Settings
+) -> None:
+    queue = RqJobQueue(settings.redis_url, queue_name=settings.queue_name, retry_intervals=(0, 0, 0))
+    job_id = await queue.enqueue(
+        "release_expired_holds", {"slot_id": "any"}, job_id=f"doomed-{time.time_ns()}"
+    )
+
+    run_worker(settings, PRM_FHIR_BASE_URL=f"http://127.0.0.1:{free_port()}/fhir")
+
+    response = await api.get("/api/v1/admin/jobs/failed", headers=admin)
+    assert response.status_code == 200
+    [failed] = [j for j in response.json() if j["id"] == job_id]
+    assert failed["name"] == "release_expired_holds"
+    assert failed["error_type"] == "FhirUnavailable"
+    assert failed["attempts"] == 1 + JOB_MAX_RETRIES
+    assert (await api.get("/api/v1/admin/jobs/failed", headers=staff)).status_code == 403
+
+
+async def test_enqueueing_the_same_job_id_twice_queues_it_once(settings: Settings) -> None:
+    name = f"dedupe-{time.time_ns()}"
+    queue = RqJobQueue(settings.redis_url, queue_name=name)
+    job_id = f"once-{time.time_ns()}"
+
+    await queue.enqueue("release_expired_holds", {"slot_id": "x"}, job_id=job_id)
+    await queue.enqueue("release_expired_holds", {"slot_id": "x"}, job_id=job_id)
+
+    assert Queue(name, connection=Redis.from_url(settings.redis_url)).count == 1
