@@ -28,6 +28,6 @@ def phone() -> str:
 
 
 def person_name() -> str:
-    """A unique two-word name (letters only, so fuzzy search can find it)."""
-    letters = "".join(chr(ord("a") + int(c, 16) % 26) for c in uuid.uuid4().hex[:8])
-    return f"Test{letters[:4]} Person{letters[4:]}"
+    """A unique two-word name of random letters (no shared prefix, so fuzzy matching tells them apart)."""
+    letters = "".join(chr(ord("a") + b % 26) for b in uuid.uuid4().bytes[:14])
+    return f"{letters[:7].title()} {letters[7:].title()}"

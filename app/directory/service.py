@@ -16,8 +16,10 @@ from app.fhir.bundle import Transaction, response_references, response_resources
 from app.fhir.client import FhirClient, Resource, version_of
 from app.fhir.errors import FhirNotFound
 
-# A fuzzy practitioner-name match must score at least this (0-100, rapidfuzz WRatio).
+# A fuzzy practitioner-name match must score at least this (0-100, rapidfuzz); a lone word
+# ("Sharma") is compared with each name part and must be closer.
 PRACTITIONER_NAME_CUTOFF = 80
+SINGLE_WORD_CUTOFF = 85
 # Titles people put in front of a doctor's name; ignored when matching.
 TITLES = ("dr.", "dr", "doctor", "prof.", "prof")
 
@@ -160,9 +162,10 @@ def match_practitioners(roles: list[RoleEntry], name: str) -> list[tuple[RoleEnt
         # A single word ("Sharma") must match a whole name part; more words use the whole name.
         if len(wanted.split()) == 1:
             score = max((fuzz.ratio(wanted, part) for part in parts), default=0.0)
+            cutoff = SINGLE_WORD_CUTOFF
         else:
-            score = max(fuzz.token_sort_ratio(wanted, full), fuzz.WRatio(wanted, full))
-        if score >= PRACTITIONER_NAME_CUTOFF:
+            score, cutoff = fuzz.token_sort_ratio(wanted, full), PRACTITIONER_NAME_CUTOFF
+        if score >= cutoff:
             scored.append((role, float(score)))
     return sorted(scored, key=lambda pair: -pair[1])
 

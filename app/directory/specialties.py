@@ -27,7 +27,7 @@ SPECIALTIES: tuple[Specialty, ...] = (
         "cardiology",
         "Cardiology",
         "394579002",
-        ("cardiology", "cardiologist", "cardiac", "heart doctor", "heart specialist", "heart"),
+        ("cardiology", "cardiologist", "cardiac", "heart doctor", "heart specialist", "heart", "cardio"),
     ),
     Specialty(
         "orthopedics",
@@ -68,6 +68,8 @@ SPECIALTIES: tuple[Specialty, ...] = (
             "children's doctor",
             "kids doctor",
             "baby doctor",
+            "peds",
+            "paeds",
         ),
     ),
     Specialty(
@@ -85,6 +87,8 @@ SPECIALTIES: tuple[Specialty, ...] = (
             "obgyn",
             "women's doctor",
             "lady doctor",
+            "gynae",
+            "ob-gyn",
         ),
     ),
     Specialty(
@@ -101,6 +105,8 @@ SPECIALTIES: tuple[Specialty, ...] = (
             "otolaryngologist",
             "ent specialist",
             "ent doctor",
+            "ear doctor",
+            "ent surgeon",
         ),
     ),
     Specialty(
@@ -116,6 +122,7 @@ SPECIALTIES: tuple[Specialty, ...] = (
             "diabetes specialist",
             "thyroid doctor",
             "hormone specialist",
+            "sugar doctor",
         ),
     ),
     Specialty(
@@ -132,6 +139,7 @@ SPECIALTIES: tuple[Specialty, ...] = (
             "general practitioner",
             "internal medicine",
             "internist",
+            "general doctor",
         ),
     ),
 )
