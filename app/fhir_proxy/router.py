@@ -29,18 +29,34 @@ READ_METHODS = ("GET", "HEAD")
 METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]
 
 
-@router.api_route("/fhir", methods=METHODS, summary="FHIR system interactions (transaction, paging)")
 async def fhir_system(request: Request, fhir: Fhir, settings: AppSettings, principal: AnyUser) -> Response:
     """Forward a system-level request (transaction/batch Bundle, `_getpages` paging) to HAPI."""
     return await _forward(request, fhir, settings, principal, "")
 
 
-@router.api_route("/fhir/{path:path}", methods=METHODS, summary="Any FHIR REST interaction, passed to HAPI")
 async def fhir_passthrough(
     request: Request, fhir: Fhir, settings: AppSettings, principal: AnyUser, path: str
 ) -> Response:
     """Forward the request to HAPI; status, body and ETags come back unchanged, links point here."""
     return await _forward(request, fhir, settings, principal, path)
+
+
+# One route per method, so that each operation has its own id in the OpenAPI document.
+for _method in METHODS:
+    router.add_api_route(
+        "/fhir",
+        fhir_system,
+        methods=[_method],
+        operation_id=f"fhir_system_{_method.lower()}",
+        summary="FHIR system interactions (transaction, paging), passed to HAPI",
+    )
+    router.add_api_route(
+        "/fhir/{path:path}",
+        fhir_passthrough,
+        methods=[_method],
+        operation_id=f"fhir_{_method.lower()}",
+        summary="Any FHIR REST interaction, passed to HAPI",
+    )
 
 
 async def _forward(
