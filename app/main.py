@@ -21,16 +21,9 @@ from app.logging import configure_logging, log_requests
 from app.patients.router import router as patients_router
 from app.ports import JobQueue
 from app.scheduling.router import router as scheduling_router
-from workers.queue import RqJobQueue
+from workers.bootstrap import build_queue
 
 log = structlog.get_logger(__name__)
-
-
-def build_queue(settings: Settings) -> JobQueue:
-    """The job queue adapter for these settings."""
-    return RqJobQueue(
-        settings.redis_url, queue_name=settings.queue_name, timeout_seconds=settings.redis_timeout_seconds
-    )
 
 
 def create_app(settings: Settings | None = None, *, queue: JobQueue | None = None) -> FastAPI:

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import structlog
 from redis import Redis
 from rq import Queue, Worker
 
 from app.config import get_settings
-from workers.bootstrap import configure_worker_logging
+from workers.bootstrap import build_queue, configure_worker_logging
+from workers.jobs import schedule_next_horizon_run
 
 log = structlog.get_logger(__name__)
 
@@ -23,6 +27,12 @@ def main() -> None:
     configure_worker_logging(settings)
     redis = Redis.from_url(settings.redis_url)
     queue = Queue(settings.queue_name, connection=redis)
+    # Every worker makes sure the nightly horizon extension is queued (one job per day, by id).
+    asyncio.run(
+        schedule_next_horizon_run(
+            build_queue(settings), now=datetime.now(UTC), tz=ZoneInfo(settings.default_timezone)
+        )
+    )
     log.info("worker.started", queue=settings.queue_name, burst=args.burst)
     Worker([queue], connection=redis).work(burst=args.burst, with_scheduler=True, logging_level="WARNING")
 

@@ -11,6 +11,7 @@ import structlog
 from app.config import Settings, get_settings
 from app.fhir.client import FhirClient
 from app.logging import configure_logging
+from app.ports import JobQueue
 
 
 @dataclass(frozen=True)
@@ -19,6 +20,16 @@ class JobContext:
 
     settings: Settings
     fhir: FhirClient
+    queue: JobQueue
+
+
+def build_queue(settings: Settings) -> JobQueue:
+    """The job queue adapter (rq on Redis) for these settings."""
+    from workers.queue import RqJobQueue
+
+    return RqJobQueue(
+        settings.redis_url, queue_name=settings.queue_name, timeout_seconds=settings.redis_timeout_seconds
+    )
 
 
 @asynccontextmanager
@@ -31,7 +42,7 @@ async def job_context(settings: Settings | None = None) -> AsyncIterator[JobCont
         connect_timeout_seconds=settings.fhir_connect_timeout_seconds,
     )
     try:
-        yield JobContext(settings=settings, fhir=fhir)
+        yield JobContext(settings=settings, fhir=fhir, queue=build_queue(settings))
     finally:
         await fhir.aclose()
 

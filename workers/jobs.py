@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import structlog
 
 from app.directory.index import DirectoryCache
+from app.ports import JobQueue
 from app.scheduling.booking import release_expired_holds as release_expired_holds_of
 from app.scheduling.slots import DEFAULT_HORIZON_DAYS, generate_slots
 from workers.bootstrap import JobContext, job_context
 
 log = structlog.get_logger(__name__)
+
+# Slots are extended every night at this local time.
+DAILY_HORIZON_RUN_AT = time(1, 0)
 
 
 def _run(work: Callable[[JobContext], Awaitable[None]]) -> None:
@@ -26,8 +31,22 @@ def _run(work: Callable[[JobContext], Awaitable[None]]) -> None:
     asyncio.run(main())
 
 
+def next_daily_run(now: datetime, tz: ZoneInfo) -> datetime:
+    """The next DAILY_HORIZON_RUN_AT in the clinic's time zone after `now`."""
+    local = now.astimezone(tz)
+    run = datetime.combine(local.date(), DAILY_HORIZON_RUN_AT, tzinfo=tz)
+    return run if run > local else run + timedelta(days=1)
+
+
+async def schedule_next_horizon_run(queue: JobQueue, *, now: datetime, tz: ZoneInfo) -> str:
+    """Queue tomorrow's (or tonight's) horizon extension; one job per day whoever asks."""
+    run_at = next_daily_run(now, tz)
+    return await queue.enqueue("extend_slot_horizons", {}, job_id=f"slot-horizon-{run_at:%Y%m%d}", at=run_at)
+
+
 def extend_slot_horizons(days: int = DEFAULT_HORIZON_DAYS) -> None:
-    """Generate missing slots for every active role from today over `days` days (daily)."""
+    """Generate missing slots for every active role from today over `days` days, then schedule
+    the next daily run."""
 
     async def work(ctx: JobContext) -> None:
         now = datetime.now(UTC)
@@ -40,6 +59,7 @@ def extend_slot_horizons(days: int = DEFAULT_HORIZON_DAYS) -> None:
                 )
                 created += report.created
         log.info("job.slot_horizon.extended", roles=len(index.roles), created=created)
+        await schedule_next_horizon_run(ctx.queue, now=now, tz=ZoneInfo(ctx.settings.default_timezone))
 
     _run(work)
 

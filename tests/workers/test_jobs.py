@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -22,6 +23,7 @@ from app.scheduling import booking
 from app.scheduling.resources import Channel
 from tests.clinic import Clinic, free_slots, make_patient, make_practitioner
 from tests.support.servers import ROOT, free_port
+from workers.jobs import next_daily_run
 from workers.queue import JOB_MAX_RETRIES, RqJobQueue
 
 pytestmark = pytest.mark.integration
@@ -150,3 +152,26 @@ async def test_enqueueing_the_same_job_id_twice_queues_it_once(settings: Setting
     await queue.enqueue("release_expired_holds", {"slot_id": "x"}, job_id=job_id)
 
     assert Queue(name, connection=Redis.from_url(settings.redis_url)).count == 1
+
+
+def test_the_nightly_run_is_the_next_1am_in_the_clinic_time_zone() -> None:
+    tz = ZoneInfo("Asia/Kolkata")
+
+    evening = next_daily_run(datetime(2026, 12, 1, 20, 0, tzinfo=tz), tz)
+    small_hours = next_daily_run(datetime(2026, 12, 1, 0, 30, tzinfo=tz), tz)
+
+    assert evening == datetime(2026, 12, 2, 1, 0, tzinfo=tz)
+    assert small_hours == datetime(2026, 12, 1, 1, 0, tzinfo=tz)
+
+
+async def test_a_worker_start_queues_the_nightly_horizon_run_once(settings: Settings) -> None:
+    run_worker(settings)
+    run_worker(settings)
+
+    registry = ScheduledJobRegistry(
+        queue=Queue(settings.queue_name, connection=Redis.from_url(settings.redis_url))
+    )
+    nightly = [j for j in registry.get_job_ids() if j.startswith("slot-horizon-")]
+    assert len(nightly) == 1
+    expected = next_daily_run(datetime.now(UTC), ZoneInfo("Asia/Kolkata"))
+    assert nightly == [f"slot-horizon-{expected:%Y%m%d}"]
