@@ -12,7 +12,7 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.fhir.errors import FhirConflict, FhirError, FhirInvalid, FhirNotFound, FhirUnavailable
-from app.ports import QueueUnavailable
+from app.ports import QueueUnavailable, StateUnavailable
 
 log = structlog.get_logger(__name__)
 
@@ -100,6 +100,12 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _queue(_: Request, exc: QueueUnavailable) -> JSONResponse:
         return JSONResponse(
             _body("queue_unavailable", str(exc)), status_code=503, headers={"Retry-After": "5"}
+        )
+
+    @app.exception_handler(StateUnavailable)
+    async def _state(_: Request, exc: StateUnavailable) -> JSONResponse:
+        return JSONResponse(
+            _body("state_unavailable", str(exc)), status_code=503, headers={"Retry-After": "5"}
         )
 
     @app.exception_handler(Exception)

@@ -9,7 +9,11 @@ import structlog
 from fastapi import FastAPI
 from redis.asyncio import Redis
 
+from adapters.llm.offline import OfflineExtractor
 from app.admin.router import router as admin_router
+from app.assistant.router import router as assistant_router
+from app.assistant.service import Assistant
+from app.assistant.store import PlanStore
 from app.config import Settings, get_settings
 from app.directory.index import DirectoryCache
 from app.directory.router import router as directory_router
@@ -19,11 +23,22 @@ from app.fhir_proxy.router import router as fhir_router
 from app.health.router import router as health_router
 from app.logging import configure_logging, log_requests
 from app.patients.router import router as patients_router
-from app.ports import JobQueue
+from app.ports import IntentExtractor, JobQueue, Transcriber
 from app.scheduling.router import router as scheduling_router
 from workers.bootstrap import build_queue
 
 log = structlog.get_logger(__name__)
+
+
+def build_extractor(settings: Settings) -> IntentExtractor:
+    """The offline extractor, or an OpenAI-compatible model (falling back to offline) when configured."""
+    return OfflineExtractor()
+
+
+def build_transcriber(settings: Settings) -> Transcriber | None:
+    """The configured speech engine, or None."""
+    del settings
+    return None
 
 
 def create_app(settings: Settings | None = None, *, queue: JobQueue | None = None) -> FastAPI:
@@ -48,6 +63,14 @@ def create_app(settings: Settings | None = None, *, queue: JobQueue | None = Non
         app.state.redis = redis
         app.state.queue = queue or build_queue(settings)
         app.state.directory = DirectoryCache(fhir, default_timezone=settings.default_timezone)
+        app.state.assistant = Assistant(
+            fhir=fhir,
+            directory=app.state.directory,
+            extractor=build_extractor(settings),
+            transcriber=build_transcriber(settings),
+            plans=PlanStore(redis),
+            settings=settings,
+        )
         log.info("app.started", environment=settings.environment)
         try:
             yield
@@ -70,6 +93,7 @@ def create_app(settings: Settings | None = None, *, queue: JobQueue | None = Non
     app.include_router(patients_router)
     app.include_router(directory_router)
     app.include_router(scheduling_router)
+    app.include_router(assistant_router)
     app.include_router(admin_router)
     app.include_router(fhir_router)
     return app

@@ -19,6 +19,10 @@ class QueueUnavailable(Exception):
     """The job queue (Redis) cannot take work right now; callers answer 503 so senders retry."""
 
 
+class StateUnavailable(Exception):
+    """The store of transient state (Redis: plans, de-duplication) cannot answer; callers answer 503."""
+
+
 @dataclass(frozen=True)
 class FailedJob:
     """A job that exhausted its retries (no payload: it may carry PHI)."""

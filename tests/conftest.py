@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -11,6 +12,8 @@ from fastapi import FastAPI
 from pydantic import SecretStr
 
 from app.config import ApiKey, Role, Settings
+from app.demo.seed import load_demo
+from app.directory.index import DirectoryCache
 from app.fhir.client import FhirClient
 from app.main import create_app
 from tests.clinic import Clinic, make_clinic
@@ -113,3 +116,14 @@ def integration() -> dict[str, str]:
 @pytest.fixture(scope="session")
 async def clinic(api: httpx.AsyncClient, admin: dict[str, str]) -> Clinic:
     return await make_clinic(api, admin)
+
+
+# The demo clinic's slots are generated this far ahead in tests (the run command uses 30 days).
+DEMO_TEST_HORIZON_DAYS = 14
+
+
+@pytest.fixture(scope="session")
+async def demo_clinic(fhir: FhirClient, settings: Settings) -> None:
+    """The demo clinic of app/demo/directory.json, loaded once (idempotently) into the session's HAPI."""
+    cache = DirectoryCache(fhir, default_timezone=settings.default_timezone)
+    await load_demo(fhir, cache, now=datetime.now(UTC), horizon_days=DEMO_TEST_HORIZON_DAYS)

@@ -86,7 +86,7 @@ class _Scan:
 
 
 def _count(text: str) -> float:
-    return float(text) if text.isdigit() else vocab.COUNTS[" ".join(text.split())]
+    return float(text) if text.isdigit() else float(vocab.COUNTS[" ".join(text.split())])
 
 
 def _hour(text: str) -> int:

@@ -206,9 +206,11 @@ FRACTION_TIME = re.compile(
 )
 HOUR_MERIDIEM = re.compile(rf"{_AT}\b{_HOUR}\s*(?P<mer>am|pm|oclock)\b")
 NOON = re.compile(rf"{_AT}\b(?:12\s+)?(?P<noon>noon|midday|midnight)\b")
-AT_HOUR = re.compile(rf"(?:\b(?:at|by|around)\s+|@\s*){_HOUR}\b(?![:.]\d)")
+# "by 2 days" and "at 3 weeks" are not clock times.
+_NOT_A_UNIT = r"(?!\s*(?:minutes?|mins?|hours?|hrs?|days?|weeks?|months?|years?)\b)"
+AT_HOUR = re.compile(rf"(?:\b(?:at|by|around)\s+|@\s*){_HOUR}\b(?![:.]\d){_NOT_A_UNIT}")
 PART_OF_DAY = re.compile(r"\b(?:in\s+the\s+)?(?P<part>morning|afternoon|evening|night)\b")
-BARE_HOUR = re.compile(r"\b(?P<hour>\d{1,2})\b(?![:./]\d)")
+BARE_HOUR = re.compile(rf"\b(?P<hour>\d{{1,2}})\b(?![:./]\d){_NOT_A_UNIT}")
 
 # What may stand between two date/time words of one phrase ("Monday, at 10", "kal shaam ko 5 baje").
 CONNECTORS_ONLY = re.compile(r"(?:[\s,]|\b(?:at|on|in|the|by|around|ko)\b)*")

@@ -50,7 +50,7 @@ async def _ensure(fhir: FhirClient, resource: Resource, report: DemoReport) -> N
     try:
         await fhir.read(resource["resourceType"], resource["id"])
     except FhirNotFound:
-        await create_with_provenance(fhir, resource, actor=SEED_ACTOR, activity="demo.load")
+        await create_with_provenance(fhir, resource, actors=[SEED_ACTOR], activity="demo.load")
         report.created += 1
 
 
@@ -118,7 +118,7 @@ async def load_demo(
             birth_date=date.fromisoformat(person["birth_date"]) if person.get("birth_date") else None,
             preferred_language=person.get("preferred_language"),
             preferred_channel="whatsapp",
-            actor=SEED_ACTOR,
+            actors=[SEED_ACTOR],
         )
         report.patients_registered += int(created)
     cache.invalidate()

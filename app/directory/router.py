@@ -96,7 +96,7 @@ async def create_organization(body: OrganizationIn, fhir: Fhir, principal: Admin
     org = res.organization_resource(name=body.name, phone=body.phone)
     return _created(
         await service.create_with_provenance(
-            fhir, org, actor=principal.actor(), activity="directory.organization.create"
+            fhir, org, actors=[principal.actor()], activity="directory.organization.create"
         )
     )
 
@@ -118,7 +118,7 @@ async def create_location(
         city=body.city,
     )
     created = await service.create_with_provenance(
-        fhir, location, actor=principal.actor(), activity="directory.location.create"
+        fhir, location, actors=[principal.actor()], activity="directory.location.create"
     )
     directory.invalidate()
     return _created(created)
@@ -141,6 +141,6 @@ async def create_department(body: DepartmentIn, fhir: Fhir, principal: AdminUser
     )
     return _created(
         await service.create_with_provenance(
-            fhir, department, actor=principal.actor(), activity="directory.department.create"
+            fhir, department, actors=[principal.actor()], activity="directory.department.create"
         )
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from rapidfuzz import fuzz
@@ -52,9 +52,10 @@ async def create_with_provenance(
     fhir: FhirClient,
     resource: Resource,
     *,
-    actor: Actor,
+    actors: Sequence[Actor],
     activity: str,
     if_none_exist: Mapping[str, str] | None = None,
+    instruction: str | None = None,
 ) -> Resource:
     """Create one resource and its Provenance in one transaction; returns the stored resource.
 
@@ -62,17 +63,27 @@ async def create_with_provenance(
     """
     tx = Transaction()
     ref = tx.update(resource) if "id" in resource else tx.create(resource, if_none_exist=if_none_exist)
-    tx.create(provenance(targets=[ref], actors=[actor], activity=activity))
+    tx.create(provenance(targets=[ref], actors=list(actors), activity=activity, instruction=instruction))
     return response_resources(await fhir.transaction(tx.bundle()))[0]
 
 
 async def update_with_provenance(
-    fhir: FhirClient, resource: Resource, *, actor: Actor, activity: str, if_match: str | None = None
+    fhir: FhirClient,
+    resource: Resource,
+    *,
+    actors: Sequence[Actor],
+    activity: str,
+    if_match: str | None = None,
+    instruction: str | None = None,
 ) -> Resource:
     """Update one resource (guarded by its version) with its Provenance, in one transaction."""
     tx = Transaction()
     ref = tx.update(resource, if_match=if_match)
-    tx.create(provenance(targets=[ref], actors=[actor], activity=activity, operation="UPDATE"))
+    tx.create(
+        provenance(
+            targets=[ref], actors=list(actors), activity=activity, operation="UPDATE", instruction=instruction
+        )
+    )
     return response_resources(await fhir.transaction(tx.bundle()))[0]
 
 
@@ -139,7 +150,7 @@ async def update_hours(
     role = await require(fhir, "PractitionerRole", role_id, what="PractitionerRole")
     role["availableTime"] = res.available_time(hours)
     updated = await update_with_provenance(
-        fhir, role, actor=actor, activity="directory.hours.update", if_match=version_of(role)
+        fhir, role, actors=[actor], activity="directory.hours.update", if_match=version_of(role)
     )
     cache.invalidate()
     return updated

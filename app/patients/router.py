@@ -57,7 +57,7 @@ async def register(body: PatientIn, fhir: Fhir, settings: AppSettings, principal
         birth_date=body.birth_date,
         preferred_language=body.preferred_language,
         preferred_channel=body.preferred_channel,
-        actor=principal.actor(),
+        actors=[principal.actor()],
     )
     return JSONResponse(PatientOut.of(patient).model_dump(mode="json"), status_code=201 if created else 200)
 
@@ -84,7 +84,7 @@ async def update(
         patient_id=patient_id,
         changes=body.model_dump(exclude_unset=True),
         region=settings.default_phone_region,
-        actor=principal.actor(),
+        actors=[principal.actor()],
         if_match=version,
     )
     return PatientOut.of(patient)

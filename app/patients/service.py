@@ -4,6 +4,7 @@ the 360 view, duplicate candidates and merge."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -59,7 +60,8 @@ async def register(
     birth_date: date | None,
     preferred_language: str | None,
     preferred_channel: str | None,
-    actor: Actor,
+    actors: Sequence[Actor],
+    instruction: str | None = None,
 ) -> tuple[Resource, bool]:
     """Register a patient; a phone already registered returns that patient. (patient, created)."""
     e164 = phone_or_422(phone, region=region)
@@ -84,8 +86,9 @@ async def register(
         created = await create_with_provenance(
             fhir,
             patient,
-            actor=actor,
+            actors=actors,
             activity="patient.register",
+            instruction=instruction,
             if_none_exist={"identifier": f"{SID_PHONE}|{e164}"},
         )
     except FhirConflict:
@@ -100,8 +103,9 @@ async def update(
     patient_id: str,
     changes: dict[str, Any],
     region: str,
-    actor: Actor,
+    actors: Sequence[Actor],
     if_match: str | None = None,
+    instruction: str | None = None,
 ) -> Resource:
     """Apply the given changes (name, phone, gender, birth_date, preferred_language, preferred_channel)."""
     patient = await require(fhir, "Patient", patient_id, what="Patient")
@@ -118,7 +122,12 @@ async def update(
         patient, language=changes.get("preferred_language"), channel=changes.get("preferred_channel")
     )
     return await update_with_provenance(
-        fhir, patient, actor=actor, activity="patient.update", if_match=if_match or version_of(patient)
+        fhir,
+        patient,
+        actors=actors,
+        activity="patient.update",
+        if_match=if_match or version_of(patient),
+        instruction=instruction,
     )
 
 

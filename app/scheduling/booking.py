@@ -126,6 +126,7 @@ async def book(
     hold_seconds: int | None = None,
     extend: Extend | None = None,
     instruction: str | None = None,
+    identifier: dict[str, str] | None = None,
 ) -> Resource:
     """Book (or, with `hold_seconds`, hold) a free slot for a patient in one transaction."""
     slot, role = await _free_slot(fhir, cache, slot_id, now=now)
@@ -144,6 +145,8 @@ async def book(
         reason=reason,
         hold_expires=now + timedelta(seconds=hold_seconds) if hold_seconds is not None else None,
     )
+    if identifier:
+        appointment["identifier"] = [identifier]
     appointment_ref = tx.create(appointment)
     if extend:
         extend(tx, appointment_ref)
@@ -226,6 +229,7 @@ async def reschedule(
     reason: str | None = None,
     force: bool = False,
     channel: Channel | None = None,
+    instruction: str | None = None,
 ) -> Resource:
     """Move an appointment to another slot atomically: new slot booked, old freed, old cancelled + linked."""
     old = await require(fhir, "Appointment", appointment_id, what="Appointment")
@@ -257,6 +261,7 @@ async def reschedule(
             targets=[new_ref, f"Appointment/{appointment_id}", f"Slot/{slot_id}"],
             actors=actors,
             activity="appointment.reschedule",
+            instruction=instruction,
         )
     )
     moved = await _send(fhir, tx, slot_id=slot_id)
@@ -269,13 +274,25 @@ async def reschedule(
 
 
 async def cancel(
-    fhir: FhirClient, *, appointment_id: str, reason: str | None, actors: list[Actor]
+    fhir: FhirClient,
+    *,
+    appointment_id: str,
+    reason: str | None,
+    actors: list[Actor],
+    instruction: str | None = None,
 ) -> Resource:
     """Cancel an appointment, keep the reason, free its slot."""
     appointment = await require(fhir, "Appointment", appointment_id, what="Appointment")
     if "cancelled" not in TRANSITIONS.get(appointment["status"], ()):
         raise _transition_error(appointment, "cancelled")
-    return await _cancel(fhir, appointment, reason=reason, actors=actors, activity="appointment.cancel")
+    return await _cancel(
+        fhir,
+        appointment,
+        reason=reason,
+        actors=actors,
+        activity="appointment.cancel",
+        instruction=instruction,
+    )
 
 
 async def transition(fhir: FhirClient, *, appointment_id: str, to: str, actors: list[Actor]) -> Resource:
@@ -304,7 +321,13 @@ async def transition(fhir: FhirClient, *, appointment_id: str, to: str, actors: 
 
 
 async def _cancel(
-    fhir: FhirClient, appointment: Resource, *, reason: str | None, actors: list[Actor], activity: str
+    fhir: FhirClient,
+    appointment: Resource,
+    *,
+    reason: str | None,
+    actors: list[Actor],
+    activity: str,
+    instruction: str | None = None,
 ) -> Resource:
     tx = Transaction()
     tx.update(_cancelled(appointment, reason), if_match=version_of(appointment))
@@ -315,7 +338,11 @@ async def _cancel(
             tx.update({**slot, "status": "free"}, if_match=version_of(slot))
     tx.create(
         provenance(
-            targets=[f"Appointment/{appointment['id']}"], actors=actors, activity=activity, operation="UPDATE"
+            targets=[f"Appointment/{appointment['id']}"],
+            actors=actors,
+            activity=activity,
+            operation="UPDATE",
+            instruction=instruction,
         )
     )
     try:

@@ -80,7 +80,10 @@ async def find_free_slots(
 ) -> list[FreeSlot]:
     """Free, future slots of `roles` in [start, end), filtered by part of day and ranked."""
     by_schedule = {r.schedule_id: r for r in roles if r.schedule_id}
-    slots = await slots_between(fhir, list(by_schedule), max(start, now), end, status="free")
+    prefs = preferences or Preferences()
+    # Soonest-first needs only the first `limit` slots; ranking or filtering needs them all.
+    enough = limit if prefs == Preferences() and part_of_day is None else None
+    slots = await slots_between(fhir, list(by_schedule), max(start, now), end, limit=enough, status="free")
     found = [
         FreeSlot(slot=slot, role=by_schedule[slot["schedule"]["reference"].removeprefix("Schedule/")])
         for slot in slots
@@ -89,7 +92,7 @@ async def find_free_slots(
     if part_of_day:
         low, high = PARTS_OF_DAY[part_of_day]
         found = [f for f in found if low <= f.start.time() < high]
-    return rank(found, preferences or Preferences())[:limit]
+    return rank(found, prefs)[:limit]
 
 
 def rank(slots: list[FreeSlot], prefs: Preferences) -> list[FreeSlot]:

@@ -21,6 +21,8 @@ log = structlog.get_logger(__name__)
 DEFAULT_HORIZON_DAYS = 30
 # Slots are written in transactions of this many entries (each batch is all-or-nothing).
 SLOT_WRITE_BATCH = 100
+# Slots come from HAPI in pages of this many (a clinic day of one doctor is 20-50 slots).
+SLOT_PAGE_SIZE = 500
 # Re-reads when a slot is booked while generation runs.
 GENERATION_ATTEMPTS = 3
 # Slot.comment markers: which busy-unavailable slots the PRM closed, and why.
@@ -73,9 +75,15 @@ def slot_resource(schedule_id: str, start: datetime, end: datetime) -> Resource:
 
 
 async def slots_between(
-    fhir: FhirClient, schedule_ids: list[str], start: datetime, end: datetime, **params: str
+    fhir: FhirClient,
+    schedule_ids: list[str],
+    start: datetime,
+    end: datetime,
+    *,
+    limit: int | None = None,
+    **params: str,
 ) -> list[Resource]:
-    """Slots of the schedules starting in [start, end), in start order."""
+    """Slots of the schedules starting in [start, end), in start order (the first `limit` if given)."""
     if not schedule_ids:
         return []
     query: list[tuple[str, str]] = [
@@ -83,9 +91,10 @@ async def slots_between(
         ("start", f"ge{instant(start)}"),
         ("start", f"lt{instant(end)}"),
         ("_sort", "start"),
+        ("_count", str(SLOT_PAGE_SIZE)),
         *params.items(),
     ]
-    return await fhir.search("Slot", query)
+    return await fhir.search("Slot", query, limit=limit)
 
 
 async def _write(

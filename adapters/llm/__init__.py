@@ -1,0 +1,1 @@
+"""Intent extractors: an OpenAI-compatible model, and the offline rule-based one."""

@@ -1,0 +1,114 @@
+"""OfflineExtractor: the rule-based IntentExtractor, for clinics without a model (and for tests).
+
+Entities are read in an order that keeps them apart: each one found is masked out of the text
+before the next is looked for (phone, message body, date of birth, date/time, specialty, doctor,
+patient, reason), so that a doctor's name never becomes the patient's and a message's words never
+become the appointment time.
+"""
+
+from __future__ import annotations
+
+import re
+
+from adapters.llm.offline import fields, intents, names
+from adapters.llm.offline.text import mask, plain
+from app.assistant.when import find_when
+from app.directory.specialties import specialties_in_text
+from app.patients.phones import phones_in_text
+from app.ports import ExtractedEntities, Extraction, ExtractionContext, ExtractionFailed, Intent
+
+# Longer text is not a staff instruction (and would make the rules slow).
+MAX_INSTRUCTION_CHARS = 1000
+_TITLE = re.compile(r"\b(?:dr|doctor|doc)\b", re.IGNORECASE)
+_PRM_WORDS = re.compile(
+    r"\b(?:appointments?|appts?|consult\w*|slots?|patients?|mareez|doctors?|dr|clinic|opd|check[\s-]?up|leads?"
+    r"|enquir\w*|whatsapp|sms|reminders?|follow[\s-]?up|reports?|tasks?)\b",
+    re.IGNORECASE,
+)
+_PATIENT_INTENTS = (Intent.REGISTER_PATIENT, Intent.UPDATE_PATIENT)
+
+
+class OfflineExtractor:
+    """Rule-based intent extraction: keyword rules, regexes and fuzzy names; no network, no model."""
+
+    async def extract(self, text: str, *, context: ExtractionContext) -> Extraction:
+        """Extract intent and entities from `text`; raises ExtractionFailed for text too long to be one."""
+        return _extract(text, context)
+
+
+def _extract(text: str, context: ExtractionContext) -> Extraction:
+    if len(text) > MAX_INSTRUCTION_CHARS:
+        raise ExtractionFailed(f"an instruction has at most {MAX_INSTRUCTION_CHARS} characters")
+    original = plain(text)
+    work = original
+    phones = phones_in_text(original)
+    for written, _ in phones:
+        start = work.find(written)
+        work = mask(work, start, start + len(written))
+    if intents.is_hostile(work):
+        return Extraction(intent=Intent.UNSUPPORTED)
+    specialties = specialties_in_text(work)
+    names_a_doctor = bool(specialties or _TITLE.search(work))
+    intent = intents.classify(work, names_a_doctor=names_a_doctor)
+    if intent is Intent.UNSUPPORTED and not (phones or names_a_doctor):
+        return Extraction(intent=Intent.UNSUPPORTED)
+
+    message: str | None = None
+    if intent is Intent.SEND_MESSAGE and (body := fields.message_in(work)):
+        # "...: your cardiology report is ready" names no specialty to resolve.
+        message, work = body.value, mask(work, body.start, body.end)
+        specialties = specialties_in_text(work)
+    birth_date = fields.birth_date_in(work)
+    if birth_date:
+        work = mask(work, birth_date.start, birth_date.end)
+    when = find_when(work)
+    for start, end in when.spans if when else ():
+        work = mask(work, start, end)
+    for written, _ in specialties:
+        work = _mask_words(work, written)
+    practitioner = names.practitioner_in(work, context.practitioner_names)
+    if practitioner:
+        work = mask(work, practitioner.start, practitioner.end)
+    patient = names.patient_in(work, context.patient_names)
+    if patient:
+        work = mask(work, patient.start, patient.end)
+
+    entities = ExtractedEntities(
+        patient_phone=phones[0][1] if phones else None,
+        patient_name=patient.value if patient else None,
+        practitioner_name=practitioner.value if practitioner else None,
+        specialty=specialties[0][1] if specialties else None,
+        when=when.text if when else None,
+        reason=fields.reason_in(work),
+        message=fields.task_in(original, when) if intent is Intent.CREATE_TASK else message,
+        gender=fields.gender_in(work) if intent in _PATIENT_INTENTS else None,
+        birth_date=birth_date.value if birth_date and intent in _PATIENT_INTENTS else None,
+    )
+    intent = _checked(intent, original, entities)
+    if intent is Intent.UNSUPPORTED:
+        return Extraction(intent=intent)
+    return Extraction(intent=intent, entities=entities)
+
+
+def _mask_words(text: str, written: str) -> str:
+    for match in re.finditer(rf"(?<![\w-]){re.escape(written)}(?![\w-])", text):
+        text = mask(text, match.start(), match.end())
+    return text
+
+
+def _checked(intent: Intent, text: str, entities: ExtractedEntities) -> Intent:
+    """The intent, unless nothing in the text is about the clinic ("book a flight to Delhi")."""
+    names_someone = bool(entities.patient_phone or entities.practitioner_name or entities.specialty)
+    if intent is Intent.UNSUPPORTED:
+        if intents.is_off_topic(text):
+            return intent
+        # No verb: "skin specialist for 98450 12345 tomorrow at 4" books; a bare phone number looks up.
+        doctor = entities.practitioner_name or entities.specialty
+        if doctor and (entities.patient_phone or entities.patient_name or entities.when):
+            return Intent.BOOK_APPOINTMENT
+        return Intent.FIND_PATIENT if entities.patient_phone else intent
+    if names_someone or intent is Intent.CREATE_TASK:  # "remind me to order gloves" is a task too
+        return intent
+    if intents.is_off_topic(text):
+        return Intent.UNSUPPORTED
+    return intent if _PRM_WORDS.search(text) or entities.patient_name else Intent.UNSUPPORTED

@@ -1,0 +1,134 @@
+"""What an instruction asks for, from its wording: keyword rules tried in priority order."""
+
+from __future__ import annotations
+
+import re
+
+from adapters.llm.offline.vocabulary import OFF_TOPIC_WORDS
+from app.ports import Intent
+
+
+def _rule(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern, re.IGNORECASE)
+
+
+# Prompt-injection and bulk destruction: never a PRM instruction, whatever else it says.
+_HOSTILE = _rule(
+    r"\b(?:ignore|disregard|forget|override|bypass)\b[^?!;]{0,40}\b(?:instructions?|rules|prompts?|guidelines)\b"
+    r"|\bsystem\s+prompt\b|\bjailbreak|\bdeveloper\s+mode\b|\byou\s+are\s+now\b|\bpretend\s+(?:to\s+be|you)\b"
+    r"|\bact\s+as\b|\b(?:delete|remove|erase|wipe|drop|purge|truncate)\b[^?!;]{0,30}"
+    r"\b(?:all|every|everything|entire|database|records|tables?)\b|<\s*script|\brm\s+-rf\b"
+)
+_BOOK_VERB = _rule(r"\b(?:book\w*|schedul\w*|fix|lagao|lagwa\w*|set\s+up)\b")
+_APPOINTMENT = _rule(r"\b(?:appointments?|appts?|consult\w*|visit|check[\s-]?up)\b")
+
+# (intent, pattern), first match wins. The order settles overlaps: "remind me to cancel ..." is a task,
+# "send a cancellation message" a message, "update the phone number" is not a reschedule.
+_RULES: tuple[tuple[Intent, re.Pattern[str]], ...] = (
+    (
+        Intent.CREATE_TASK,
+        _rule(
+            r"\bremind\s+(?:me|us)\b|\bset\s+(?:a\s+)?reminder\b|\b(?:add|create|make|new)\s+(?:a\s+)?"
+            r"(?:task|to-?do)\b|\bto-?do\b|\btask\s*:|\byaad\s+dila"
+        ),
+    ),
+    (
+        Intent.SEND_MESSAGE,
+        _rule(
+            r"\bsend\b|\bbhej|^\s*(?:please\s+)?(?:whatsapp|message|msg|sms|text|notify|inform|remind)\b"
+            r"|^\s*tell\b(?!\s+(?:me|us)\b)|\b(?:message|whatsapp|sms)\s+kar"
+        ),
+    ),
+    (
+        Intent.CANCEL_APPOINTMENT,
+        _rule(
+            r"\bcanc(?:el|le|l)\w*|\bcall\s+off\b|\bradd\b"
+            r"|\b(?:delete|remove)\b[^?!;]{0,30}\b(?:appointment|appt|booking)"
+        ),
+    ),
+    (
+        Intent.UPDATE_PATIENT,
+        _rule(
+            r"\b(?:update|change|correct|edit|modify)\b[^?!;]{0,40}\b(?:phone|mobile|number|address|e-?mail"
+            r"|dob|birth|name|gender|details|contact|spelling)\b"
+        ),
+    ),
+    (
+        Intent.RESCHEDULE_APPOINTMENT,
+        _rule(
+            r"\bre-?sched\w*|\bmove\b|\bshift\b|\bpostpone|\bprepone|\bpush\s+(?:back|out|forward)\b|\bbadal"
+            r"|\b(?:change|update)\b[^?!;]{0,30}\b(?:appointment|appt|slot|time|timing|date|booking)\b"
+        ),
+    ),
+    (
+        Intent.CREATE_OPPORTUNITY,
+        _rule(
+            r"\bleads?\b|\benquir|\binquir|\bprospect|\bopportunit|\binterested\s+in\b"
+            r"|\bwants?\s+to\s+know\s+about\b|\basking\s+about\b"
+        ),
+    ),
+    (
+        Intent.REGISTER_PATIENT,
+        _rule(
+            r"\bregist|\bnew\s+patient\b|\b(?:add|create|enrol+|onboard)\b[^?!;]{0,20}\bpatient\b"
+            r"|\bnaya\s+(?:patient|mareez)\b|\bsign\s+up\b"
+        ),
+    ),
+    (
+        Intent.CHECK_AVAILABILITY,
+        _rule(r"\bfree\b|\bavailab|\bvacan|\bslots?\b|\bkhali\b|\bopenings?\b"),
+    ),
+    (
+        Intent.LIST_APPOINTMENTS,
+        _rule(
+            r"\b(?:show|list|view|display|dikhao|batao|what\s+are|what'?s|how\s+many|check|pull\s+up|fetch"
+            r"|give\s+me)\b[^?!;]{0,60}\b(?:appointments|appts|bookings|schedule|agenda|calendar)\b"
+            r"|\b(?:show|list|view|display|dikhao)\b[^?!;]{0,60}\bappointment\b"
+            r"|^\s*(?:today|tomorrow)'?s\s+(?:appointments|schedule)\b|^\s*appointments\s+(?:for|of|on|today)\b"
+            r"|\b(?:appointments?|appts|schedule|agenda|bookings)\b[^?!;]{0,40}\b(?:dikhao|batao|dikhana|bata\s+do)\b"
+        ),
+    ),
+    (Intent.BOOK_APPOINTMENT, _BOOK_VERB),
+    (
+        Intent.CREATE_TASK,
+        _rule(
+            r"\bcall\b[^?!;]{0,40}\bback\b|\bcall\s*back\b|\bfollow[\s-]?up\b(?![\s-]+(?:appointment|appt|visit))"
+            r"|\btask\b|\breminder\b"
+        ),
+    ),
+    (Intent.UPDATE_PATIENT, _rule(r"\b(?:update|change|correct|edit|modify)\b")),
+    (Intent.BOOK_APPOINTMENT, _APPOINTMENT),
+    (
+        Intent.FIND_PATIENT,
+        _rule(
+            r"\bfind\b|\bsearch\b|\blook\s*up\b|\bwho\s+is\b|\bdetails\b|\bfetch\b|\bpull\s+up\b|\bdh(?:u|oo)nd"
+            r"|\bprofile\b|\brecords?\b"
+        ),
+    ),
+)
+_OFF_TOPIC = re.compile(r"\b(?:" + "|".join(sorted(OFF_TOPIC_WORDS)) + r")\b", re.IGNORECASE)
+
+
+def classify(text: str, *, names_a_doctor: bool) -> Intent:
+    """The intent an instruction's wording asks for; UNSUPPORTED when no rule fits.
+
+    `names_a_doctor` (a doctor or a specialty is named) tells booking from other uses of "book" words.
+    """
+    booking = bool(_BOOK_VERB.search(text)) and (names_a_doctor or bool(_APPOINTMENT.search(text)))
+    for intent, pattern in _RULES:
+        # "Book the first free slot" books; "is Dr X free" asks.
+        if intent is Intent.CHECK_AVAILABILITY and booking:
+            continue
+        if pattern.search(text):
+            return intent
+    return Intent.UNSUPPORTED
+
+
+def is_hostile(text: str) -> bool:
+    """Whether the text tries to steer the assistant or destroy data ("ignore previous instructions")."""
+    return bool(_HOSTILE.search(text))
+
+
+def is_off_topic(text: str) -> bool:
+    """Whether the text talks about something a PRM does not do (flights, weather, jokes ...)."""
+    return bool(_OFF_TOPIC.search(text))

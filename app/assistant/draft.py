@@ -1,0 +1,121 @@
+"""The plan being built: normalised entities, what resolved, what is missing or unclear."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import dateparser
+
+from app.assistant.schemas import Action, Entities, FormField, Resolved
+from app.assistant.when import When, resolve_when
+from app.directory.specialties import specialty_code
+from app.patients.phones import InvalidPhone, normalize_phone
+from app.ports import Extraction, Intent
+
+
+@dataclass
+class Draft:
+    """Everything interpretation learns; turned into the API's Plan and kept for execution."""
+
+    intent: Intent
+    text: str
+    now: datetime  # aware, in the clinic's time zone
+    entities: Entities
+    when: When | None
+    gender: str | None = None
+    birth_date: str | None = None
+    resolved: Resolved = field(default_factory=Resolved)
+    actions: list[Action] = field(default_factory=list)
+    form: dict[str, FormField] = field(default_factory=dict)
+    missing: list[str] = field(default_factory=list)
+    clarifications: list[str] = field(default_factory=list)
+    alternatives: list[dict[str, Any]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    results: list[dict[str, Any]] = field(default_factory=list)
+
+    def fill(self, name: str, value: Any, source: str, label: str) -> None:
+        """Set one form field."""
+        self.form[name] = FormField(value=value, source=source, label=label)
+
+    def need(self, name: str, label: str, *, why: str | None = None) -> None:
+        """Mark a required field as missing (and say why, if there is more to say)."""
+        if name not in self.missing:
+            self.missing.append(name)
+        self.form.setdefault(name, FormField(value=None, source="missing", label=label))
+        if why:
+            self.clarifications.append(why)
+
+    def act(self, kind: str, summary: str) -> None:
+        """Add an action confirming will perform."""
+        self.actions.append(Action(type=kind, summary=summary))
+
+
+def normalise(extraction: Extraction, *, text: str, now: datetime, tz: ZoneInfo, region: str) -> Draft:
+    """The extractor's raw entities made canonical by code: E.164 phone, specialty code, a time in
+    the clinic's zone. Anything that does not normalise becomes a clarification, not a guess."""
+    raw = extraction.entities
+    local_now = now.astimezone(tz)
+    clarifications: list[str] = []
+    phone = None
+    if raw.patient_phone:
+        try:
+            phone = normalize_phone(raw.patient_phone, region=region)
+        except InvalidPhone:
+            clarifications.append(f"{raw.patient_phone!r} is not a valid phone number.")
+    specialty = None
+    if raw.specialty:
+        specialty = specialty_code(raw.specialty)
+        if specialty is None:
+            clarifications.append(f"I do not know the specialty {raw.specialty!r}.")
+    when = resolve_when(raw.when, now=local_now) if raw.when else None
+    if raw.when and when is None:
+        clarifications.append(f"I could not read a date or time in {raw.when!r}.")
+    entities = Entities(
+        patient_phone=phone,
+        patient_name=_clean(raw.patient_name),
+        practitioner_name=_clean(raw.practitioner_name),
+        specialty=specialty,
+        start=when.start if when else None,
+        date=when.date.isoformat() if when and when.date else None,
+        time=when.time.strftime("%H:%M") if when and when.time else None,
+        reason=_clean(raw.reason),
+        message=_clean(raw.message),
+    )
+    birth_date = None
+    if raw.birth_date:
+        birth_date = parse_birth_date(raw.birth_date, today=local_now.date())
+        if birth_date is None:
+            clarifications.append(f"I could not read the birth date {raw.birth_date!r}.")
+    draft = Draft(
+        intent=extraction.intent,
+        text=text,
+        now=local_now,
+        entities=entities,
+        when=when,
+        gender=raw.gender if raw.gender in ("male", "female", "other", "unknown") else None,
+        birth_date=birth_date.isoformat() if birth_date else None,
+    )
+    draft.clarifications.extend(clarifications)
+    return draft
+
+
+def parse_birth_date(text: str, *, today: date) -> date | None:
+    """A birth date written any usual way ("3 March 1992", "03/03/1992", "1992-03-03"), day first."""
+    parsed = dateparser.parse(
+        text,
+        languages=["en"],
+        settings={"PREFER_DATES_FROM": "past", "DATE_ORDER": "DMY", "STRICT_PARSING": True},
+    )
+    if parsed is None or parsed.date() > today:
+        return None
+    return parsed.date()
+
+
+def _clean(value: str | None) -> str | None:
+    if value is None:
+        return None
+    cleaned = " ".join(value.split()).strip(" ,.;:")
+    return cleaned or None

@@ -1,0 +1,290 @@
+"""Confirming a plan: its (possibly corrected) form is executed through the same services the API
+uses, every write carrying Provenance with the staff user, the assistant and the instruction."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from app.assistant.schemas import Confirmation, Plan
+from app.crm import service as crm
+from app.directory.index import DirectoryCache
+from app.errors import ApiError, invalid
+from app.fhir.builders import Actor
+from app.fhir.bundle import Transaction
+from app.fhir.canonical import SID_ASSISTANT_PLAN
+from app.fhir.client import FhirClient
+from app.patients import service as patients
+from app.ports import Intent
+from app.scheduling import booking
+from app.scheduling.resources import Channel
+
+SOURCE = "assistant"
+# Form fields a person may correct before confirming, per intent.
+CORRECTABLE: dict[Intent, tuple[str, ...]] = {
+    Intent.BOOK_APPOINTMENT: ("patient", "slot", "reason", "patient_name", "patient_phone"),
+    Intent.RESCHEDULE_APPOINTMENT: ("slot",),
+    Intent.CANCEL_APPOINTMENT: ("reason",),
+    Intent.REGISTER_PATIENT: ("patient_name", "patient_phone", "gender", "birth_date"),
+    Intent.UPDATE_PATIENT: ("gender", "birth_date"),
+    Intent.CREATE_OPPORTUNITY: ("patient", "reason", "patient_name", "patient_phone"),
+    Intent.CREATE_TASK: ("patient", "message", "due"),
+    Intent.SEND_MESSAGE: ("patient", "message"),
+}
+
+
+@dataclass(frozen=True)
+class Execution:
+    """Everything a confirmation needs besides the plan."""
+
+    fhir: FhirClient
+    directory: DirectoryCache
+    actors: list[Actor]
+    instruction: str
+    now: datetime
+    region: str
+
+
+def merged_form(plan: Plan, corrections: dict[str, Any]) -> dict[str, Any]:
+    """The plan's form values with the person's corrections; 422 for a field that may not change."""
+    allowed = CORRECTABLE.get(plan.intent, ())
+    for name in corrections:
+        if name not in allowed:
+            raise invalid(
+                f"form.{name}",
+                f"cannot be changed for {plan.intent.value} (allowed: {', '.join(allowed) or 'none'})",
+            )
+    values = {name: field.value for name, field in plan.form.items()}
+    values.update(corrections)
+    return values
+
+
+def _id(value: Any, resource_type: str, field: str) -> str:
+    if not isinstance(value, str) or not value:
+        raise invalid(f"form.{field}", f"a {resource_type} is required")
+    return value.removeprefix(f"{resource_type}/")
+
+
+def _tag(plan: Plan) -> dict[str, str]:
+    return {"system": SID_ASSISTANT_PLAN, "value": plan.plan_id}
+
+
+async def _patient(form: dict[str, Any], ex: Execution, written: list[str]) -> str:
+    """The form's patient, registering them first when the plan said so."""
+    if form.get("patient"):
+        return _id(form["patient"], "Patient", "patient")
+    name, phone = form.get("patient_name"), form.get("patient_phone")
+    if not name or not phone:
+        raise invalid("form.patient", "choose a patient, or give a name and phone to register one")
+    patient, created = await patients.register(
+        ex.fhir,
+        name=name,
+        phone=phone,
+        region=ex.region,
+        gender=form.get("gender"),
+        birth_date=_date(form.get("birth_date"), "birth_date"),
+        preferred_language=None,
+        preferred_channel=None,
+        actors=ex.actors,
+        instruction=ex.instruction,
+    )
+    if created:
+        written.append(f"Patient/{patient['id']}")
+    return str(patient["id"])
+
+
+def _date(value: Any, field: str) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise invalid(f"form.{field}", f"{value!r} is not a date (YYYY-MM-DD)") from None
+
+
+async def _book(plan: Plan, form: dict[str, Any], ex: Execution, written: list[str]) -> dict[str, str | None]:
+    patient_id = await _patient(form, ex, written)
+    existing = await crm.open_opportunity(ex.fhir, patient_id=patient_id)
+
+    def add_opportunity(tx: Transaction, appointment_ref: str) -> None:
+        crm.add_booked_opportunity(
+            tx,
+            existing=existing,
+            patient_ref=f"Patient/{patient_id}",
+            appointment_ref=appointment_ref,
+            source=SOURCE,
+            description=form.get("reason"),
+            identifier=_tag(plan),
+        )
+
+    appointment = await booking.book(
+        ex.fhir,
+        ex.directory,
+        slot_id=_id(form.get("slot"), "Slot", "slot"),
+        patient_id=patient_id,
+        reason=form.get("reason"),
+        channel=Channel.ASSISTANT,
+        actors=ex.actors,
+        now=ex.now,
+        extend=add_opportunity,
+        instruction=ex.instruction,
+        identifier=_tag(plan),
+    )
+    if existing is None:
+        existing = (await ex.fhir.search("Task", {"identifier": f"{SID_ASSISTANT_PLAN}|{plan.plan_id}"}))[0]
+    written += [f"Appointment/{appointment['id']}", f"Task/{existing['id']}"]
+    return {"appointment": f"Appointment/{appointment['id']}", "patient": f"Patient/{patient_id}"}
+
+
+async def _reschedule(
+    plan: Plan, form: dict[str, Any], ex: Execution, written: list[str]
+) -> dict[str, str | None]:
+    del plan
+    old = _id(form.get("appointment"), "Appointment", "appointment")
+    moved = await booking.reschedule(
+        ex.fhir,
+        ex.directory,
+        appointment_id=old,
+        slot_id=_id(form.get("slot"), "Slot", "slot"),
+        actors=ex.actors,
+        now=ex.now,
+        channel=Channel.ASSISTANT,
+        instruction=ex.instruction,
+    )
+    written += [f"Appointment/{moved['id']}", f"Appointment/{old}"]
+    return {"appointment": f"Appointment/{moved['id']}"}
+
+
+async def _cancel(
+    plan: Plan, form: dict[str, Any], ex: Execution, written: list[str]
+) -> dict[str, str | None]:
+    del plan
+    cancelled = await booking.cancel(
+        ex.fhir,
+        appointment_id=_id(form.get("appointment"), "Appointment", "appointment"),
+        reason=form.get("reason"),
+        actors=ex.actors,
+        instruction=ex.instruction,
+    )
+    written.append(f"Appointment/{cancelled['id']}")
+    return {"appointment": f"Appointment/{cancelled['id']}"}
+
+
+async def _register(
+    plan: Plan, form: dict[str, Any], ex: Execution, written: list[str]
+) -> dict[str, str | None]:
+    del plan
+    patient_id = await _patient({**form, "patient": None}, ex, written)
+    if not written:
+        raise ApiError(409, "already_registered", f"That phone is already registered to Patient/{patient_id}")
+    return {"patient": f"Patient/{patient_id}"}
+
+
+async def _update(
+    plan: Plan, form: dict[str, Any], ex: Execution, written: list[str]
+) -> dict[str, str | None]:
+    del plan
+    patient_id = _id(form.get("patient"), "Patient", "patient")
+    changes: dict[str, Any] = {}
+    if form.get("gender"):
+        changes["gender"] = form["gender"]
+    if form.get("birth_date"):
+        changes["birth_date"] = _date(form["birth_date"], "birth_date")
+    if not changes:
+        raise invalid("form.gender", "nothing to change")
+    await patients.update(
+        ex.fhir,
+        patient_id=patient_id,
+        changes=changes,
+        region=ex.region,
+        actors=ex.actors,
+        instruction=ex.instruction,
+    )
+    written.append(f"Patient/{patient_id}")
+    return {"patient": f"Patient/{patient_id}"}
+
+
+async def _opportunity(
+    plan: Plan, form: dict[str, Any], ex: Execution, written: list[str]
+) -> dict[str, str | None]:
+    patient_id = await _patient(form, ex, written)
+    task = await crm.create_opportunity(
+        ex.fhir,
+        patient_id=patient_id,
+        description=form.get("reason"),
+        source=SOURCE,
+        actors=ex.actors,
+        instruction=ex.instruction,
+        identifier=_tag(plan),
+    )
+    written.append(f"Task/{task['id']}")
+    return {"patient": f"Patient/{patient_id}"}
+
+
+async def _task(plan: Plan, form: dict[str, Any], ex: Execution, written: list[str]) -> dict[str, str | None]:
+    patient_id = _id(form["patient"], "Patient", "patient") if form.get("patient") else None
+    if not form.get("message"):
+        raise invalid("form.message", "say what the task is")
+    try:
+        due = datetime.fromisoformat(form["due"]) if form.get("due") else None
+    except ValueError:
+        raise invalid("form.due", f"{form['due']!r} is not a date-time") from None
+    task = await crm.create_ticket(
+        ex.fhir,
+        patient_id=patient_id,
+        category="callback",
+        description=str(form["message"]),
+        due=due,
+        owner=ex.actors[0].user,
+        actors=ex.actors,
+        instruction=ex.instruction,
+        identifier=_tag(plan),
+    )
+    written.append(f"Task/{task['id']}")
+    return {"patient": f"Patient/{patient_id}" if patient_id else None}
+
+
+async def _message(
+    plan: Plan, form: dict[str, Any], ex: Execution, written: list[str]
+) -> dict[str, str | None]:
+    patient_id = _id(form.get("patient"), "Patient", "patient")
+    if not form.get("message"):
+        raise invalid("form.message", "the message is empty")
+    message = await crm.queue_message(
+        ex.fhir,
+        patient_id=patient_id,
+        channel="whatsapp",
+        text=str(form["message"]),
+        actors=ex.actors,
+        instruction=ex.instruction,
+        identifier=_tag(plan),
+    )
+    written.append(f"Communication/{message['id']}")
+    return {"patient": f"Patient/{patient_id}"}
+
+
+Executor = Callable[[Plan, dict[str, Any], Execution, list[str]], Awaitable[dict[str, str | None]]]
+EXECUTORS: dict[Intent, Executor] = {
+    Intent.BOOK_APPOINTMENT: _book,
+    Intent.RESCHEDULE_APPOINTMENT: _reschedule,
+    Intent.CANCEL_APPOINTMENT: _cancel,
+    Intent.REGISTER_PATIENT: _register,
+    Intent.UPDATE_PATIENT: _update,
+    Intent.CREATE_OPPORTUNITY: _opportunity,
+    Intent.CREATE_TASK: _task,
+    Intent.SEND_MESSAGE: _message,
+}
+
+
+async def execute(plan: Plan, form: dict[str, Any], ex: Execution) -> Confirmation:
+    """Perform the plan's actions; returns the references written."""
+    executor = EXECUTORS.get(plan.intent)
+    if executor is None:
+        raise ApiError(
+            409, "nothing_to_confirm", f"A {plan.intent.value} plan writes nothing; its answer is in the plan"
+        )
+    written: list[str] = []
+    refs = await executor(plan, form, ex, written)
+    return Confirmation(plan_id=plan.plan_id, intent=plan.intent, written=written, **refs)

@@ -1,0 +1,295 @@
+"""Assistant use cases: interpret an instruction into a previewed plan (writing nothing), and
+confirm a plan (once, by the user who asked, before it expires)."""
+
+from __future__ import annotations
+
+import io
+import time as clock
+import uuid
+import wave
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import structlog
+
+from app.assistant import intents
+from app.assistant.draft import Draft, normalise
+from app.assistant.execute import Execution, execute, merged_form
+from app.assistant.schemas import Confirmation, Entities, Plan
+from app.assistant.store import PlanStore, StoredPlan, is_expired
+from app.config import Settings
+from app.directory.index import DirectoryCache
+from app.directory.resources import display_name
+from app.directory.specialties import SPECIALTIES
+from app.errors import ApiError, invalid
+from app.fhir.builders import Actor, AgentKind
+from app.fhir.client import FhirClient
+from app.ports import (
+    ExtractionContext,
+    ExtractionFailed,
+    Intent,
+    IntentExtractor,
+    Transcriber,
+    TranscriptionFailed,
+    TranscriptionUnavailable,
+)
+from app.security import Principal
+
+log = structlog.get_logger(__name__)
+
+ASSISTANT = Actor(kind=AgentKind.ASSISTANT)
+# Patient names offered to the extractor for fuzzy matching are re-read after this long.
+PATIENT_NAMES_TTL_SECONDS = 60.0
+PATIENT_NAMES_LIMIT = 1000
+# Form fields confirming needs, per intent: any one alternative of a tuple-of-tuples must be filled.
+REQUIRED: dict[Intent, tuple[tuple[str, ...], ...]] = {
+    Intent.BOOK_APPOINTMENT: (("slot", "patient"), ("slot", "patient_name", "patient_phone")),
+    Intent.RESCHEDULE_APPOINTMENT: (("appointment", "slot"),),
+    Intent.CANCEL_APPOINTMENT: (("appointment",),),
+    Intent.REGISTER_PATIENT: (("patient_name", "patient_phone"),),
+    Intent.UPDATE_PATIENT: (("patient", "gender"), ("patient", "birth_date")),
+    Intent.CREATE_OPPORTUNITY: (("patient",), ("patient_name", "patient_phone")),
+    Intent.CREATE_TASK: (("message",),),
+    Intent.SEND_MESSAGE: (("patient", "message"),),
+}
+
+
+@dataclass
+class Assistant:
+    """What the assistant's use cases run on (built in the composition root)."""
+
+    fhir: FhirClient
+    directory: DirectoryCache
+    extractor: IntentExtractor
+    transcriber: Transcriber | None
+    plans: PlanStore
+    settings: Settings
+    _patient_names: tuple[float, tuple[str, ...]] = (0.0, ())
+
+    @property
+    def tz(self) -> ZoneInfo:
+        """The clinic's time zone."""
+        return ZoneInfo(self.settings.default_timezone)
+
+    async def patient_names(self) -> tuple[str, ...]:
+        """Names of recently active patients, for fuzzy matching in the extractor."""
+        loaded_at, names = self._patient_names
+        if clock.monotonic() - loaded_at > PATIENT_NAMES_TTL_SECONDS:
+            patients = await self.fhir.search(
+                "Patient",
+                {"_elements": "name", "_sort": "-_lastUpdated", "active:not": "false"},
+                limit=PATIENT_NAMES_LIMIT,
+            )
+            names = tuple(sorted({display_name(p) for p in patients if p.get("name")}))
+            self._patient_names = (clock.monotonic(), names)
+        return names
+
+    async def hints(self) -> list[str]:
+        """Words a speech engine should expect: doctors, specialties, patients."""
+        index = await self.directory.get()
+        doctors = sorted({r.practitioner_name for r in index.roles if r.active})
+        return [*doctors, *(s.display for s in SPECIALTIES), *await self.patient_names()]
+
+
+def _check_text(text: str, settings: Settings) -> str:
+    stripped = text.strip()
+    if not stripped:
+        raise invalid("text", "is empty")
+    if len(stripped) > settings.max_instruction_chars:
+        raise invalid("text", f"is longer than {settings.max_instruction_chars} characters")
+    return stripped
+
+
+async def interpret(
+    assistant: Assistant,
+    *,
+    text: str,
+    now: datetime | None,
+    principal: Principal,
+    transcript: str | None = None,
+) -> Plan:
+    """Turn an instruction into a plan: the extractor reads it, code resolves it; nothing is written."""
+    instruction = _check_text(text, assistant.settings)
+    real_now = datetime.now(assistant.tz)
+    said_at = (now or real_now).astimezone(assistant.tz)
+    index = await assistant.directory.get()
+    context = ExtractionContext(
+        now=said_at,
+        practitioner_names=tuple(sorted({r.practitioner_name for r in index.roles if r.active})),
+        patient_names=await assistant.patient_names(),
+        specialty_codes=tuple(s.code for s in SPECIALTIES),
+    )
+    try:
+        extraction = await assistant.extractor.extract(instruction, context=context)
+    except ExtractionFailed as exc:
+        raise ApiError(
+            502, "extraction_failed", f"The language model could not read the instruction: {exc}"
+        ) from None
+    draft = normalise(
+        extraction,
+        text=instruction,
+        now=said_at,
+        tz=assistant.tz,
+        region=assistant.settings.default_phone_region,
+    )
+    ctx = intents.Context(
+        fhir=assistant.fhir,
+        index=index,
+        region=assistant.settings.default_phone_region,
+        real_now=max(real_now, said_at),
+    )
+    await intents.HANDLERS[draft.intent](draft, ctx)
+    plan = _plan(
+        draft,
+        transcript=transcript,
+        expires_at=real_now + timedelta(seconds=assistant.settings.plan_ttl_seconds),
+    )
+    await assistant.plans.save(
+        StoredPlan(plan=plan, owner=principal.user, text=instruction),
+        ttl_seconds=assistant.settings.plan_ttl_seconds,
+    )
+    log.info(
+        "assistant.plan.created",
+        plan_id=plan.plan_id,
+        intent=plan.intent.value,
+        executable=plan.executable,
+        missing=len(plan.missing),
+        clarifications=len(plan.clarifications),
+    )
+    return plan
+
+
+def _plan(draft: Draft, *, transcript: str | None, expires_at: datetime) -> Plan:
+    writes = draft.intent not in intents.READ_ONLY
+    values = {name: field.value for name, field in draft.form.items()}
+    executable = writes and not draft.clarifications and _satisfied(draft.intent, values)
+    return Plan(
+        plan_id=uuid.uuid4().hex,
+        intent=draft.intent,
+        entities=Entities.model_validate(draft.entities.model_dump()),
+        resolved=draft.resolved,
+        actions=draft.actions if writes else [],
+        form=draft.form,
+        missing=draft.missing,
+        clarifications=draft.clarifications,
+        alternatives=draft.alternatives,
+        notes=draft.notes,
+        results=draft.results,
+        requires_confirmation=writes,
+        executable=executable,
+        expires_at=expires_at,
+        transcript=transcript,
+    )
+
+
+def _satisfied(intent: Intent, values: dict[str, Any]) -> bool:
+    options = REQUIRED.get(intent, ())
+    return any(all(values.get(name) for name in option) for option in options)
+
+
+async def confirm(
+    assistant: Assistant, *, plan_id: str, corrections: dict[str, Any], principal: Principal
+) -> Confirmation:
+    """Execute a plan once: 404 unknown, 403 someone else's, 410 expired, 409 already confirmed."""
+    stored = await assistant.plans.load(plan_id)
+    if stored is None:
+        raise ApiError(404, "not_found", f"Plan {plan_id!r} does not exist")
+    if stored.owner != principal.user:
+        raise ApiError(403, "forbidden", "Only the user who asked for this plan may confirm it")
+    now = datetime.now(assistant.tz)
+    if is_expired(stored.plan, now):
+        raise ApiError(
+            410, "plan_expired", f"Plan {plan_id!r} expired at {stored.plan.expires_at.isoformat()}"
+        )
+    if not stored.plan.requires_confirmation:
+        raise ApiError(409, "nothing_to_confirm", f"A {stored.plan.intent.value} plan writes nothing")
+    form = merged_form(stored.plan, corrections)
+    if not _satisfied(stored.plan.intent, form):
+        needed = " or ".join("+".join(option) for option in REQUIRED[stored.plan.intent])
+        raise ApiError(
+            422,
+            "plan_incomplete",
+            f"The plan cannot be confirmed yet: it needs {needed}",
+            missing=stored.plan.missing,
+        )
+    if not await assistant.plans.claim(plan_id):
+        earlier = await assistant.plans.result(plan_id)
+        raise ApiError(
+            409,
+            "already_confirmed",
+            f"Plan {plan_id!r} was already confirmed" if earlier else f"Plan {plan_id!r} is being confirmed",
+            result=earlier.model_dump(mode="json") if earlier else None,
+        )
+    execution = Execution(
+        fhir=assistant.fhir,
+        directory=assistant.directory,
+        actors=[principal.actor(), ASSISTANT],
+        instruction=stored.text,
+        now=now,
+        region=assistant.settings.default_phone_region,
+    )
+    try:
+        confirmation = await execute(stored.plan, form, execution)
+    except BaseException:
+        await assistant.plans.release(plan_id)
+        raise
+    await assistant.plans.finish(confirmation, ttl_seconds=assistant.settings.plan_ttl_seconds)
+    log.info(
+        "assistant.plan.confirmed",
+        plan_id=plan_id,
+        intent=confirmation.intent.value,
+        written=len(confirmation.written),
+    )
+    return confirmation
+
+
+def wav_seconds(audio: bytes) -> float | None:
+    """Duration of WAV audio from its header (None for other formats)."""
+    if not audio.startswith(b"RIFF"):
+        return None
+    try:
+        with wave.open(io.BytesIO(audio)) as wav:
+            return wav.getnframes() / float(wav.getframerate())
+    except (wave.Error, EOFError, ZeroDivisionError):
+        return None
+
+
+async def transcribe(assistant: Assistant, *, audio: bytes, content_type: str) -> str:
+    """Speech to text with the clinic's vocabulary as hints; clear errors for what cannot be heard."""
+    settings = assistant.settings
+    if not audio:
+        raise invalid("audio", "is empty")
+    if len(audio) > settings.max_audio_bytes:
+        raise ApiError(413, "audio_too_large", f"Audio is larger than {settings.max_audio_bytes} bytes")
+    if not content_type.startswith("audio/") and content_type != "application/octet-stream":
+        raise ApiError(415, "not_audio", f"Expected audio, got {content_type!r}")
+    seconds = wav_seconds(audio)
+    if seconds is not None and seconds > settings.max_audio_seconds:
+        raise ApiError(
+            413,
+            "audio_too_long",
+            f"Audio is {seconds:.0f} s long; the limit is {settings.max_audio_seconds:.0f} s",
+        )
+    if assistant.transcriber is None:
+        raise ApiError(
+            501, "transcription_unavailable", "No speech engine is configured (PRM_TRANSCRIPTION_ENGINE)"
+        )
+    hints: Sequence[str] = await assistant.hints()
+    try:
+        transcript = await assistant.transcriber.transcribe(audio, content_type=content_type, hints=hints)
+    except TranscriptionUnavailable as exc:
+        raise ApiError(501, "transcription_unavailable", str(exc)) from None
+    except TranscriptionFailed as exc:
+        raise ApiError(422, "unreadable_audio", f"The audio could not be transcribed: {exc}") from None
+    log.info(
+        "assistant.audio.transcribed",
+        bytes=len(audio),
+        seconds=transcript.duration_seconds,
+        engine=transcript.engine,
+    )
+    if not transcript.text.strip():
+        raise ApiError(422, "no_speech", "No speech was recognised in the audio")
+    return transcript.text

@@ -1,0 +1,108 @@
+"""Shared by the benchmarks: the servers to measure against, timing and printing."""
+
+from __future__ import annotations
+
+import os
+import statistics
+import tempfile
+import time
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from tests.support.servers import Server, start_hapi, start_redis
+
+
+@dataclass(frozen=True)
+class Timing:
+    """Latencies (seconds) of one measured operation."""
+
+    name: str
+    samples: list[float]
+
+    @property
+    def p50_ms(self) -> float:
+        """Median latency in milliseconds."""
+        return statistics.median(self.samples) * 1000
+
+    @property
+    def p99_ms(self) -> float:
+        """99th percentile latency in milliseconds."""
+        ordered = sorted(self.samples)
+        return ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000
+
+    @property
+    def per_second(self) -> float:
+        """Sequential throughput."""
+        return len(self.samples) / sum(self.samples)
+
+
+async def measure(name: str, runs: int, operation: Callable[[int], Awaitable[object]]) -> Timing:
+    """Run `operation(i)` `runs` times sequentially and time each call."""
+    samples = []
+    for i in range(runs):
+        started = time.perf_counter()
+        await operation(i)
+        samples.append(time.perf_counter() - started)
+    return Timing(name, samples)
+
+
+def machine() -> str:
+    """What the figures were measured on."""
+    return f"{os.cpu_count()} cores, {os.uname().sysname} {os.uname().machine}"
+
+
+def report(title: str, pairs: list[tuple[Timing, Timing]], singles: Sequence[Timing] = ()) -> None:
+    """Print a table: each PRM path beside its straight-to-HAPI baseline, and the ratio."""
+    print(f"\n## {title}  ({machine()})\n")  # noqa: T201
+    print("| operation | p50 ms | p99 ms | ops/s | baseline p50 ms | baseline p99 ms | ratio (p50) |")  # noqa: T201
+    print("|---|---|---|---|---|---|---|")  # noqa: T201
+    for prm, raw in pairs:
+        print(  # noqa: T201
+            f"| {prm.name} | {prm.p50_ms:.1f} | {prm.p99_ms:.1f} | {prm.per_second:.0f} | "
+            f"{raw.p50_ms:.1f} | {raw.p99_ms:.1f} | {prm.p50_ms / raw.p50_ms:.2f}x |"
+        )
+    for single in singles:
+        print(f"| {single.name} | {single.p50_ms:.1f} | {single.p99_ms:.1f} | {single.per_second:.0f} | | | |")  # noqa: T201
+
+
+@contextmanager
+def servers() -> Iterator[tuple[str, str]]:
+    """(FHIR base URL, Redis URL): PRM_BENCH_FHIR_BASE_URL / PRM_BENCH_REDIS_URL, or fresh ones."""
+    started: list[Server] = []
+    with tempfile.TemporaryDirectory(prefix="prm-bench-") as tmp:
+        fhir = os.environ.get("PRM_BENCH_FHIR_BASE_URL")
+        if not fhir:
+            hapi = start_hapi(Path(tmp))
+            started.append(hapi)
+            fhir = hapi.url
+        redis = os.environ.get("PRM_BENCH_REDIS_URL")
+        if not redis:
+            server = start_redis(Path(tmp) / "redis")
+            started.append(server)
+            redis = server.url
+        try:
+            yield fhir, redis
+        finally:
+            for server in started:
+                server.stop()
+
+
+class CountingTransport(httpx.AsyncBaseTransport):
+    """An httpx transport that counts the requests going through it."""
+
+    def __init__(self) -> None:
+        self.inner = httpx.AsyncHTTPTransport()
+        self.requests = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        """Count, then send."""
+        self.requests += 1
+        return await self.inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        """Close the real transport."""
+        await self.inner.aclose()
