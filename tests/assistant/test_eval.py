@@ -14,7 +14,11 @@ import httpx
 import pytest
 
 pytestmark = pytest.mark.integration
-EXAMPLES = [json.loads(line) for line in (Path(__file__).parent / "eval_examples.jsonl").read_text().splitlines() if line]
+EXAMPLES = [
+    json.loads(line)
+    for line in (Path(__file__).parent / "eval_examples.jsonl").read_text().splitlines()
+    if line
+]
 ENTITY_KEYS = ("patient_phone", "patient_name", "practitioner_name", "specialty", "start", "date", "message")
 TEXT_KEYS = ("patient_name", "practitioner_name", "message")
 
@@ -35,10 +39,14 @@ def score(plan: dict[str, Any], expect: dict[str, Any]) -> dict[str, bool]:
             marks[key] = _same(key, plan["entities"].get(key), expect[key])
     if "needs_clarification_or" in expect:
         asked = bool(plan["clarifications"]) and plan["resolved"]["practitioner"] is None
-        resolved = all(_same(k, plan["entities"].get(k), v) for k, v in expect["needs_clarification_or"].items())
+        resolved = all(
+            _same(k, plan["entities"].get(k), v) for k, v in expect["needs_clarification_or"].items()
+        )
         marks["practitioner_one_of"] = asked or resolved
     if expect.get("needs_clarification"):
-        marks["needs_clarification"] = bool(plan["clarifications"] or plan["missing"]) and not plan["executable"]
+        marks["needs_clarification"] = (
+            bool(plan["clarifications"] or plan["missing"]) and not plan["executable"]
+        )
     return marks
 
 
@@ -50,7 +58,9 @@ async def test_every_labelled_example_is_interpreted_right(
     failures = []
     for example in EXAMPLES:
         response = await api.post(
-            "/api/v1/assistant/interpret", json={"text": example["text"], "now": example["now"]}, headers=staff
+            "/api/v1/assistant/interpret",
+            json={"text": example["text"], "now": example["now"]},
+            headers=staff,
         )
         assert response.status_code == 200, response.text
         marks = score(response.json(), example["expect"])
@@ -58,7 +68,9 @@ async def test_every_labelled_example_is_interpreted_right(
             per_field[key] += 1
             right_fields[key] += ok
         if not all(marks.values()):
-            failures.append((example["id"], {k: v for k, v in marks.items() if not v}, response.json()["entities"]))
+            failures.append(
+                (example["id"], {k: v for k, v in marks.items() if not v}, response.json()["entities"])
+            )
     correct = len(EXAMPLES) - len(failures)
     print(f"\nassistant eval: {correct}/{len(EXAMPLES)} examples fully right ({correct / len(EXAMPLES):.0%})")  # noqa: T201
     for key in per_field:
