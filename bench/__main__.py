@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from bench import booking, fhir_gateway
+from bench import assistant, booking, fhir_gateway
 from bench.support import servers
 
 
@@ -13,6 +13,7 @@ def main() -> None:
     with servers() as (fhir_url, redis_url):
         asyncio.run(fhir_gateway.run(fhir_url))
         asyncio.run(booking.run(fhir_url, redis_url))
+        asyncio.run(assistant.run(fhir_url, redis_url))
 
 
 if __name__ == "__main__":
