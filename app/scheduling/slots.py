@@ -11,7 +11,7 @@ from typing import Any
 import structlog
 
 from app.directory.index import RoleEntry
-from app.fhir.builders import Actor, instant, provenance
+from app.fhir.builders import Actor, AgentKind, instant, provenance
 from app.fhir.bundle import Transaction
 from app.fhir.client import FhirClient, Resource, version_of
 from app.fhir.errors import FhirConflict
@@ -29,6 +29,7 @@ GENERATION_ATTEMPTS = 3
 OUTSIDE_HOURS = "outside working hours"
 BLOCKED_PREFIX = "blocked: "
 ACTIVE_APPOINTMENT_STATUSES = "pending,booked,arrived"
+SYSTEM = Actor(kind=AgentKind.SYSTEM)
 
 
 @dataclass
@@ -98,15 +99,16 @@ async def slots_between(
 
 
 async def _write(
-    fhir: FhirClient, slots: Sequence[tuple[Resource, str | None]], *, record: Resource | None = None
+    fhir: FhirClient, slots: Sequence[tuple[Resource, str | None]], *, actors: list[Actor], activity: str
 ) -> None:
-    """Write slots in batches; `record` (a Provenance) goes into the last batch."""
+    """Write slots in batches, each batch one transaction with its own Provenance."""
     for i in range(0, len(slots), SLOT_WRITE_BATCH):
+        batch = slots[i : i + SLOT_WRITE_BATCH]
         tx = Transaction()
-        for slot, version in slots[i : i + SLOT_WRITE_BATCH]:
+        for slot, version in batch:
             tx.update(slot, if_match=version)
-        if record is not None and i + SLOT_WRITE_BATCH >= len(slots):
-            tx.create(record)
+        targets = [f"Slot/{slot['id']}" for slot, _ in batch]
+        tx.create(provenance(targets=targets, actors=actors, activity=activity, operation="UPDATE"))
         await fhir.transaction(tx.bundle())
 
 
@@ -153,7 +155,7 @@ async def generate_slots(
             writes.append((_with_status(slot, "busy-unavailable", OUTSIDE_HOURS), version_of(slot)))
             report.closed += 1
     try:
-        await _write(fhir, writes)
+        await _write(fhir, writes, actors=[SYSTEM], activity="availability.generate")
     except FhirConflict:
         # A slot changed (was booked) between our read and write: that batch wrote nothing; redo.
         if attempts <= 1:
@@ -205,13 +207,7 @@ async def block_time(
             "Appointment", {"slot": ",".join(taken), "status": ACTIVE_APPOINTMENT_STATUSES}
         )
         report.clashes = [f"Appointment/{a['id']}" for a in clashing]
-    record = provenance(
-        targets=[f"Slot/{slot['id']}" for slot, _ in writes],
-        actors=[actor],
-        activity="availability.block",
-        operation="UPDATE",
-    )
-    await _write(fhir, writes, record=record if writes else None)
+    await _write(fhir, writes, actors=[actor], activity="availability.block")
     log.info(
         "slots.blocked",
         schedule=f"Schedule/{entry.schedule_id}",

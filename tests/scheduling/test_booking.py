@@ -272,3 +272,49 @@ async def test_a_hold_while_the_queue_is_down_is_503_and_holds_nothing(
     assert response.status_code == 503
     assert response.json()["error"] == "queue_unavailable"
     assert (await fhir.read("Slot", slot))["status"] == "free"
+
+
+async def test_a_slot_in_the_past_is_422_and_writes_nothing(
+    api: httpx.AsyncClient, admin: dict[str, str], staff: dict[str, str], clinic: Clinic, fhir: FhirClient
+) -> None:
+    doctor = await make_practitioner(api, admin, clinic)
+    past = {
+        "resourceType": "Slot",
+        "id": f"{doctor['schedule']}-past",
+        "schedule": {"reference": f"Schedule/{doctor['schedule']}"},
+        "status": "free",
+        "start": "2020-01-06T10:00:00+05:30",
+        "end": "2020-01-06T10:15:00+05:30",
+    }
+    await fhir.update(past)
+    patient = await make_patient(api, staff)
+
+    response = await _book(api, staff, past["id"], patient["id"])
+
+    assert response.status_code == 422
+    assert response.json()["message"] == f"slot: slot {past['id']!r} starts in the past"
+    assert (await fhir.read("Slot", past["id"]))["status"] == "free"
+
+
+async def test_today_upcoming_and_stats_count_the_bookings(
+    api: httpx.AsyncClient, admin: dict[str, str], staff: dict[str, str], clinic: Clinic
+) -> None:
+    doctor = await make_practitioner(api, admin, clinic)
+    slots = await free_slots(api, staff, doctor)
+    booked = [
+        (await _book(api, staff, s["id"], (await make_patient(api, staff))["id"], channel=channel)).json()
+        for s, channel in zip(slots[:2], ("whatsapp", "voice"), strict=True)
+    ]
+    start, end = slots[0]["start"], slots[1]["end"]
+
+    upcoming = await api.get("/api/v1/appointments/upcoming", params={"practitioner": doctor["id"]}, headers=staff)
+    stats = await api.get("/api/v1/appointments/stats", params={"start": start, "end": end}, headers=staff)
+    listed = await api.get(
+        "/api/v1/appointments", params={"start": start, "end": end, "practitioner": doctor["id"]}, headers=staff
+    )
+
+    assert [a["id"] for a in upcoming.json()] == [a["id"] for a in booked]
+    assert [a["id"] for a in listed.json()] == [a["id"] for a in booked]
+    assert stats.json()["by_channel"].get("whatsapp", 0) >= 1
+    assert stats.json()["by_channel"].get("voice", 0) >= 1
+    assert stats.json()["by_status"]["booked"] >= 2

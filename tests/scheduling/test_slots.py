@@ -170,3 +170,15 @@ async def test_invalid_hours_are_422_naming_the_problem(
     assert backwards.json()["message"] == "hours: mon: '13:00-09:00' ends before it starts"
     assert bad_day.status_code == 422
     assert "unknown day 'funday'" in bad_day.json()["message"]
+
+
+async def test_generated_slots_carry_provenance_naming_the_system(
+    api: httpx.AsyncClient, admin: dict[str, str], staff: dict[str, str], clinic: Clinic, fhir: FhirClient
+) -> None:
+    doctor = await make_practitioner(api, admin, clinic)
+    slot = (await free_slots(api, staff, doctor))[0]["id"]
+
+    [record] = await fhir.search("Provenance", {"target": f"Slot/{slot}"})
+
+    assert record["activity"]["text"] == "availability.generate"
+    assert record["agent"][0]["type"]["coding"][0]["code"] == "system"
