@@ -7,7 +7,8 @@ COPY app ./app
 COPY adapters ./adapters
 COPY workers ./workers
 COPY fhir_profiles ./fhir_profiles
-RUN pip install --no-cache-dir ".[speech]"
+# Editable, so that fhir_profiles/ is found next to the code (the loader reads it from there).
+RUN pip install --no-cache-dir -e ".[speech]"
 USER 1000
 EXPOSE 8000
 CMD ["uvicorn", "app.main:create_app", "--factory", "--host", "0.0.0.0", "--port", "8000", "--proxy-headers"]

@@ -23,7 +23,9 @@ from bench.support import measure, report, servers
 
 EXAMPLES = [
     json.loads(line)
-    for line in (Path(__file__).parents[1] / "tests" / "assistant" / "eval_examples.jsonl").read_text().splitlines()
+    for line in (Path(__file__).parents[1] / "tests" / "assistant" / "eval_examples.jsonl")
+    .read_text()
+    .splitlines()
     if line
 ]
 ROUNDS = 10
@@ -34,7 +36,12 @@ DEMO_HORIZON_DAYS = 14
 async def run(fhir_url: str, redis_url: str) -> None:
     """Measure and print."""
     fhir = FhirClient(fhir_url)
-    await load_demo(fhir, DirectoryCache(fhir, default_timezone="Asia/Kolkata"), now=datetime.now(UTC), horizon_days=DEMO_HORIZON_DAYS)
+    await load_demo(
+        fhir,
+        DirectoryCache(fhir, default_timezone="Asia/Kolkata"),
+        now=datetime.now(UTC),
+        horizon_days=DEMO_HORIZON_DAYS,
+    )
     await fhir.aclose()
     data = demo_directory()
     extractor = OfflineExtractor()
@@ -58,21 +65,24 @@ async def run(fhir_url: str, redis_url: str) -> None:
         api_keys=[ApiKey(key=SecretStr(KEY), role=Role.STAFF, user="bench")],
     )
     app = create_app(settings)
-    async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench") as api:
+    transport = httpx.ASGITransport(app=app)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=transport, base_url="http://bench") as api,
+    ):
 
-            async def interpret(i: int) -> None:
-                example = EXAMPLES[i % len(EXAMPLES)]
-                response = await api.post(
-                    "/api/v1/assistant/interpret",
-                    json={"text": example["text"], "now": example["now"]},
-                    headers={"Authorization": f"Bearer {KEY}"},
-                )
-                assert response.status_code == 200, response.text
+        async def interpret(i: int) -> None:
+            example = EXAMPLES[i % len(EXAMPLES)]
+            response = await api.post(
+                "/api/v1/assistant/interpret",
+                json={"text": example["text"], "now": example["now"]},
+                headers={"Authorization": f"Bearer {KEY}"},
+            )
+            assert response.status_code == 200, response.text
 
-            await interpret(0)  # warm the directory and patient-name caches
-            extraction = await measure("offline extraction only", runs, extract_only)
-            whole = await measure("interpret: extraction + resolution against HAPI (API)", runs, interpret)
+        await interpret(0)  # warm the directory and patient-name caches
+        extraction = await measure("offline extraction only", runs, extract_only)
+        whole = await measure("interpret: extraction + resolution against HAPI (API)", runs, interpret)
     report(f"Assistant, {len(EXAMPLES)} labelled examples x {ROUNDS}", [(whole, extraction)])
 
 

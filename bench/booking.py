@@ -12,8 +12,8 @@ from pydantic import SecretStr
 
 from app.config import ApiKey, Role, Settings
 from app.directory.index import DirectoryCache
-from app.fhir.bundle import Transaction
 from app.fhir.builders import Actor, AgentKind, provenance
+from app.fhir.bundle import Transaction
 from app.fhir.client import FhirClient, version_of
 from app.main import create_app
 from app.scheduling.resources import Channel, appointment_resource
@@ -28,7 +28,9 @@ WEEK = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 async def _setup(api: httpx.AsyncClient) -> tuple[dict[str, object], list[str]]:
     org = (await api.post("/api/v1/organizations", json={"name": "Bench clinic"}, headers=HEADERS)).json()
     loc = (
-        await api.post("/api/v1/locations", json={"name": "Bench branch", "organization": org["id"]}, headers=HEADERS)
+        await api.post(
+            "/api/v1/locations", json={"name": "Bench branch", "organization": org["id"]}, headers=HEADERS
+        )
     ).json()
     doctor = (
         await api.post(
@@ -46,7 +48,9 @@ async def _setup(api: httpx.AsyncClient) -> tuple[dict[str, object], list[str]]:
     patients = []
     for _ in range(2 * RUNS):
         phone = f"+9196{uuid.uuid4().int % 10**8:08d}"
-        response = await api.post("/api/v1/patients", json={"name": "Bench Patient", "phone": phone}, headers=HEADERS)
+        response = await api.post(
+            "/api/v1/patients", json={"name": "Bench Patient", "phone": phone}, headers=HEADERS
+        )
         patients.append(response.json()["id"])
     return doctor, patients
 
@@ -89,7 +93,9 @@ async def run(fhir_url: str, redis_url: str) -> None:
 
             async def through_api(i: int) -> None:
                 response = await api.post(
-                    "/api/v1/appointments", json={"slot": api_slots[i], "patient": patients[i]}, headers=HEADERS
+                    "/api/v1/appointments",
+                    json={"slot": api_slots[i], "patient": patients[i]},
+                    headers=HEADERS,
                 )
                 assert response.status_code == 201, response.text
 
@@ -99,14 +105,20 @@ async def run(fhir_url: str, redis_url: str) -> None:
                 tx.update({**slot, "status": "busy"}, if_match=version_of(slot))
                 ref = tx.create(
                     appointment_resource(
-                        slot=slot, role=role, patient_id=patients[RUNS + i], status="booked",
-                        channel=Channel.DASHBOARD, reason=None,
+                        slot=slot,
+                        role=role,
+                        patient_id=patients[RUNS + i],
+                        status="booked",
+                        channel=Channel.DASHBOARD,
+                        reason=None,
                     )
                 )
                 tx.create(provenance(targets=[ref], actors=[actor], activity="appointment.book"))
                 await raw.transaction(tx.bundle())
 
-            baseline = await measure("book (read Slot + transaction, straight to HAPI)", RUNS, straight_to_hapi)
+            baseline = await measure(
+                "book (read Slot + transaction, straight to HAPI)", RUNS, straight_to_hapi
+            )
             before = counting.requests
             booked = await measure("book (POST /api/v1/appointments)", RUNS, through_api)
             round_trips = (counting.requests - before) / RUNS
@@ -114,14 +126,20 @@ async def run(fhir_url: str, redis_url: str) -> None:
             async def search(_: int) -> None:
                 response = await api.get(
                     "/api/v1/slots",
-                    params={"specialty": "dermatology", "start": now.isoformat(), "end": (now + timedelta(days=14)).isoformat()},
+                    params={
+                        "specialty": "dermatology",
+                        "start": now.isoformat(),
+                        "end": (now + timedelta(days=14)).isoformat(),
+                    },
                     headers=HEADERS,
                 )
                 assert response.status_code == 200
 
-            searching: Timing = await measure("free slots, one specialty, 14 days (GET /api/v1/slots)", RUNS, search)
+            searching: Timing = await measure(
+                "free slots, one specialty, 14 days (GET /api/v1/slots)", RUNS, search
+            )
             report(f"Booking, {RUNS} sequential bookings each", [(booked, baseline)], [searching])
-            print(f"\nHAPI round trips per API booking: {round_trips:.1f} (the direct path uses 2)")  # noqa: T201
+            print(f"\nHAPI round trips per API booking: {round_trips:.1f} (the direct path uses 2)")
             await raw.aclose()
         await gateway.aclose()
 

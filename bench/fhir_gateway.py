@@ -16,7 +16,11 @@ SYSTEM = "urn:prm:bench"
 
 
 def _org(i: int, tag: str) -> dict[str, object]:
-    return {"resourceType": "Organization", "name": f"bench {tag} {i}", "identifier": [{"system": SYSTEM, "value": f"{tag}-{i}"}]}
+    return {
+        "resourceType": "Organization",
+        "name": f"bench {tag} {i}",
+        "identifier": [{"system": SYSTEM, "value": f"{tag}-{i}"}],
+    }
 
 
 async def run(fhir_url: str) -> None:

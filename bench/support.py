@@ -57,16 +57,18 @@ def machine() -> str:
 
 def report(title: str, pairs: list[tuple[Timing, Timing]], singles: Sequence[Timing] = ()) -> None:
     """Print a table: each PRM path beside its straight-to-HAPI baseline, and the ratio."""
-    print(f"\n## {title}  ({machine()})\n")  # noqa: T201
-    print("| operation | p50 ms | p99 ms | ops/s | baseline p50 ms | baseline p99 ms | ratio (p50) |")  # noqa: T201
-    print("|---|---|---|---|---|---|---|")  # noqa: T201
+    print(f"\n## {title}  ({machine()})\n")
+    print("| operation | p50 ms | p99 ms | ops/s | baseline p50 ms | baseline p99 ms | ratio (p50) |")
+    print("|---|---|---|---|---|---|---|")
     for prm, raw in pairs:
-        print(  # noqa: T201
+        print(
             f"| {prm.name} | {prm.p50_ms:.1f} | {prm.p99_ms:.1f} | {prm.per_second:.0f} | "
             f"{raw.p50_ms:.1f} | {raw.p99_ms:.1f} | {prm.p50_ms / raw.p50_ms:.2f}x |"
         )
     for single in singles:
-        print(f"| {single.name} | {single.p50_ms:.1f} | {single.p99_ms:.1f} | {single.per_second:.0f} | | | |")  # noqa: T201
+        print(
+            f"| {single.name} | {single.p50_ms:.1f} | {single.p99_ms:.1f} | {single.per_second:.0f} | | | |"
+        )
 
 
 @contextmanager

@@ -18,8 +18,10 @@ build() {
 start() {
   local port="$1" data="$2"
   mkdir -p "$data"
+  # Run a copy: a rebuild of the jar under a running server breaks it (NoClassDefFoundError).
+  cp "$jar" "$data/prm-hapi-server.jar"
   # -XX:TieredStopAtLevel=1 and SerialGC: faster start-up on small machines; heap sized for tests and demo.
-  exec java ${HAPI_JAVA_OPTS:--Xmx1536m -XX:TieredStopAtLevel=1 -XX:+UseSerialGC} -jar "$jar" \
+  exec java ${HAPI_JAVA_OPTS:--Xmx1536m -XX:TieredStopAtLevel=1 -XX:+UseSerialGC} -jar "$data/prm-hapi-server.jar" \
     --server.port="$port" \
     --spring.datasource.url="jdbc:h2:file:$data/hapi;DB_CLOSE_ON_EXIT=FALSE"
 }

@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from pydantic import SecretStr
 
 from app.config import ApiKey, Role, Settings
+from app.conformance import LoadReport, load_conformance
 from app.demo.seed import load_demo
 from app.directory.index import DirectoryCache
 from app.fhir.client import FhirClient
@@ -123,7 +124,15 @@ DEMO_TEST_HORIZON_DAYS = 14
 
 
 @pytest.fixture(scope="session")
-async def demo_clinic(fhir: FhirClient, settings: Settings) -> None:
+async def demo_clinic(fhir: FhirClient, settings: Settings, app: FastAPI, api: httpx.AsyncClient) -> None:
     """The demo clinic of app/demo/directory.json, loaded once (idempotently) into the session's HAPI."""
     cache = DirectoryCache(fhir, default_timezone=settings.default_timezone)
     await load_demo(fhir, cache, now=datetime.now(UTC), horizon_days=DEMO_TEST_HORIZON_DAYS)
+    # The app may have read the directory before the demo existed; make it read it again.
+    app.state.directory.invalidate()
+
+
+@pytest.fixture(scope="session", autouse=True)
+async def conformance(fhir: FhirClient) -> LoadReport:
+    """The PRM's profiles, terminology, search parameters and examples, loaded once before any test."""
+    return await load_conformance(fhir)

@@ -252,7 +252,9 @@ def wav_seconds(audio: bytes) -> float | None:
         return None
     try:
         with wave.open(io.BytesIO(audio)) as wav:
-            return wav.getnframes() / float(wav.getframerate())
+            frames: int = wav.getnframes()
+            rate: int = wav.getframerate()
+            return frames / float(rate)
     except (wave.Error, EOFError, ZeroDivisionError):
         return None
 

@@ -24,7 +24,7 @@ async def main() -> None:
         demo = await load_demo(fhir, cache, now=datetime.now(UTC))
     finally:
         await fhir.aclose()
-    print(f"conformance: {conformance}")  # noqa: T201 - a CLI's output
+    print(f"conformance: {conformance.summary()}")  # noqa: T201 - a CLI's output
     print(  # noqa: T201
         f"demo clinic: {demo.created} directory resources created, "
         f"{demo.patients_registered} patients registered, {demo.slots_created} slots created"

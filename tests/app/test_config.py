@@ -23,7 +23,10 @@ def test_production_refuses_a_placeholder_llm_key() -> None:
 
 
 def test_production_accepts_real_keys_and_development_accepts_placeholders() -> None:
-    real = Settings(environment="production", api_keys=[ApiKey(key=SecretStr("k-7f3a9c21e8"), role=Role.ADMIN, user="ops")])
+    real = Settings(
+        environment="production",
+        api_keys=[ApiKey(key=SecretStr("k-7f3a9c21e8"), role=Role.ADMIN, user="ops")],
+    )
 
     assert real.api_keys[0].role == Role.ADMIN
     assert Settings(environment="development").api_keys[0].key.get_secret_value() == "dev-admin-key"

@@ -31,7 +31,9 @@ async def test_a_patient_journey_logs_no_names_phones_or_reasons(
     booked = await api.post(
         "/api/v1/appointments", json={"slot": slot, "patient": patient["id"], "reason": reason}, headers=staff
     )
-    await api.post(f"/api/v1/appointments/{booked.json()['id']}/cancel", json={"reason": reason}, headers=staff)
+    await api.post(
+        f"/api/v1/appointments/{booked.json()['id']}/cancel", json={"reason": reason}, headers=staff
+    )
 
     logged = capsys.readouterr().out
     assert "http.request.completed" in logged

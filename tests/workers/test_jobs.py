@@ -17,11 +17,15 @@ from rq.registry import ScheduledJobRegistry
 
 from app.config import Settings
 from app.directory.index import DirectoryCache
+from app.directory.resources import parse_hours
+from app.directory.service import create_practitioner
 from app.fhir.builders import Actor, AgentKind
 from app.fhir.client import FhirClient
 from app.scheduling import booking
 from app.scheduling.resources import Channel
+from app.scheduling.slots import slots_between
 from tests.clinic import Clinic, free_slots, make_patient, make_practitioner
+from tests.factories import person_name
 from tests.support.servers import ROOT, free_port
 from workers.jobs import next_daily_run
 from workers.queue import JOB_MAX_RETRIES, RqJobQueue
@@ -105,23 +109,37 @@ async def test_a_hold_through_the_api_schedules_its_release_at_expiry(
     assert expires < run_at <= expires + timedelta(seconds=10)
 
 
-async def test_horizon_job_creates_missing_slots(
-    api: httpx.AsyncClient,
-    admin: dict[str, str],
-    staff: dict[str, str],
-    clinic: Clinic,
-    fhir: FhirClient,
-    settings: Settings,
+async def test_horizon_job_creates_the_slots_of_a_role_that_has_none(
+    clinic: Clinic, fhir: FhirClient, settings: Settings
 ) -> None:
-    doctor = await make_practitioner(api, admin, clinic)
-    slot = (await free_slots(api, staff, doctor))[-1]["id"]
-    await fhir.delete("Slot", slot)
+    cache = DirectoryCache(fhir, default_timezone="Asia/Kolkata")
+    given, family = person_name().split()
+    role = await create_practitioner(
+        fhir,
+        cache,
+        given=given,
+        family=family,
+        prefix="Dr.",
+        gender=None,
+        specialty="ent",
+        organization_id=clinic.organization,
+        location_id=clinic.location,
+        department_id=None,
+        hours=parse_hours({d: ["10:00-11:00"] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}),
+        slot_minutes=15,
+        actor=Actor(kind=AgentKind.STAFF, user="tests"),
+    )
+    assert role.schedule_id is not None
+    now = datetime.now(UTC)
+    assert await slots_between(fhir, [role.schedule_id], now, now + timedelta(days=8)) == []
     queue = RqJobQueue(settings.redis_url, queue_name=settings.queue_name)
 
     await queue.enqueue("extend_slot_horizons", {"days": 8})
     run_worker(settings)
 
-    assert (await fhir.read("Slot", slot))["status"] == "free"
+    created = await slots_between(fhir, [role.schedule_id], now, now + timedelta(days=8))
+    assert len(created) >= 7 * 4
+    assert {s["status"] for s in created} == {"free"}
 
 
 async def test_a_failing_job_is_retried_then_listed_for_admins(

@@ -8,8 +8,6 @@ import ca.uhn.fhir.jpa.binstore.DatabaseBinaryContentStorageSvcImpl;
 import ca.uhn.fhir.jpa.config.HibernatePropertiesProvider;
 import ca.uhn.fhir.jpa.config.util.HapiEntityManagerFactoryUtil;
 import ca.uhn.fhir.jpa.config.util.ResourceCountCacheUtil;
-import ca.uhn.fhir.jpa.dao.FulltextSearchSvcImpl;
-import ca.uhn.fhir.jpa.dao.IFulltextSearchSvc;
 import ca.uhn.fhir.jpa.dao.search.HSearchSortHelperImpl;
 import ca.uhn.fhir.jpa.dao.search.IHSearchSortHelper;
 import ca.uhn.fhir.jpa.model.config.PartitionSettings;
@@ -91,10 +89,8 @@ public class StorageConfig {
 		return new DatabaseBinaryContentStorageSvcImpl();
 	}
 
-	@Bean
-	public IFulltextSearchSvc fullTextSearchSvc() {
-		return new FulltextSearchSvcImpl();
-	}
+	// Deliberately no IFulltextSearchSvc bean: with Hibernate Search off, defining one makes HAPI
+	// route ValueSet/$expand (and validation of narrowed bindings) through it, which fails with 500.
 
 	@Bean
 	public IStaleSearchDeletingSvc staleSearchDeletingSvc() {

@@ -1,0 +1,1 @@
+"""Speech to text: OpenAI's transcription API, and offline recognition with pocketsphinx."""
