@@ -73,11 +73,9 @@ def build_transcriber(settings: Settings) -> Transcriber | None:
 async def _load_conformance(fhir: FhirClient, *, include_examples: bool) -> None:
     """Load the profiles into HAPI; if HAPI is not up yet the API still starts (and /ready says so)."""
     try:
-        report = await load_conformance(fhir, include_examples=include_examples)
+        await load_conformance(fhir, include_examples=include_examples)
     except FhirUnavailable:
         log.warning("conformance.load.deferred", reason="fhir_unavailable")
-        return
-    log.info("conformance.loaded", **report.counts())
 
 
 def create_app(settings: Settings | None = None, *, queue: JobQueue | None = None) -> FastAPI:

@@ -17,7 +17,7 @@ from app.fhir.bundle import Transaction
 from app.fhir.client import FhirClient, version_of
 from app.main import create_app
 from app.scheduling.resources import Channel, appointment_resource
-from bench.support import CountingTransport, Timing, measure, report, servers
+from bench.support import CountingTransport, Timing, measure, measure_side_by_side, report, servers
 
 RUNS = 100
 KEY = "bench-staff-key"
@@ -116,11 +116,12 @@ async def run(fhir_url: str, redis_url: str) -> None:
                 tx.create(provenance(targets=[ref], actors=[actor], activity="appointment.book"))
                 await raw.transaction(tx.bundle())
 
-            baseline = await measure(
-                "book (read Slot + transaction, straight to HAPI)", RUNS, straight_to_hapi
-            )
             before = counting.requests
-            booked = await measure("book (POST /api/v1/appointments)", RUNS, through_api)
+            booked, baseline = await measure_side_by_side(
+                RUNS,
+                ("book (POST /api/v1/appointments)", through_api),
+                ("book (read Slot + transaction, straight to HAPI)", straight_to_hapi),
+            )
             round_trips = (counting.requests - before) / RUNS
 
             async def search(_: int) -> None:

@@ -9,7 +9,7 @@ import uuid
 import httpx
 
 from app.fhir.client import FhirClient
-from bench.support import measure, report, servers
+from bench.support import measure_side_by_side, report, servers
 
 RUNS = 200
 SYSTEM = "urn:prm:bench"
@@ -61,9 +61,9 @@ async def run(fhir_url: str) -> None:
         ("read", gateway_read, raw_read),
         ("search by identifier", gateway_search, raw_search),
     ]:
-        raw_timing = await measure(f"{name} (raw httpx)", RUNS, raw_op)
-        prm_timing = await measure(f"{name} (gateway)", RUNS, prm_op)
-        pairs.append((prm_timing, raw_timing))
+        pairs.append(
+            await measure_side_by_side(RUNS, (f"{name} (gateway)", prm_op), (f"{name} (raw httpx)", raw_op))
+        )
     report(f"FHIR gateway vs raw httpx to HAPI, {RUNS} sequential requests each", pairs)
     await gateway.aclose()
     await raw.aclose()

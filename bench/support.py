@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import statistics
 import tempfile
@@ -13,6 +14,8 @@ from pathlib import Path
 
 import httpx
 
+from app.conformance import load_conformance
+from app.fhir.client import FhirClient
 from tests.support.servers import Server, start_hapi, start_redis
 
 
@@ -48,6 +51,21 @@ async def measure(name: str, runs: int, operation: Callable[[int], Awaitable[obj
         await operation(i)
         samples.append(time.perf_counter() - started)
     return Timing(name, samples)
+
+
+async def measure_side_by_side(
+    runs: int,
+    first: tuple[str, Callable[[int], Awaitable[object]]],
+    second: tuple[str, Callable[[int], Awaitable[object]]],
+) -> tuple[Timing, Timing]:
+    """Time two operations alternately, so warm-up and drift affect both alike."""
+    samples: tuple[list[float], list[float]] = ([], [])
+    for i in range(runs):
+        for (_, operation), times in zip((first, second), samples, strict=True):
+            started = time.perf_counter()
+            await operation(i)
+            times.append(time.perf_counter() - started)
+    return Timing(first[0], samples[0]), Timing(second[0], samples[1])
 
 
 def machine() -> str:
@@ -86,11 +104,21 @@ def servers() -> Iterator[tuple[str, str]]:
             server = start_redis(Path(tmp) / "redis")
             started.append(server)
             redis = server.url
+        asyncio.run(_load_profiles(fhir))
         try:
             yield fhir, redis
         finally:
             for server in started:
                 server.stop()
+
+
+async def _load_profiles(fhir_url: str) -> None:
+    """HAPI enforces the PRM profiles on write, so they must be there first (idempotent)."""
+    client = FhirClient(fhir_url, timeout_seconds=120)
+    try:
+        await load_conformance(client)
+    finally:
+        await client.aclose()
 
 
 class CountingTransport(httpx.AsyncBaseTransport):

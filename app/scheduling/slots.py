@@ -92,7 +92,7 @@ async def slots_between(
         ("start", f"ge{instant(start)}"),
         ("start", f"lt{instant(end)}"),
         ("_sort", "start"),
-        ("_count", str(SLOT_PAGE_SIZE)),
+        ("_count", str(min(limit, SLOT_PAGE_SIZE) if limit else SLOT_PAGE_SIZE)),
         *params.items(),
     ]
     return await fhir.search("Slot", query, limit=limit)
