@@ -12,7 +12,7 @@ from app.ports import Intent
 class InterpretIn(BaseModel):
     """A staff instruction to interpret."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     text: str = Field(min_length=1, description="The instruction, as typed or transcribed")
     now: AwareDatetime | None = Field(
@@ -86,7 +86,7 @@ class Plan(BaseModel):
 class ConfirmIn(BaseModel):
     """Confirm a plan, optionally correcting form fields (e.g. another slot)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     form: dict[str, Any] = Field(default_factory=dict, description="Field name -> corrected value")
 

@@ -11,13 +11,15 @@ from app.directory.schemas import (
     Created,
     DepartmentIn,
     LocationIn,
+    LocationUpdate,
     OrganizationIn,
     PractitionerIn,
     PractitionerOut,
+    PractitionerUpdate,
 )
 from app.errors import error_responses, invalid, not_found
+from app.fhir.builders import split_name
 from app.fhir.client import Resource
-from app.patients.service import split_name
 from app.scheduling.slots import DEFAULT_HORIZON_DAYS, generate_slots
 from app.security import AdminUser, StaffUser
 
@@ -144,3 +146,39 @@ async def create_department(body: DepartmentIn, fhir: Fhir, principal: AdminUser
             fhir, department, actors=[principal.actor()], activity="directory.department.create"
         )
     )
+
+
+@router.patch(
+    "/practitioners/{practitioner_id}",
+    response_model=list[PractitionerOut],
+    responses=error_responses(401, 403, 404, 409, 422),
+)
+async def update_practitioner(
+    practitioner_id: str, body: PractitionerUpdate, fhir: Fhir, directory: Directory, principal: AdminUser
+) -> list[PractitionerOut]:
+    """Change a practitioner's name, title, gender or activity; returns their roles."""
+    await service.update_practitioner(
+        fhir,
+        directory,
+        practitioner_id=practitioner_id,
+        changes=body.model_dump(exclude_unset=True),
+        actor=principal.actor(),
+    )
+    return [PractitionerOut.of(r) for r in (await directory.get()).by_practitioner(practitioner_id)]
+
+
+@router.patch(
+    "/locations/{location_id}", response_model=Created, responses=error_responses(401, 403, 404, 409, 422)
+)
+async def update_location(
+    location_id: str, body: LocationUpdate, fhir: Fhir, directory: Directory, principal: AdminUser
+) -> Created:
+    """Change a branch's name, address or time zone."""
+    updated = await service.update_location(
+        fhir,
+        directory,
+        location_id=location_id,
+        changes=body.model_dump(exclude_unset=True),
+        actor=principal.actor(),
+    )
+    return _created(updated)

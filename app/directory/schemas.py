@@ -17,7 +17,7 @@ HoursMap = dict[str, list[str]]
 class HoursIn(BaseModel):
     """Weekly hours."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     hours: HoursMap = Field(examples=[{"mon": ["09:00-13:00"], "sat": ["09:00-12:00"]}])
 
@@ -25,7 +25,7 @@ class HoursIn(BaseModel):
 class OrganizationIn(BaseModel):
     """A clinic (organization)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     name: str = Field(min_length=1, max_length=200)
     phone: str | None = Field(default=None, max_length=32)
@@ -34,7 +34,7 @@ class OrganizationIn(BaseModel):
 class LocationIn(BaseModel):
     """A branch."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     name: str = Field(min_length=1, max_length=200)
     organization: str = Field(min_length=1, description="Organization id")
@@ -46,7 +46,7 @@ class LocationIn(BaseModel):
 class DepartmentIn(BaseModel):
     """A department (HealthcareService) of one specialty."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     name: str = Field(min_length=1, max_length=200)
     specialty: str = Field(description="Specialty code, e.g. cardiology")
@@ -57,7 +57,7 @@ class DepartmentIn(BaseModel):
 class PractitionerIn(BaseModel):
     """A practitioner with their role, weekly hours and slot length."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     name: str = Field(min_length=1, max_length=200, description="Full name without title")
     prefix: str | None = Field(default="Dr.", max_length=20)
@@ -108,3 +108,25 @@ class PractitionerOut(BaseModel):
             slot_minutes=role.slot_minutes,
             hours=format_hours(role.hours),
         )
+
+
+class PractitionerUpdate(BaseModel):
+    """Changes to a practitioner; fields left out stay as they are."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    prefix: str | None = Field(default=None, max_length=20)
+    gender: Gender | None = None
+    active: bool | None = None
+
+
+class LocationUpdate(BaseModel):
+    """Changes to a branch; fields left out stay as they are."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    timezone: str | None = None
+    address: str | None = Field(default=None, max_length=500)
+    city: str | None = Field(default=None, max_length=100)

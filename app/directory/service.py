@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from rapidfuzz import fuzz
@@ -11,8 +12,9 @@ from app.directory import resources as res
 from app.directory.index import DirectoryCache, RoleEntry
 from app.directory.specialties import BY_CODE
 from app.errors import ApiError, invalid, not_found
-from app.fhir.builders import Actor, provenance
+from app.fhir.builders import Actor, provenance, split_name
 from app.fhir.bundle import Transaction, response_references, response_resources
+from app.fhir.canonical import EXT_TIMEZONE
 from app.fhir.client import FhirClient, Resource, version_of
 from app.fhir.errors import FhirNotFound
 
@@ -151,6 +153,62 @@ async def update_hours(
     role["availableTime"] = res.available_time(hours)
     updated = await update_with_provenance(
         fhir, role, actors=[actor], activity="directory.hours.update", if_match=version_of(role)
+    )
+    cache.invalidate()
+    return updated
+
+
+async def update_practitioner(
+    fhir: FhirClient,
+    cache: DirectoryCache,
+    *,
+    practitioner_id: str,
+    changes: dict[str, Any],
+    actor: Actor,
+) -> Resource:
+    """Change a practitioner's name, title, gender or activity."""
+    practitioner = await require(fhir, "Practitioner", practitioner_id, what="Practitioner")
+    if "name" in changes or "prefix" in changes:
+        current = (practitioner.get("name") or [{}])[0]
+        given, family = (
+            split_name(changes["name"])
+            if "name" in changes
+            else (" ".join(current.get("given", [])), current.get("family", ""))
+        )
+        prefix = changes.get("prefix", (current.get("prefix") or [None])[0])
+        practitioner["name"] = res.practitioner_resource(
+            given=given, family=family, prefix=prefix, gender=None
+        )["name"]
+    for key in ("gender", "active"):
+        if key in changes:
+            practitioner[key] = changes[key]
+    updated = await update_with_provenance(
+        fhir,
+        practitioner,
+        actors=[actor],
+        activity="directory.practitioner.update",
+        if_match=version_of(practitioner),
+    )
+    cache.invalidate()
+    return updated
+
+
+async def update_location(
+    fhir: FhirClient, cache: DirectoryCache, *, location_id: str, changes: dict[str, Any], actor: Actor
+) -> Resource:
+    """Change a branch's name, address or time zone."""
+    location = await require(fhir, "Location", location_id, what="Location")
+    if "timezone" in changes:
+        location["extension"] = [e for e in location.get("extension", []) if e.get("url") != EXT_TIMEZONE] + [
+            {"url": EXT_TIMEZONE, "valueCode": require_timezone(changes["timezone"])}
+        ]
+    if "name" in changes:
+        location["name"] = changes["name"]
+    address = {k: v for k, v in (("text", changes.get("address")), ("city", changes.get("city"))) if v}
+    if address:
+        location["address"] = {**location.get("address", {}), **address}
+    updated = await update_with_provenance(
+        fhir, location, actors=[actor], activity="directory.location.update", if_match=version_of(location)
     )
     cache.invalidate()
     return updated

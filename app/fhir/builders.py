@@ -45,6 +45,14 @@ def code_in(concept: dict[str, Any] | None, system: str) -> str | None:
     return None
 
 
+def split_name(full: str) -> tuple[str, str]:
+    """(given, family) of a full name as people write it: the last word is the family name."""
+    words = full.split()
+    if not words:
+        raise ValueError("a name must not be empty")
+    return (" ".join(words[:-1]), words[-1]) if len(words) > 1 else (words[0], "")
+
+
 def now_utc() -> datetime:
     """The current instant (UTC)."""
     return datetime.now(UTC)

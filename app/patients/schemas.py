@@ -20,7 +20,7 @@ LANGUAGE_PATTERN = r"^[a-z]{2,3}(-[A-Z]{2})?$"
 class PatientIn(BaseModel):
     """A patient to register."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     name: str = Field(min_length=1, max_length=200)
     phone: str = Field(min_length=1, max_length=32, description="Any common format; default region IN")
@@ -35,7 +35,7 @@ class PatientIn(BaseModel):
 class PatientUpdate(BaseModel):
     """Changes to a patient; fields left out stay as they are."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     name: str | None = Field(default=None, min_length=1, max_length=200)
     phone: str | None = Field(default=None, min_length=1, max_length=32)
@@ -48,7 +48,7 @@ class PatientUpdate(BaseModel):
 class MergeIn(BaseModel):
     """Merge a duplicate into this patient."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     source: str = Field(min_length=1, description="The duplicate Patient id, merged into the path's patient")
 

@@ -15,7 +15,7 @@ from rapidfuzz import fuzz
 from app.directory.resources import display_name
 from app.directory.service import create_with_provenance, require, update_with_provenance
 from app.errors import invalid
-from app.fhir.builders import Actor, code_in
+from app.fhir.builders import Actor, code_in, split_name
 from app.fhir.canonical import CS_TASK_TYPE, SID_PHONE, TASK_TYPE_OPPORTUNITY, TASK_TYPE_TICKET
 from app.fhir.client import FhirClient, Resource, version_of
 from app.fhir.errors import FhirConflict
@@ -40,14 +40,6 @@ def phone_or_422(raw: str, *, region: str, field: str = "phone") -> str:
         return normalize_phone(raw, region=region)
     except InvalidPhone as exc:
         raise invalid(field, f"{exc}: {raw!r}") from None
-
-
-def split_name(full: str) -> tuple[str, str]:
-    """(given, family) of a full name: the last word is the family name."""
-    words = full.split()
-    if not words:
-        raise invalid("name", "must not be empty")
-    return (" ".join(words[:-1]), words[-1]) if len(words) > 1 else (words[0], "")
 
 
 async def register(

@@ -53,7 +53,7 @@ class SlotOut(BaseModel):
 class BookIn(BaseModel):
     """A booking request."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     slot: str = Field(min_length=1, max_length=64, description="Slot id (from GET /api/v1/slots)")
     patient: str = Field(min_length=1, max_length=64, description="Patient id")
@@ -67,7 +67,7 @@ class BookIn(BaseModel):
 class HoldIn(BaseModel):
     """Hold a slot for a patient while they decide."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     slot: str = Field(min_length=1, max_length=64)
     patient: str = Field(min_length=1, max_length=64)
@@ -79,7 +79,7 @@ class HoldIn(BaseModel):
 class RescheduleIn(BaseModel):
     """Move an appointment to another slot."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     slot: str = Field(min_length=1, max_length=64)
     reason: str | None = Field(default=None, max_length=500)
@@ -89,7 +89,7 @@ class RescheduleIn(BaseModel):
 class CancelIn(BaseModel):
     """Cancel an appointment."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     reason: str | None = Field(default=None, max_length=500)
 
@@ -97,7 +97,7 @@ class CancelIn(BaseModel):
 class BlockIn(BaseModel):
     """Block a practitioner role's time (leave, holiday)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     start: AwareDatetime
     end: AwareDatetime

@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 from app.fhir.client import FhirClient
-from tests.clinic import Clinic, make_practitioner
+from tests.clinic import Clinic, make_clinic, make_practitioner
 from tests.factories import person_name
 
 pytestmark = pytest.mark.integration
@@ -131,3 +131,48 @@ async def test_staff_cannot_change_the_directory(api: httpx.AsyncClient, staff: 
     response = await api.post("/api/v1/organizations", json={"name": "Rogue clinic"}, headers=staff)
 
     assert response.status_code == 403
+
+
+async def test_renaming_a_practitioner_is_seen_by_search(
+    api: httpx.AsyncClient, admin: dict[str, str], staff: dict[str, str], clinic: Clinic
+) -> None:
+    doctor = await make_practitioner(api, admin, clinic)
+    new_name = person_name()
+
+    response = await api.patch(
+        f"/api/v1/practitioners/{doctor['id']}", json={"name": new_name}, headers=admin
+    )
+
+    assert response.status_code == 200
+    assert response.json()[0]["name"] == new_name
+    found = await api.get("/api/v1/practitioners", params={"name": new_name}, headers=staff)
+    assert [p["id"] for p in found.json()] == [doctor["id"]]
+
+
+async def test_a_blank_name_is_422(api: httpx.AsyncClient, admin: dict[str, str], clinic: Clinic) -> None:
+    doctor = await make_practitioner(api, admin, clinic)
+
+    response = await api.patch(f"/api/v1/practitioners/{doctor['id']}", json={"name": "   "}, headers=admin)
+
+    assert response.status_code == 422
+    assert response.json()["fields"][0]["field"] == "body.name"
+
+
+async def test_a_location_time_zone_change_is_stored_and_validated(
+    api: httpx.AsyncClient, admin: dict[str, str], fhir: FhirClient
+) -> None:
+    clinic = await make_clinic(api, admin)
+
+    bad = await api.patch(
+        f"/api/v1/locations/{clinic.location}", json={"timezone": "Nowhere/Else"}, headers=admin
+    )
+    good = await api.patch(
+        f"/api/v1/locations/{clinic.location}", json={"timezone": "Asia/Dubai"}, headers=admin
+    )
+
+    assert bad.status_code == 422
+    assert good.status_code == 200
+    stored = await fhir.read("Location", clinic.location)
+    assert stored["extension"] == [
+        {"url": "http://hl7.org/fhir/StructureDefinition/timezone", "valueCode": "Asia/Dubai"}
+    ]
