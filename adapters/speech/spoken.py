@@ -7,6 +7,8 @@ any speech engine.
 
 from __future__ import annotations
 
+from app.assistant.when_patterns import HOUR_WORDS
+
 DIGIT_WORDS: dict[str, str] = {
     "zero": "0",
     "oh": "0",
@@ -22,20 +24,6 @@ DIGIT_WORDS: dict[str, str] = {
 }
 # "double nine" is how many Indian speakers read "99" in a phone number.
 REPEAT_WORDS: dict[str, int] = {"double": 2, "triple": 3}
-HOUR_WORDS: dict[str, int] = {
-    "one": 1,
-    "two": 2,
-    "three": 3,
-    "four": 4,
-    "five": 5,
-    "six": 6,
-    "seven": 7,
-    "eight": 8,
-    "nine": 9,
-    "ten": 10,
-    "eleven": 11,
-    "twelve": 12,
-}
 TENS_WORDS: dict[str, int] = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50}
 TEEN_WORDS: dict[str, int] = {
     "ten": 10,

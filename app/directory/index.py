@@ -57,10 +57,6 @@ class DirectoryIndex:
         """Every role of one practitioner."""
         return [r for r in self.roles if r.practitioner_id == practitioner_id]
 
-    def with_specialty(self, specialty: str) -> list[RoleEntry]:
-        """Active roles of a specialty."""
-        return [r for r in self.roles if r.specialty == specialty and r.active]
-
 
 async def load_index(fhir: FhirClient, *, default_timezone: str) -> DirectoryIndex:
     """Read the directory from HAPI: roles with their practitioners and locations, and schedules."""

@@ -117,7 +117,7 @@ async def create_practitioner(
     practitioner = res.practitioner_resource(
         given=given, family=family, prefix=prefix, gender=gender, resource_id=practitioner_id
     )
-    practitioner_ref = tx.update(practitioner) if practitioner_id else tx.create(practitioner)
+    practitioner_ref = tx.write(practitioner)
     role = res.role_resource(
         practitioner_ref=practitioner_ref,
         organization_id=organization_id,
@@ -127,9 +127,9 @@ async def create_practitioner(
         hours=hours,
         resource_id=role_id,
     )
-    role_ref = tx.update(role) if role_id else tx.create(role)
+    role_ref = tx.write(role)
     schedule = res.schedule_resource(role_ref=role_ref, slot_minutes=slot_minutes, resource_id=schedule_id)
-    schedule_ref = tx.update(schedule) if schedule_id else tx.create(schedule)
+    schedule_ref = tx.write(schedule)
     tx.create(
         provenance(
             targets=[practitioner_ref, role_ref, schedule_ref],

@@ -33,9 +33,9 @@ class Transaction:
         self._entries.append({"fullUrl": ref, "resource": resource, "request": request})
         return ref
 
-    def delete(self, ref: str) -> None:
-        """Add a DELETE of `Type/id`."""
-        self._entries.append({"request": {"method": "DELETE", "url": ref}})
+    def write(self, resource: Resource) -> str:
+        """PUT a resource that carries its (client-assigned) id, POST one that does not."""
+        return self.update(resource) if "id" in resource else self.create(resource)
 
     def __len__(self) -> int:
         return len(self._entries)

@@ -55,11 +55,6 @@ def etag(version: str) -> str:
     return f'W/"{version}"'
 
 
-def reference(resource: Resource) -> str:
-    """The relative reference `Type/id` of a stored resource."""
-    return f"{resource['resourceType']}/{resource['id']}"
-
-
 def bundle_resources(bundle: Resource, *, mode: str | None = "match") -> list[Resource]:
     """The resources of a search Bundle's entries; `mode` filters match vs include entries."""
     return [

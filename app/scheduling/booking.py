@@ -27,7 +27,6 @@ from app.scheduling.resources import (
 
 log = structlog.get_logger(__name__)
 
-DEFAULT_HOLD_SECONDS = 10 * 60
 # Allowed appointment status changes; anything else is refused with 409 naming these.
 TRANSITIONS: dict[str, tuple[str, ...]] = {
     "pending": ("booked", "cancelled"),
