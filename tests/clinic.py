@@ -98,3 +98,12 @@ async def free_slots(
     assert response.status_code == 200, response.text
     slots: list[dict[str, Any]] = response.json()
     return slots
+
+
+async def bookable(
+    api: httpx.AsyncClient, admin: dict[str, str], staff: dict[str, str], clinic: Clinic
+) -> tuple[dict[str, Any], str, dict[str, Any]]:
+    """A new practitioner, the id of their first free slot, and a new patient to book it for."""
+    doctor = await make_practitioner(api, admin, clinic)
+    slot = (await free_slots(api, staff, doctor))[0]["id"]
+    return doctor, slot, await make_patient(api, staff)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import date, datetime, timedelta
 from typing import Annotated
 from zoneinfo import ZoneInfo
@@ -241,40 +242,31 @@ async def cancel(
     )
 
 
-async def _transition(fhir: Fhir, appointment_id: str, to: str, principal: StaffUser) -> AppointmentOut:
-    return AppointmentOut.of(
-        await booking.transition(fhir, appointment_id=appointment_id, to=to, actors=[principal.actor()])
+def _transition_route(to: str) -> Callable[..., Awaitable[AppointmentOut]]:
+    async def change_status(appointment_id: str, fhir: Fhir, principal: StaffUser) -> AppointmentOut:
+        return AppointmentOut.of(
+            await booking.transition(fhir, appointment_id=appointment_id, to=to, actors=[principal.actor()])
+        )
+
+    return change_status
+
+
+# action in the URL -> (FHIR status it sets, what it means); the allowed moves are booking.TRANSITIONS.
+STATUS_ACTIONS = {
+    "check-in": ("arrived", "The patient arrived"),
+    "no-show": ("noshow", "The patient did not come"),
+    "complete": ("fulfilled", "The visit took place"),
+}
+for _action, (_status, _summary) in STATUS_ACTIONS.items():
+    router.add_api_route(
+        f"/appointments/{{appointment_id}}/{_action}",
+        _transition_route(_status),
+        methods=["POST"],
+        response_model=AppointmentOut,
+        responses=error_responses(404, 409),
+        summary=_summary,
+        operation_id=f"appointment_{_action.replace('-', '_')}",
     )
-
-
-@router.post(
-    "/appointments/{appointment_id}/check-in",
-    response_model=AppointmentOut,
-    responses=error_responses(404, 409),
-)
-async def check_in(appointment_id: str, fhir: Fhir, principal: StaffUser) -> AppointmentOut:
-    """The patient arrived."""
-    return await _transition(fhir, appointment_id, "arrived", principal)
-
-
-@router.post(
-    "/appointments/{appointment_id}/no-show",
-    response_model=AppointmentOut,
-    responses=error_responses(404, 409),
-)
-async def no_show(appointment_id: str, fhir: Fhir, principal: StaffUser) -> AppointmentOut:
-    """The patient did not come."""
-    return await _transition(fhir, appointment_id, "noshow", principal)
-
-
-@router.post(
-    "/appointments/{appointment_id}/complete",
-    response_model=AppointmentOut,
-    responses=error_responses(404, 409),
-)
-async def complete(appointment_id: str, fhir: Fhir, principal: StaffUser) -> AppointmentOut:
-    """The visit took place."""
-    return await _transition(fhir, appointment_id, "fulfilled", principal)
 
 
 def _day_bounds(day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:

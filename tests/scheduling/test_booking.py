@@ -11,7 +11,7 @@ import pytest
 from app.config import Settings
 from app.fhir.client import FhirClient
 from app.main import create_app
-from tests.clinic import Clinic, free_slots, make_patient, make_practitioner
+from tests.clinic import Clinic, bookable, free_slots, make_patient, make_practitioner
 from tests.conftest import make_settings, started
 from tests.support.servers import free_port
 
@@ -70,9 +70,7 @@ async def test_booking_returns_201_with_the_booked_appointment(
 async def test_booking_records_provenance_naming_the_staff_user(
     api: httpx.AsyncClient, admin: dict[str, str], staff: dict[str, str], clinic: Clinic, fhir: FhirClient
 ) -> None:
-    doctor = await make_practitioner(api, admin, clinic)
-    slot = (await free_slots(api, staff, doctor))[0]["id"]
-    patient = await make_patient(api, staff)
+    _doctor, slot, patient = await bookable(api, admin, staff, clinic)
 
     appointment = (await _book(api, staff, slot, patient["id"])).json()
 
@@ -100,9 +98,7 @@ async def test_a_slot_that_is_not_free_is_409_slot_taken(
 async def test_unknown_slot_and_unknown_patient_are_404_and_write_nothing(
     api: httpx.AsyncClient, admin: dict[str, str], staff: dict[str, str], clinic: Clinic, fhir: FhirClient
 ) -> None:
-    doctor = await make_practitioner(api, admin, clinic)
-    slot = (await free_slots(api, staff, doctor))[0]["id"]
-    patient = await make_patient(api, staff)
+    _doctor, slot, patient = await bookable(api, admin, staff, clinic)
 
     unknown_slot = await _book(api, staff, "no-such-slot", patient["id"])
     unknown_patient = await _book(api, staff, slot, "no-such-patient")
@@ -172,9 +168,7 @@ async def test_ten_am_kolkata_is_stored_as_0430z_and_returned_as_1000_plus_0530(
 async def test_cancel_frees_the_slot_and_keeps_the_reason(
     api: httpx.AsyncClient, admin: dict[str, str], staff: dict[str, str], clinic: Clinic, fhir: FhirClient
 ) -> None:
-    doctor = await make_practitioner(api, admin, clinic)
-    slot = (await free_slots(api, staff, doctor))[0]["id"]
-    patient = await make_patient(api, staff)
+    _doctor, slot, patient = await bookable(api, admin, staff, clinic)
     appointment = (await _book(api, staff, slot, patient["id"])).json()
 
     response = await api.post(
@@ -230,9 +224,7 @@ async def test_no_show_is_recorded(
 async def test_a_hold_makes_the_slot_tentative_and_can_be_booked(
     api: httpx.AsyncClient, admin: dict[str, str], staff: dict[str, str], clinic: Clinic, fhir: FhirClient
 ) -> None:
-    doctor = await make_practitioner(api, admin, clinic)
-    slot = (await free_slots(api, staff, doctor))[0]["id"]
-    patient = await make_patient(api, staff)
+    _doctor, slot, patient = await bookable(api, admin, staff, clinic)
 
     held = await api.post(
         "/api/v1/appointments/holds", json={"slot": slot, "patient": patient["id"]}, headers=staff
@@ -258,9 +250,7 @@ async def test_a_hold_while_the_queue_is_down_is_503_and_holds_nothing(
     fhir: FhirClient,
     settings: Settings,
 ) -> None:
-    doctor = await make_practitioner(api, admin, clinic)
-    slot = (await free_slots(api, staff, doctor))[0]["id"]
-    patient = await make_patient(api, staff)
+    _doctor, slot, patient = await bookable(api, admin, staff, clinic)
     app = create_app(
         make_settings(fhir_base_url=settings.fhir_base_url, redis_url=f"redis://127.0.0.1:{free_port()}/0")
     )

@@ -24,7 +24,7 @@ from app.fhir.client import FhirClient
 from app.scheduling import booking
 from app.scheduling.resources import Channel
 from app.scheduling.slots import slots_between
-from tests.clinic import Clinic, free_slots, make_patient, make_practitioner
+from tests.clinic import Clinic, bookable
 from tests.factories import person_name
 from tests.support.servers import ROOT, free_port
 from workers.jobs import next_daily_run
@@ -61,9 +61,7 @@ async def test_an_expired_hold_is_released_by_the_worker(
     fhir: FhirClient,
     settings: Settings,
 ) -> None:
-    doctor = await make_practitioner(api, admin, clinic)
-    slot = (await free_slots(api, staff, doctor))[0]["id"]
-    patient = await make_patient(api, staff)
+    _doctor, slot, patient = await bookable(api, admin, staff, clinic)
     held = await booking.book(
         fhir,
         DirectoryCache(fhir, default_timezone="Asia/Kolkata"),
@@ -90,9 +88,7 @@ async def test_an_expired_hold_is_released_by_the_worker(
 async def test_a_hold_through_the_api_schedules_its_release_at_expiry(
     api: httpx.AsyncClient, admin: dict[str, str], staff: dict[str, str], clinic: Clinic, settings: Settings
 ) -> None:
-    doctor = await make_practitioner(api, admin, clinic)
-    slot = (await free_slots(api, staff, doctor))[0]["id"]
-    patient = await make_patient(api, staff)
+    _doctor, slot, patient = await bookable(api, admin, staff, clinic)
 
     held = await api.post(
         "/api/v1/appointments/holds",
