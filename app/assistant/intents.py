@@ -118,7 +118,7 @@ async def reschedule(draft: Draft, ctx: Context) -> None:
         return
     draft.fill("appointment", draft.resolved.appointment, "resolved", "Appointment to move")
     if not roles:
-        role = ctx.index.by_role(_role_of(current))
+        role = ctx.index.by_role(participant(current, "PractitionerRole") or "")
         roles = [role] if role else []
         if role:
             draft.entities.practitioner_name = role.practitioner_name
@@ -134,10 +134,6 @@ async def reschedule(draft: Draft, ctx: Context) -> None:
         f"Move Appointment/{current['id']} of {display_name(patient)} from {_when_text(old)} to {new}; "
         "the old slot becomes free and the old appointment is cancelled and linked to the new one",
     )
-
-
-def _role_of(appointment: Resource) -> str:
-    return participant(appointment, "PractitionerRole") or ""
 
 
 async def cancel(draft: Draft, ctx: Context) -> None:
@@ -170,7 +166,7 @@ async def register(draft: Draft, ctx: Context) -> None:
     """Register a new patient."""
     name, phone = draft.entities.patient_name, draft.entities.patient_phone
     if phone:
-        existing = await r.resolve_patient(draft, ctx.fhir, region=ctx.region) if phone else None
+        existing = await r.resolve_patient(draft, ctx.fhir, region=ctx.region)
         if existing is not None:
             draft.clarifications.append(
                 f"{phone} is already registered to {display_name(existing)} ({draft.resolved.patient})."

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Query
 from pydantic import AwareDatetime
 
-from app.config import Role
+from app.config import Role, Settings
 from app.deps import AppSettings, Directory, Fhir, Now, Queue
 from app.directory.resources import parse_hours
 from app.directory.schemas import HoursIn
@@ -33,7 +33,7 @@ from app.scheduling.schemas import (
 )
 from app.scheduling.search import Preferences, candidate_roles, find_free_slots
 from app.scheduling.slots import DEFAULT_HORIZON_DAYS, SlotReport, block_time, generate_slots
-from app.security import AdminUser, StaffUser
+from app.security import AdminUser, Principal, StaffUser
 
 router = APIRouter(prefix="/api/v1", tags=["scheduling"])
 
@@ -144,8 +144,7 @@ async def book_appointment(
     body: BookIn, fhir: Fhir, directory: Directory, now: Now, principal: StaffUser
 ) -> AppointmentOut:
     """Book a free slot (one FHIR transaction); 409 `slot_taken` when somebody was faster."""
-    if body.force and principal.role != Role.ADMIN:
-        raise ApiError(403, "forbidden", "Only admins may force a booking over an overlapping appointment")
+    _check_force(body.force, principal)
     appointment = await booking.book(
         fhir,
         directory,
@@ -212,8 +211,7 @@ async def reschedule(
     appointment_id: str, body: RescheduleIn, fhir: Fhir, directory: Directory, now: Now, principal: StaffUser
 ) -> AppointmentOut:
     """Move to another slot atomically; returns the new appointment (linked to the old one)."""
-    if body.force and principal.role != Role.ADMIN:
-        raise ApiError(403, "forbidden", "Only admins may force a booking over an overlapping appointment")
+    _check_force(body.force, principal)
     moved = await booking.reschedule(
         fhir,
         directory,
@@ -269,8 +267,15 @@ for _action, (_status, _summary) in STATUS_ACTIONS.items():
     )
 
 
-def _day_bounds(day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
-    start = datetime.combine(day, datetime.min.time(), tzinfo=tz)
+def _check_force(force: bool, principal: Principal) -> None:
+    if force and principal.role != Role.ADMIN:
+        raise ApiError(403, "forbidden", "Only admins may force a booking over an overlapping appointment")
+
+
+def _day_bounds(day: date | None, now: datetime, settings: Settings) -> tuple[datetime, datetime]:
+    """[start, end) of a local day in the clinic's time zone (today when `day` is None)."""
+    tz = ZoneInfo(settings.default_timezone)
+    start = datetime.combine(day or now.astimezone(tz).date(), datetime.min.time(), tzinfo=tz)
     return start, start + timedelta(days=1)
 
 
@@ -288,9 +293,8 @@ async def list_appointments(
     status: list[AppointmentStatus] = Query(default=[]),
 ) -> list[AppointmentOut]:
     """Appointments of a day (`date`) or a period (`start`/`end`; default: today), earliest first."""
-    tz = ZoneInfo(settings.default_timezone)
     if start is None or end is None:
-        start, end = _day_bounds(day or now.astimezone(tz).date(), tz)
+        start, end = _day_bounds(day, now, settings)
     elif end <= start:
         raise invalid("end", "must be after start")
     found = await queries.list_appointments(
@@ -304,9 +308,7 @@ async def today(
     fhir: Fhir, settings: AppSettings, now: Now, _: StaffUser, practitioner: str | None = None
 ) -> list[AppointmentOut]:
     """Today's appointments in the clinic's time zone."""
-    start, end = _day_bounds(
-        now.astimezone(ZoneInfo(settings.default_timezone)).date(), ZoneInfo(settings.default_timezone)
-    )
+    start, end = _day_bounds(None, now, settings)
     found = await queries.list_appointments(fhir, start=start, end=end, practitioner_id=practitioner)
     return [AppointmentOut.of(a) for a in found]
 
@@ -343,9 +345,7 @@ async def appointment_stats(
 ) -> StatsOut:
     """Counts by status, channel and specialty (default: today)."""
     if start is None or end is None:
-        start, end = _day_bounds(
-            now.astimezone(ZoneInfo(settings.default_timezone)).date(), ZoneInfo(settings.default_timezone)
-        )
+        start, end = _day_bounds(None, now, settings)
     elif end <= start:
         raise invalid("end", "must be after start")
     return await queries.stats(fhir, start=start, end=end)
