@@ -11,7 +11,7 @@ from redis.asyncio import Redis
 from app.config import Settings
 from app.directory.index import DirectoryCache
 from app.fhir.client import FhirClient
-from app.ports import JobQueue
+from app.ports.jobs import JobQueue
 
 
 def _fhir(request: Request) -> FhirClient:

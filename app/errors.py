@@ -12,7 +12,8 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.fhir.errors import FhirConflict, FhirError, FhirInvalid, FhirNotFound, FhirUnavailable
-from app.ports import QueueUnavailable, StateUnavailable
+from app.ports.jobs import QueueUnavailable
+from app.ports.state import StateUnavailable
 
 log = structlog.get_logger(__name__)
 

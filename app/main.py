@@ -29,7 +29,9 @@ from app.fhir_proxy.router import router as fhir_router
 from app.health.router import router as health_router
 from app.logging import configure_logging, log_requests
 from app.patients.router import router as patients_router
-from app.ports import IntentExtractor, JobQueue, Transcriber, TranscriptionUnavailable
+from app.ports.jobs import JobQueue
+from app.ports.nlu import IntentExtractor
+from app.ports.speech import Transcriber, TranscriptionUnavailable
 from app.scheduling.router import router as scheduling_router
 from workers.bootstrap import build_queue
 

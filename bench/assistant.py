@@ -18,7 +18,7 @@ from app.demo.seed import demo_directory, load_demo
 from app.directory.index import DirectoryCache
 from app.fhir.client import FhirClient
 from app.main import create_app
-from app.ports import ExtractionContext
+from app.ports.nlu import ExtractionContext
 from bench.support import measure, report, servers
 
 EXAMPLES = [

@@ -11,7 +11,7 @@ import structlog
 from app.config import Settings, get_settings
 from app.fhir.client import FhirClient
 from app.logging import configure_logging
-from app.ports import JobQueue
+from app.ports.jobs import JobQueue
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import structlog
 
 from app.directory.index import DirectoryCache
-from app.ports import JobQueue
+from app.ports.jobs import Job, JobQueue
 from app.scheduling.booking import release_expired_holds as release_expired_holds_of
 from app.scheduling.slots import DEFAULT_HORIZON_DAYS, generate_slots
 from workers.bootstrap import JobContext, job_context
@@ -41,7 +41,9 @@ def next_daily_run(now: datetime, tz: ZoneInfo) -> datetime:
 async def schedule_next_horizon_run(queue: JobQueue, *, now: datetime, tz: ZoneInfo) -> str:
     """Queue tomorrow's (or tonight's) horizon extension; one job per day whoever asks."""
     run_at = next_daily_run(now, tz)
-    return await queue.enqueue("extend_slot_horizons", {}, job_id=f"slot-horizon-{run_at:%Y%m%d}", at=run_at)
+    return await queue.enqueue(
+        Job.EXTEND_SLOT_HORIZONS, {}, job_id=f"slot-horizon-{run_at:%Y%m%d}", at=run_at
+    )
 
 
 def extend_slot_horizons(days: int = DEFAULT_HORIZON_DAYS) -> None:

@@ -13,7 +13,7 @@ from rq.exceptions import DuplicateJobError, NoSuchJobError
 from rq.job import Job
 from rq.registry import FailedJobRegistry
 
-from app.ports import FailedJob, QueueUnavailable
+from app.ports.jobs import FailedJob, QueueUnavailable
 from workers.jobs import JOBS
 
 # A job gets this many retries after its first failure, waiting these many seconds before each.

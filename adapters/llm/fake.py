@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass
 
-from app.ports import Extraction, ExtractionContext
+from app.ports.nlu import Extraction, ExtractionContext
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import structlog
 
-from app.ports import Extraction, ExtractionContext, ExtractionFailed, IntentExtractor
+from app.ports.nlu import Extraction, ExtractionContext, ExtractionFailed, IntentExtractor
 
 log = structlog.get_logger(__name__)
 

@@ -20,7 +20,7 @@ from openai.types.chat import ChatCompletion
 from pydantic import BaseModel, ValidationError
 
 from app.directory.specialties import SPECIALTIES
-from app.ports import Extraction, ExtractionContext, ExtractionFailed, Intent
+from app.ports.nlu import Extraction, ExtractionContext, ExtractionFailed, Intent
 
 log = structlog.get_logger(__name__)
 

@@ -16,7 +16,7 @@ import wave
 from dataclasses import dataclass
 from itertools import cycle
 
-from app.ports import TranscriptionFailed
+from app.ports.speech import TranscriptionFailed
 
 TARGET_RATE = 16_000
 SAMPLE_WIDTH = 2  # bytes: 16-bit PCM

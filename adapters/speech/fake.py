@@ -6,7 +6,7 @@ from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from app.ports import Transcript
+from app.ports.speech import Transcript
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from openai.types.audio import Transcription
 
 from adapters.llm.openai_extractor import openai_client
 from adapters.speech.audio import FORMATS, check_duration, require_audio, wav_duration_seconds
-from app.ports import Transcript, TranscriptionFailed
+from app.ports.speech import Transcript, TranscriptionFailed
 
 log = structlog.get_logger(__name__)
 

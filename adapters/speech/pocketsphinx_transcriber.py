@@ -29,7 +29,7 @@ from adapters.speech.audio import (
 from adapters.speech.grammar import build_grammar
 from adapters.speech.pronunciation import pronouncer
 from adapters.speech.spoken import normalize_spoken
-from app.ports import Transcript, TranscriptionFailed, TranscriptionUnavailable
+from app.ports.speech import Transcript, TranscriptionFailed, TranscriptionUnavailable
 
 log = structlog.get_logger(__name__)
 

@@ -13,7 +13,7 @@ from app.assistant.schemas import Action, Entities, FormField, Resolved
 from app.assistant.when import When, resolve_when
 from app.directory.specialties import specialty_code
 from app.patients.phones import InvalidPhone, normalize_phone
-from app.ports import Extraction, Intent
+from app.ports.nlu import Extraction, Intent
 
 
 @dataclass

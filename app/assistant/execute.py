@@ -17,7 +17,7 @@ from app.fhir.bundle import Transaction
 from app.fhir.canonical import SID_ASSISTANT_PLAN
 from app.fhir.client import FhirClient
 from app.patients import service as patients
-from app.ports import Intent
+from app.ports.nlu import Intent
 from app.scheduling import booking
 from app.scheduling.resources import Channel
 

@@ -12,7 +12,7 @@ from app.directory.index import DirectoryIndex
 from app.directory.resources import display_name
 from app.fhir.client import FhirClient, Resource
 from app.patients import service as patients
-from app.ports import Intent
+from app.ports.nlu import Intent
 from app.scheduling.queries import list_appointments
 from app.scheduling.resources import participant
 from app.scheduling.search import find_free_slots

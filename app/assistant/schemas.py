@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from app.ports import Intent
+from app.ports.nlu import Intent
 
 
 class InterpretIn(BaseModel):

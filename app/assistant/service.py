@@ -27,15 +27,8 @@ from app.directory.specialties import SPECIALTIES
 from app.errors import ApiError, invalid
 from app.fhir.builders import Actor, AgentKind
 from app.fhir.client import FhirClient
-from app.ports import (
-    ExtractionContext,
-    ExtractionFailed,
-    Intent,
-    IntentExtractor,
-    Transcriber,
-    TranscriptionFailed,
-    TranscriptionUnavailable,
-)
+from app.ports.nlu import ExtractionContext, ExtractionFailed, Intent, IntentExtractor
+from app.ports.speech import Transcriber, TranscriptionFailed, TranscriptionUnavailable
 from app.security import Principal
 
 log = structlog.get_logger(__name__)

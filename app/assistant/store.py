@@ -12,7 +12,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from app.assistant.schemas import Confirmation, Plan
-from app.ports import StateUnavailable
+from app.ports.state import StateUnavailable
 
 KEY_PREFIX = "prm:assistant:plan:"
 # Expired plans are kept this much longer, so that confirming one says "expired", not "unknown".

@@ -16,6 +16,7 @@ from app.directory.resources import parse_hours
 from app.directory.schemas import HoursIn
 from app.directory.service import require, require_specialty, update_hours
 from app.errors import ApiError, error_responses, invalid, not_found
+from app.ports.jobs import Job
 from app.scheduling import booking, queries
 from app.scheduling.resources import Channel
 from app.scheduling.schemas import (
@@ -173,7 +174,7 @@ async def hold_slot(
     # Queued before the write: if the queue is down nothing is held (503), and a release job that
     # finds no expired hold does nothing.
     await queue.enqueue(
-        "release_expired_holds",
+        Job.RELEASE_EXPIRED_HOLDS,
         {"slot_id": body.slot},
         job_id=f"release-hold-{body.slot}-{int(expires.timestamp())}",
         at=expires + timedelta(seconds=HOLD_RELEASE_GRACE_SECONDS),

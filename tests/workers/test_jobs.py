@@ -21,6 +21,7 @@ from app.directory.resources import parse_hours
 from app.directory.service import create_practitioner
 from app.fhir.builders import Actor, AgentKind
 from app.fhir.client import FhirClient
+from app.ports.jobs import Job
 from app.scheduling import booking
 from app.scheduling.resources import Channel
 from app.scheduling.slots import slots_between
@@ -76,7 +77,7 @@ async def test_an_expired_hold_is_released_by_the_worker(
     time.sleep(1.5)
     queue = RqJobQueue(settings.redis_url, queue_name=settings.queue_name)
 
-    await queue.enqueue("release_expired_holds", {"slot_id": slot})
+    await queue.enqueue(Job.RELEASE_EXPIRED_HOLDS, {"slot_id": slot})
     run_worker(settings)
 
     assert (await fhir.read("Slot", slot))["status"] == "free"
@@ -130,7 +131,7 @@ async def test_horizon_job_creates_the_slots_of_a_role_that_has_none(
     assert await slots_between(fhir, [role.schedule_id], now, now + timedelta(days=8)) == []
     queue = RqJobQueue(settings.redis_url, queue_name=settings.queue_name)
 
-    await queue.enqueue("extend_slot_horizons", {"days": 8})
+    await queue.enqueue(Job.EXTEND_SLOT_HORIZONS, {"days": 8})
     run_worker(settings)
 
     created = await slots_between(fhir, [role.schedule_id], now, now + timedelta(days=8))
@@ -143,7 +144,7 @@ async def test_a_failing_job_is_retried_then_listed_for_admins(
 ) -> None:
     queue = RqJobQueue(settings.redis_url, queue_name=settings.queue_name, retry_intervals=(0, 0, 0))
     job_id = await queue.enqueue(
-        "release_expired_holds", {"slot_id": "any"}, job_id=f"doomed-{time.time_ns()}"
+        Job.RELEASE_EXPIRED_HOLDS, {"slot_id": "any"}, job_id=f"doomed-{time.time_ns()}"
     )
 
     run_worker(settings, PRM_FHIR_BASE_URL=f"http://127.0.0.1:{free_port()}/fhir")
@@ -162,8 +163,8 @@ async def test_enqueueing_the_same_job_id_twice_queues_it_once(settings: Setting
     queue = RqJobQueue(settings.redis_url, queue_name=name)
     job_id = f"once-{time.time_ns()}"
 
-    await queue.enqueue("release_expired_holds", {"slot_id": "x"}, job_id=job_id)
-    await queue.enqueue("release_expired_holds", {"slot_id": "x"}, job_id=job_id)
+    await queue.enqueue(Job.RELEASE_EXPIRED_HOLDS, {"slot_id": "x"}, job_id=job_id)
+    await queue.enqueue(Job.RELEASE_EXPIRED_HOLDS, {"slot_id": "x"}, job_id=job_id)
 
     assert Queue(name, connection=Redis.from_url(settings.redis_url)).count == 1
 

@@ -15,7 +15,7 @@ from adapters.llm.offline.text import mask, plain
 from app.assistant.when import find_when
 from app.directory.specialties import specialties_in_text
 from app.patients.phones import phones_in_text
-from app.ports import ExtractedEntities, Extraction, ExtractionContext, ExtractionFailed, Intent
+from app.ports.nlu import ExtractedEntities, Extraction, ExtractionContext, ExtractionFailed, Intent
 
 # Longer text is not a staff instruction (and would make the rules slow).
 MAX_INSTRUCTION_CHARS = 1000

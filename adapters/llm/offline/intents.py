@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from adapters.llm.offline.vocabulary import OFF_TOPIC_WORDS
-from app.ports import Intent
+from app.ports.nlu import Intent
 
 
 def _rule(pattern: str) -> re.Pattern[str]:

@@ -15,7 +15,7 @@ import app.demo
 from adapters.llm.offline import OfflineExtractor
 from app.assistant.when import resolve_when
 from app.patients.phones import normalize_phone
-from app.ports import Extraction, ExtractionContext, ExtractionFailed, Intent, IntentExtractor
+from app.ports.nlu import Extraction, ExtractionContext, ExtractionFailed, Intent, IntentExtractor
 
 EVAL_EXAMPLES = Path(__file__).parents[2] / "assistant" / "eval_examples.jsonl"
 TUESDAY_9AM = datetime(2026, 12, 1, 9, 0, tzinfo=ZoneInfo("Asia/Kolkata"))

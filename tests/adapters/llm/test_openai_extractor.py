@@ -16,7 +16,7 @@ import structlog
 from adapters.llm.fake import FakeExtractor
 from adapters.llm.fallback import FallbackExtractor
 from adapters.llm.openai_extractor import OpenAIExtractor, strict_json_schema
-from app.ports import ExtractedEntities, Extraction, ExtractionContext, ExtractionFailed, Intent
+from app.ports.nlu import ExtractedEntities, Extraction, ExtractionContext, ExtractionFailed, Intent
 
 BASE_URL = "https://llm.test/v1"
 MODEL = "gpt-test-mini"

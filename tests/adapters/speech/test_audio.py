@@ -11,7 +11,7 @@ import wave
 import pytest
 
 from adapters.speech.audio import Pcm, add_noise_floor, sniff_format, to_pcm16k, wav_duration_seconds
-from app.ports import TranscriptionFailed
+from app.ports.speech import TranscriptionFailed
 
 TONE_HZ = 50  # mains hum: sound, but no speech
 AMPLITUDE = 8000

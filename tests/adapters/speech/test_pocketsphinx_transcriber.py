@@ -17,7 +17,7 @@ import structlog
 
 import app.demo
 from adapters.speech.pocketsphinx_transcriber import PocketsphinxTranscriber
-from app.ports import TranscriptionFailed, TranscriptionUnavailable
+from app.ports.speech import TranscriptionFailed, TranscriptionUnavailable
 from tests.adapters.speech.test_audio import wav_bytes
 
 pytest.importorskip("pocketsphinx", reason="offline speech needs the 'speech' extra (pocketsphinx)")

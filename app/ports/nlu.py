@@ -1,56 +1,13 @@
-"""Ports: what the core needs from the outside world, as Protocols and vendor-neutral DTOs.
-
-Concrete adapters live in `adapters/` and `workers/`; only `app/main.py` and
-`workers/bootstrap.py` choose them.
-"""
+"""The assistant's language port: a staff instruction in, a strict-schema intent and entities out."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
-
-
-class QueueUnavailable(Exception):
-    """The job queue (Redis) cannot take work right now; callers answer 503 so senders retry."""
-
-
-class StateUnavailable(Exception):
-    """The store of transient state (Redis: plans, de-duplication) cannot answer; callers answer 503."""
-
-
-@dataclass(frozen=True)
-class FailedJob:
-    """A job that exhausted its retries (no payload: it may carry PHI)."""
-
-    id: str
-    name: str
-    enqueued_at: datetime | None
-    failed_at: datetime | None
-    error_type: str
-    attempts: int
-
-
-class JobQueue(Protocol):
-    """Background work: jobs take ids or small JSON, re-read state and are idempotent."""
-
-    async def enqueue(
-        self, name: str, payload: dict[str, Any], *, job_id: str | None = None, at: datetime | None = None
-    ) -> str:
-        """Queue job `name` with `payload` (to run at `at`, if given); a repeated `job_id` is not queued
-        twice. Returns the job id."""
-        ...
-
-    async def failed_jobs(self, *, limit: int = 50) -> list[FailedJob]:
-        """Jobs that failed after their last retry, newest first."""
-        ...
-
-
-# -- the assistant: intent extraction ------------------------------------------------------------
 
 
 class Intent(StrEnum):
@@ -118,32 +75,4 @@ class IntentExtractor(Protocol):
 
     async def extract(self, text: str, *, context: ExtractionContext) -> Extraction:
         """Extract intent and entities from `text`; raises ExtractionFailed."""
-        ...
-
-
-# -- speech ----------------------------------------------------------------------------------------
-
-
-class TranscriptionUnavailable(Exception):
-    """No speech engine is configured or installed."""
-
-
-class TranscriptionFailed(Exception):
-    """The audio could not be transcribed (not audio, unreadable, engine error)."""
-
-
-@dataclass(frozen=True)
-class Transcript:
-    """Text recognised in audio."""
-
-    text: str
-    duration_seconds: float | None = None
-    engine: str = ""
-
-
-class Transcriber(Protocol):
-    """Speech to text. `hints` are phrases likely to occur (doctor names, specialties)."""
-
-    async def transcribe(self, audio: bytes, *, content_type: str, hints: Sequence[str] = ()) -> Transcript:
-        """Transcribe `audio`; raises TranscriptionFailed or TranscriptionUnavailable."""
         ...

@@ -1,0 +1,1 @@
+"""The offline messenger of the local stack: messages are recorded as delivered, nothing leaves."""

@@ -1,0 +1,46 @@
+"""Background work: the JobQueue port and the one list of jobs the workers run."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Protocol
+
+
+class QueueUnavailable(Exception):
+    """The job queue (Redis) cannot take work right now; callers answer 503 so senders retry."""
+
+
+class Job(StrEnum):
+    """Every job a worker can run; the registry in `workers/registry.py` maps each to its function."""
+
+    EXTEND_SLOT_HORIZONS = "extend_slot_horizons"
+    RELEASE_EXPIRED_HOLDS = "release_expired_holds"
+
+
+@dataclass(frozen=True)
+class FailedJob:
+    """A job that exhausted its retries (no payload: it may carry PHI)."""
+
+    id: str
+    name: str
+    enqueued_at: datetime | None
+    failed_at: datetime | None
+    error_type: str
+    attempts: int
+
+
+class JobQueue(Protocol):
+    """Background work: jobs take ids or small JSON, re-read state and are idempotent."""
+
+    async def enqueue(
+        self, job: Job, payload: dict[str, Any], *, job_id: str | None = None, at: datetime | None = None
+    ) -> str:
+        """Queue `job` with `payload` (to run at `at`, if given); a repeated `job_id` is not queued
+        twice. Returns the job id."""
+        ...
+
+    async def failed_jobs(self, *, limit: int = 50) -> list[FailedJob]:
+        """Jobs that failed after their last retry, newest first."""
+        ...
