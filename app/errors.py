@@ -1,8 +1,10 @@
-"""One error shape for the whole API: `{"error": <code>, "message": <text>, ...details}`."""
+"""Typed domain errors raised by use cases, and their one mapping onto the API's error shape:
+`{"error": <code>, "message": <text>, ...details}`."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, ClassVar
 
 import structlog
 from fastapi import FastAPI, Request
@@ -18,15 +20,136 @@ from app.ports.state import StateUnavailable
 log = structlog.get_logger(__name__)
 
 
-class ErrorBody(BaseModel):
-    """The body of every error response (documented in OpenAPI)."""
+class DomainError(Exception):
+    """A use case refused: a stable `code` (default: the class's), a human message and details."""
 
-    error: str
-    message: str
+    code: ClassVar[str] = "error"
+
+    def __init__(self, message: str, *, code: str | None = None, **details: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.error = code or self.code
+        self.details = details
+
+
+class NotFound(DomainError):
+    """An id names nothing."""
+
+    code = "not_found"
+
+    def __init__(self, what: str, ident: str) -> None:
+        super().__init__(f"{what} {ident!r} does not exist")
+
+
+class Invalid(DomainError):
+    """Input a use case cannot accept; `field` names the part at fault when there is one."""
+
+    code = "validation_error"
+
+    def __init__(self, field: str | None, message: str, *, code: str | None = None, **details: Any) -> None:
+        if field is None:
+            super().__init__(message, code=code, **details)
+        else:
+            fields = [{"field": field, "message": message}]
+            super().__init__(f"{field}: {message}", code=code, fields=fields, **details)
+        self.field = field
+
+
+class TooLarge(Invalid):
+    """The input is larger than the limit."""
+
+
+class UnsupportedMedia(Invalid):
+    """The input is not of a kind the use case reads."""
+
+
+class Forbidden(DomainError):
+    """The caller may not do this to this thing (someone else's plan, an admin-only option)."""
+
+    code = "forbidden"
+
+
+class Expired(DomainError):
+    """The thing existed but can no longer be used."""
+
+    code = "expired"
+
+
+class Conflict(DomainError):
+    """The current state forbids the change (someone else was faster, or the workflow says no)."""
+
+    code = "conflict"
+
+
+class SlotTaken(Conflict):
+    """The slot is no longer free."""
+
+    code = "slot_taken"
+
+    def __init__(self, slot_id: str) -> None:
+        super().__init__(f"Slot {slot_id!r} is no longer free", slot=slot_id)
+        self.slot_id = slot_id
+
+
+class PatientBusy(Conflict):
+    """The patient already has an appointment at an overlapping time."""
+
+    code = "patient_busy"
+
+    def __init__(self, appointment_ref: str) -> None:
+        super().__init__(
+            f"The patient already has {appointment_ref} at an overlapping time "
+            "(an admin may book anyway with force=true)",
+            appointment=appointment_ref,
+        )
+
+
+class OptedOut(Conflict):
+    """The patient opted out of the channel."""
+
+    code = "opted_out"
+
+    def __init__(self, patient_id: str, channel: str) -> None:
+        super().__init__(f"Patient/{patient_id} opted out of {channel} messages")
+
+
+class OutsideSessionWindow(Conflict):
+    """WhatsApp allows free text only within 24 hours of the patient's last message."""
+
+    code = "outside_session_window"
+
+
+class InvalidTransition(Conflict):
+    """A status change the workflow does not allow; carries the ones it does."""
+
+    code = "invalid_transition"
+
+    def __init__(self, *, current: str, wanted: str, allowed: Sequence[str]) -> None:
+        super().__init__(
+            f"An appointment that is {current!r} cannot become {wanted!r}"
+            + (f"; allowed: {', '.join(allowed)}" if allowed else "; it cannot change any more"),
+            current_status=current,
+            allowed=list(allowed),
+        )
+        self.allowed = tuple(allowed)
+
+
+class Unavailable(DomainError):
+    """Something the use case depends on cannot answer now; retrying later may work."""
+
+    code = "unavailable"
+
+
+class UpstreamFailed(Unavailable):
+    """A third party answered, but not usefully (a language model's malformed output)."""
+
+
+class NotSupported(Unavailable):
+    """This deployment cannot do it at all (no speech engine configured)."""
 
 
 class ApiError(Exception):
-    """An error the API reports as is: an HTTP status, a stable code and a human message."""
+    """An HTTP-level refusal raised at the edge (authentication, roles): a status, a code and a message."""
 
     def __init__(self, status: int, error: str, message: str, **details: Any) -> None:
         super().__init__(message)
@@ -36,16 +159,31 @@ class ApiError(Exception):
         self.details = details
 
 
-def not_found(what: str, ident: str) -> ApiError:
-    """404 for an unknown id."""
-    return ApiError(404, "not_found", f"{what} {ident!r} does not exist")
+# The one mapping from domain errors to HTTP statuses; the most specific class wins.
+HTTP_STATUS: dict[type[DomainError], int] = {
+    NotFound: 404,
+    Invalid: 422,
+    TooLarge: 413,
+    UnsupportedMedia: 415,
+    Forbidden: 403,
+    Expired: 410,
+    Conflict: 409,
+    Unavailable: 503,
+    UpstreamFailed: 502,
+    NotSupported: 501,
+}
 
 
-def invalid(field: str, message: str) -> ApiError:
-    """422 naming the field at fault."""
-    return ApiError(
-        422, "validation_error", f"{field}: {message}", fields=[{"field": field, "message": message}]
-    )
+def http_status(error: DomainError) -> int:
+    """The HTTP status of a domain error."""
+    return next((HTTP_STATUS[cls] for cls in type(error).__mro__ if cls in HTTP_STATUS), 400)
+
+
+class ErrorBody(BaseModel):
+    """The body of every error response (documented in OpenAPI)."""
+
+    error: str
+    message: str
 
 
 def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
@@ -59,6 +197,10 @@ def _body(error: str, message: str, **details: Any) -> dict[str, Any]:
 
 def install_error_handlers(app: FastAPI) -> None:
     """Map every exception the API can raise onto the one error shape."""
+
+    @app.exception_handler(DomainError)
+    async def _domain(_: Request, exc: DomainError) -> JSONResponse:
+        return JSONResponse(_body(exc.error, exc.message, **exc.details), status_code=http_status(exc))
 
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, exc: ApiError) -> JSONResponse:

@@ -11,7 +11,7 @@ from typing import Any
 from app.assistant.schemas import Confirmation, Plan
 from app.crm import service as crm
 from app.directory.index import DirectoryCache
-from app.errors import ApiError, invalid
+from app.errors import Conflict, Invalid
 from app.fhir.builders import Actor
 from app.fhir.bundle import Transaction
 from app.fhir.canonical import SID_ASSISTANT_PLAN
@@ -52,7 +52,7 @@ def merged_form(plan: Plan, corrections: dict[str, Any]) -> dict[str, Any]:
     allowed = CORRECTABLE.get(plan.intent, ())
     for name in corrections:
         if name not in allowed:
-            raise invalid(
+            raise Invalid(
                 f"form.{name}",
                 f"cannot be changed for {plan.intent.value} (allowed: {', '.join(allowed) or 'none'})",
             )
@@ -63,7 +63,7 @@ def merged_form(plan: Plan, corrections: dict[str, Any]) -> dict[str, Any]:
 
 def _id(value: Any, resource_type: str, field: str) -> str:
     if not isinstance(value, str) or not value:
-        raise invalid(f"form.{field}", f"a {resource_type} is required")
+        raise Invalid(f"form.{field}", f"a {resource_type} is required")
     return value.removeprefix(f"{resource_type}/")
 
 
@@ -77,7 +77,7 @@ async def _patient(form: dict[str, Any], ex: Execution, written: list[str]) -> s
         return _id(form["patient"], "Patient", "patient")
     name, phone = form.get("patient_name"), form.get("patient_phone")
     if not name or not phone:
-        raise invalid("form.patient", "choose a patient, or give a name and phone to register one")
+        raise Invalid("form.patient", "choose a patient, or give a name and phone to register one")
     patient, created = await patients.register(
         ex.fhir,
         name=name,
@@ -101,7 +101,7 @@ def _date(value: Any, field: str) -> date | None:
     try:
         return date.fromisoformat(str(value))
     except ValueError:
-        raise invalid(f"form.{field}", f"{value!r} is not a date (YYYY-MM-DD)") from None
+        raise Invalid(f"form.{field}", f"{value!r} is not a date (YYYY-MM-DD)") from None
 
 
 async def _book(plan: Plan, form: dict[str, Any], ex: Execution, written: list[str]) -> dict[str, str | None]:
@@ -178,7 +178,7 @@ async def _register(
     del plan
     patient_id = await _patient({**form, "patient": None}, ex, written)
     if not written:
-        raise ApiError(409, "already_registered", f"That phone is already registered to Patient/{patient_id}")
+        raise Conflict(f"That phone is already registered to Patient/{patient_id}", code="already_registered")
     return {"patient": f"Patient/{patient_id}"}
 
 
@@ -193,7 +193,7 @@ async def _update(
     if form.get("birth_date"):
         changes["birth_date"] = _date(form["birth_date"], "birth_date")
     if not changes:
-        raise invalid("form.gender", "nothing to change")
+        raise Invalid("form.gender", "nothing to change")
     await patients.update(
         ex.fhir,
         patient_id=patient_id,
@@ -226,11 +226,11 @@ async def _opportunity(
 async def _task(plan: Plan, form: dict[str, Any], ex: Execution, written: list[str]) -> dict[str, str | None]:
     patient_id = _id(form["patient"], "Patient", "patient") if form.get("patient") else None
     if not form.get("message"):
-        raise invalid("form.message", "say what the task is")
+        raise Invalid("form.message", "say what the task is")
     try:
         due = datetime.fromisoformat(form["due"]) if form.get("due") else None
     except ValueError:
-        raise invalid("form.due", f"{form['due']!r} is not a date-time") from None
+        raise Invalid("form.due", f"{form['due']!r} is not a date-time") from None
     task = await crm.create_ticket(
         ex.fhir,
         patient_id=patient_id,
@@ -251,7 +251,7 @@ async def _message(
 ) -> dict[str, str | None]:
     patient_id = _id(form.get("patient"), "Patient", "patient")
     if not form.get("message"):
-        raise invalid("form.message", "the message is empty")
+        raise Invalid("form.message", "the message is empty")
     message = await crm.queue_message(
         ex.fhir,
         patient_id=patient_id,
@@ -282,8 +282,8 @@ async def execute(plan: Plan, form: dict[str, Any], ex: Execution) -> Confirmati
     """Perform the plan's actions; returns the references written."""
     executor = EXECUTORS.get(plan.intent)
     if executor is None:
-        raise ApiError(
-            409, "nothing_to_confirm", f"A {plan.intent.value} plan writes nothing; its answer is in the plan"
+        raise Conflict(
+            f"A {plan.intent.value} plan writes nothing; its answer is in the plan", code="nothing_to_confirm"
         )
     written: list[str] = []
     refs = await executor(plan, form, ex, written)

@@ -10,7 +10,7 @@ from pydantic import AwareDatetime, TypeAdapter, ValidationError
 from app.assistant import service
 from app.assistant.schemas import Confirmation, ConfirmIn, InterpretIn, Plan
 from app.assistant.service import Assistant
-from app.errors import ApiError, error_responses, invalid
+from app.errors import Forbidden, Invalid, NotFound, error_responses
 from app.security import StaffUser
 
 router = APIRouter(prefix="/api/v1/assistant", tags=["assistant"])
@@ -48,11 +48,11 @@ async def interpret_audio(
         try:
             said_at = _instant.validate_python(now)
         except ValidationError:
-            raise invalid("now", "must be an ISO-8601 date-time with an offset") from None
+            raise Invalid("now", "must be an ISO-8601 date-time with an offset") from None
     limit = assistant.settings.max_audio_bytes
     content = await audio.read(limit + 1)
     if len(content) > limit:
-        raise ApiError(413, "audio_too_large", f"Audio is larger than {limit} bytes")
+        raise service.audio_too_large(limit)
     text = await service.transcribe(assistant, audio=content, content_type=audio.content_type or "")
     return await service.interpret(assistant, text=text, now=said_at, principal=principal, transcript=text)
 
@@ -76,7 +76,7 @@ async def get_plan(plan_id: str, assistant: AssistantDep, principal: StaffUser) 
     """A plan as it was previewed (its author only)."""
     stored = await assistant.plans.load(plan_id)
     if stored is None:
-        raise ApiError(404, "not_found", f"Plan {plan_id!r} does not exist")
+        raise NotFound("Plan", plan_id)
     if stored.owner != principal.user:
-        raise ApiError(403, "forbidden", "Only the user who asked for this plan may see it")
+        raise Forbidden("Only the user who asked for this plan may see it")
     return stored.plan

@@ -24,7 +24,17 @@ from app.config import Settings
 from app.directory.index import DirectoryCache
 from app.directory.resources import display_name
 from app.directory.specialties import SPECIALTIES
-from app.errors import ApiError, invalid
+from app.errors import (
+    Conflict,
+    Expired,
+    Forbidden,
+    Invalid,
+    NotFound,
+    NotSupported,
+    TooLarge,
+    UnsupportedMedia,
+    UpstreamFailed,
+)
 from app.fhir.builders import Actor, AgentKind
 from app.fhir.client import FhirClient
 from app.ports.nlu import ExtractionContext, ExtractionFailed, Intent, IntentExtractor
@@ -90,9 +100,9 @@ class Assistant:
 def _check_text(text: str, settings: Settings) -> str:
     stripped = text.strip()
     if not stripped:
-        raise invalid("text", "is empty")
+        raise Invalid("text", "is empty")
     if len(stripped) > settings.max_instruction_chars:
-        raise invalid("text", f"is longer than {settings.max_instruction_chars} characters")
+        raise Invalid("text", f"is longer than {settings.max_instruction_chars} characters")
     return stripped
 
 
@@ -118,8 +128,8 @@ async def interpret(
     try:
         extraction = await assistant.extractor.extract(instruction, context=context)
     except ExtractionFailed as exc:
-        raise ApiError(
-            502, "extraction_failed", f"The language model could not read the instruction: {exc}"
+        raise UpstreamFailed(
+            f"The language model could not read the instruction: {exc}", code="extraction_failed"
         ) from None
     draft = normalise(
         extraction,
@@ -189,31 +199,30 @@ async def confirm(
     """Execute a plan once: 404 unknown, 403 someone else's, 410 expired, 409 already confirmed."""
     stored = await assistant.plans.load(plan_id)
     if stored is None:
-        raise ApiError(404, "not_found", f"Plan {plan_id!r} does not exist")
+        raise NotFound("Plan", plan_id)
     if stored.owner != principal.user:
-        raise ApiError(403, "forbidden", "Only the user who asked for this plan may confirm it")
+        raise Forbidden("Only the user who asked for this plan may confirm it")
     now = datetime.now(assistant.tz)
     if is_expired(stored.plan, now):
-        raise ApiError(
-            410, "plan_expired", f"Plan {plan_id!r} expired at {stored.plan.expires_at.isoformat()}"
+        raise Expired(
+            f"Plan {plan_id!r} expired at {stored.plan.expires_at.isoformat()}", code="plan_expired"
         )
     if not stored.plan.requires_confirmation:
-        raise ApiError(409, "nothing_to_confirm", f"A {stored.plan.intent.value} plan writes nothing")
+        raise Conflict(f"A {stored.plan.intent.value} plan writes nothing", code="nothing_to_confirm")
     form = merged_form(stored.plan, corrections)
     if not _satisfied(stored.plan.intent, form):
         needed = " or ".join("+".join(option) for option in REQUIRED[stored.plan.intent])
-        raise ApiError(
-            422,
-            "plan_incomplete",
+        raise Invalid(
+            None,
             f"The plan cannot be confirmed yet: it needs {needed}",
+            code="plan_incomplete",
             missing=stored.plan.missing,
         )
     if not await assistant.plans.claim(plan_id):
         earlier = await assistant.plans.result(plan_id)
-        raise ApiError(
-            409,
-            "already_confirmed",
+        raise Conflict(
             f"Plan {plan_id!r} was already confirmed" if earlier else f"Plan {plan_id!r} is being confirmed",
+            code="already_confirmed",
             result=earlier.model_dump(mode="json") if earlier else None,
         )
     execution = Execution(
@@ -239,6 +248,11 @@ async def confirm(
     return confirmation
 
 
+def audio_too_large(limit: int) -> TooLarge:
+    """413: the upload is bigger than the limit."""
+    return TooLarge(None, f"Audio is larger than {limit} bytes", code="audio_too_large")
+
+
 def wav_seconds(audio: bytes) -> float | None:
     """Duration of WAV audio from its header (None for other formats)."""
     if not audio.startswith(b"RIFF"):
@@ -256,29 +270,29 @@ async def transcribe(assistant: Assistant, *, audio: bytes, content_type: str) -
     """Speech to text with the clinic's vocabulary as hints; clear errors for what cannot be heard."""
     settings = assistant.settings
     if not audio:
-        raise invalid("audio", "is empty")
+        raise Invalid("audio", "is empty")
     if len(audio) > settings.max_audio_bytes:
-        raise ApiError(413, "audio_too_large", f"Audio is larger than {settings.max_audio_bytes} bytes")
+        raise audio_too_large(settings.max_audio_bytes)
     if not content_type.startswith("audio/") and content_type != "application/octet-stream":
-        raise ApiError(415, "not_audio", f"Expected audio, got {content_type!r}")
+        raise UnsupportedMedia(None, f"Expected audio, got {content_type!r}", code="not_audio")
     seconds = wav_seconds(audio)
     if seconds is not None and seconds > settings.max_audio_seconds:
-        raise ApiError(
-            413,
-            "audio_too_long",
+        raise TooLarge(
+            None,
             f"Audio is {seconds:.0f} s long; the limit is {settings.max_audio_seconds:.0f} s",
+            code="audio_too_long",
         )
     if assistant.transcriber is None:
-        raise ApiError(
-            501, "transcription_unavailable", "No speech engine is configured (PRM_TRANSCRIPTION_ENGINE)"
+        raise NotSupported(
+            "No speech engine is configured (PRM_TRANSCRIPTION_ENGINE)", code="transcription_unavailable"
         )
     hints: Sequence[str] = await assistant.hints()
     try:
         transcript = await assistant.transcriber.transcribe(audio, content_type=content_type, hints=hints)
     except TranscriptionUnavailable as exc:
-        raise ApiError(501, "transcription_unavailable", str(exc)) from None
+        raise NotSupported(str(exc), code="transcription_unavailable") from None
     except TranscriptionFailed as exc:
-        raise ApiError(422, "unreadable_audio", f"The audio could not be transcribed: {exc}") from None
+        raise Invalid(None, f"The audio could not be transcribed: {exc}", code="unreadable_audio") from None
     log.info(
         "assistant.audio.transcribed",
         bytes=len(audio),
@@ -286,5 +300,5 @@ async def transcribe(assistant: Assistant, *, audio: bytes, content_type: str) -
         engine=transcript.engine,
     )
     if not transcript.text.strip():
-        raise ApiError(422, "no_speech", "No speech was recognised in the audio")
+        raise Invalid(None, "No speech was recognised in the audio", code="no_speech")
     return transcript.text

@@ -6,12 +6,12 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from app.crm import resources as res
-from app.directory.service import create_with_provenance
-from app.errors import ApiError
+from app.errors import OptedOut
 from app.fhir.builders import Actor, extension_value
 from app.fhir.bundle import Transaction
 from app.fhir.canonical import CS_TASK_TYPE, EXT_CHANNEL, TASK_TYPE_OPPORTUNITY
 from app.fhir.client import FhirClient, Resource, version_of
+from app.fhir.records import create_with_provenance
 
 
 async def open_opportunity(fhir: FhirClient, *, patient_id: str) -> Resource | None:
@@ -126,7 +126,7 @@ async def queue_message(
 ) -> Resource:
     """An outbound message, queued for the channel's sender; refused if the patient opted out."""
     if await opted_out(fhir, patient_id=patient_id, channel=channel):
-        raise ApiError(409, "opted_out", f"Patient/{patient_id} opted out of {channel} messages")
+        raise OptedOut(patient_id, channel)
     message = res.queued_message(patient_ref=f"Patient/{patient_id}", channel=channel, text=text)
     if identifier:
         message["identifier"] = [identifier]

@@ -13,10 +13,11 @@ import structlog
 
 from app.directory import resources as res
 from app.directory.index import DirectoryCache
-from app.directory.service import create_practitioner, create_with_provenance
+from app.directory.service import create_practitioner
 from app.fhir.builders import Actor, AgentKind
 from app.fhir.client import FhirClient, Resource
 from app.fhir.errors import FhirNotFound
+from app.fhir.records import create_with_provenance
 from app.patients.service import register
 from app.scheduling.slots import DEFAULT_HORIZON_DAYS, generate_slots
 

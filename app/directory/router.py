@@ -17,7 +17,7 @@ from app.directory.schemas import (
     PractitionerOut,
     PractitionerUpdate,
 )
-from app.errors import error_responses, invalid, not_found
+from app.errors import Invalid, NotFound, error_responses
 from app.fhir.builders import split_name
 from app.fhir.client import Resource
 from app.scheduling.slots import DEFAULT_HORIZON_DAYS, generate_slots
@@ -50,7 +50,7 @@ async def practitioner(practitioner_id: str, directory: Directory, _: StaffUser)
     """A practitioner's roles."""
     roles = (await directory.get()).by_practitioner(practitioner_id)
     if not roles:
-        raise not_found("Practitioner", practitioner_id)
+        raise NotFound("Practitioner", practitioner_id)
     return [PractitionerOut.of(r) for r in roles]
 
 
@@ -67,7 +67,7 @@ async def create_practitioner(
     try:
         hours = res.parse_hours(body.hours)
     except ValueError as exc:
-        raise invalid("hours", str(exc)) from None
+        raise Invalid("hours", str(exc)) from None
     given, family = split_name(body.name)
     entry = await service.create_practitioner(
         fhir,
@@ -95,11 +95,8 @@ async def create_practitioner(
 )
 async def create_organization(body: OrganizationIn, fhir: Fhir, principal: AdminUser) -> Created:
     """Create an organization (a clinic)."""
-    org = res.organization_resource(name=body.name, phone=body.phone)
     return _created(
-        await service.create_with_provenance(
-            fhir, org, actors=[principal.actor()], activity="directory.organization.create"
-        )
+        await service.create_organization(fhir, name=body.name, phone=body.phone, actor=principal.actor())
     )
 
 
@@ -110,19 +107,16 @@ async def create_location(
     body: LocationIn, fhir: Fhir, directory: Directory, principal: AdminUser
 ) -> Created:
     """Create a branch with its time zone."""
-    service.require_timezone(body.timezone)
-    await service.require(fhir, "Organization", body.organization, what="Organization")
-    location = res.location_resource(
+    created = await service.create_location(
+        fhir,
+        directory,
         name=body.name,
         timezone=body.timezone,
         organization_id=body.organization,
         address=body.address,
         city=body.city,
+        actor=principal.actor(),
     )
-    created = await service.create_with_provenance(
-        fhir, location, actors=[principal.actor()], activity="directory.location.create"
-    )
-    directory.invalidate()
     return _created(created)
 
 
@@ -131,21 +125,15 @@ async def create_location(
 )
 async def create_department(body: DepartmentIn, fhir: Fhir, principal: AdminUser) -> Created:
     """Create a department (HealthcareService) for a specialty."""
-    service.require_specialty(body.specialty)
-    await service.require(fhir, "Organization", body.organization, what="Organization")
-    for loc in body.locations:
-        await service.require(fhir, "Location", loc, what="Location")
-    department = res.department_resource(
+    created = await service.create_department(
+        fhir,
         name=body.name,
         specialty=body.specialty,
         organization_id=body.organization,
         location_ids=body.locations,
+        actor=principal.actor(),
     )
-    return _created(
-        await service.create_with_provenance(
-            fhir, department, actors=[principal.actor()], activity="directory.department.create"
-        )
-    )
+    return _created(created)
 
 
 @router.patch(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -11,12 +10,12 @@ from rapidfuzz import fuzz
 from app.directory import resources as res
 from app.directory.index import DirectoryCache, RoleEntry
 from app.directory.specialties import BY_CODE
-from app.errors import ApiError, invalid, not_found
+from app.errors import Invalid
 from app.fhir.builders import Actor, provenance, split_name
-from app.fhir.bundle import Transaction, response_references, response_resources
+from app.fhir.bundle import Transaction, response_references
 from app.fhir.canonical import EXT_TIMEZONE
 from app.fhir.client import FhirClient, Resource, version_of
-from app.fhir.errors import FhirNotFound
+from app.fhir.records import create_with_provenance, require, update_with_provenance
 
 # A fuzzy practitioner-name match must score at least this (0-100, rapidfuzz); a lone word
 # ("Sharma") is compared with each name part and must be closer.
@@ -29,7 +28,7 @@ TITLES = ("dr.", "dr", "doctor", "prof.", "prof")
 def require_specialty(code: str, *, field: str = "specialty") -> str:
     """The code itself if the directory knows it; 422 naming the field otherwise."""
     if code not in BY_CODE:
-        raise invalid(field, f"unknown specialty code {code!r} (known: {', '.join(sorted(BY_CODE))})")
+        raise Invalid(field, f"unknown specialty code {code!r} (known: {', '.join(sorted(BY_CODE))})")
     return code
 
 
@@ -38,55 +37,60 @@ def require_timezone(name: str, *, field: str = "timezone") -> str:
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise invalid(field, f"unknown IANA time zone {name!r}") from None
+        raise Invalid(field, f"unknown IANA time zone {name!r}") from None
     return name
 
 
-async def require(fhir: FhirClient, resource_type: str, resource_id: str, *, what: str) -> Resource:
-    """Read a resource or answer 404 naming it."""
-    try:
-        return await fhir.read(resource_type, resource_id)
-    except FhirNotFound:
-        raise not_found(what, resource_id) from None
+async def create_organization(fhir: FhirClient, *, name: str, phone: str | None, actor: Actor) -> Resource:
+    """Create an organization (a clinic)."""
+    org = res.organization_resource(name=name, phone=phone)
+    return await create_with_provenance(fhir, org, actors=[actor], activity="directory.organization.create")
 
 
-async def create_with_provenance(
+async def create_location(
     fhir: FhirClient,
-    resource: Resource,
+    cache: DirectoryCache,
     *,
-    actors: Sequence[Actor],
-    activity: str,
-    if_none_exist: Mapping[str, str] | None = None,
-    instruction: str | None = None,
+    name: str,
+    timezone: str,
+    organization_id: str,
+    address: str | None,
+    city: str | None,
+    actor: Actor,
 ) -> Resource:
-    """Create one resource and its Provenance in one transaction; returns the stored resource.
-
-    With `if_none_exist`, a resource matching that search is returned instead of a new one.
-    """
-    tx = Transaction()
-    ref = tx.update(resource) if "id" in resource else tx.create(resource, if_none_exist=if_none_exist)
-    tx.create(provenance(targets=[ref], actors=list(actors), activity=activity, instruction=instruction))
-    return response_resources(await fhir.transaction(tx.bundle()))[0]
-
-
-async def update_with_provenance(
-    fhir: FhirClient,
-    resource: Resource,
-    *,
-    actors: Sequence[Actor],
-    activity: str,
-    if_match: str | None = None,
-    instruction: str | None = None,
-) -> Resource:
-    """Update one resource (guarded by its version) with its Provenance, in one transaction."""
-    tx = Transaction()
-    ref = tx.update(resource, if_match=if_match)
-    tx.create(
-        provenance(
-            targets=[ref], actors=list(actors), activity=activity, operation="UPDATE", instruction=instruction
-        )
+    """Create a branch with its time zone."""
+    require_timezone(timezone)
+    await require(fhir, "Organization", organization_id, what="Organization")
+    location = res.location_resource(
+        name=name, timezone=timezone, organization_id=organization_id, address=address, city=city
     )
-    return response_resources(await fhir.transaction(tx.bundle()))[0]
+    created = await create_with_provenance(
+        fhir, location, actors=[actor], activity="directory.location.create"
+    )
+    cache.invalidate()
+    return created
+
+
+async def create_department(
+    fhir: FhirClient,
+    *,
+    name: str,
+    specialty: str,
+    organization_id: str,
+    location_ids: list[str],
+    actor: Actor,
+) -> Resource:
+    """Create a department (HealthcareService) for a specialty."""
+    require_specialty(specialty)
+    await require(fhir, "Organization", organization_id, what="Organization")
+    for location_id in location_ids:
+        await require(fhir, "Location", location_id, what="Location")
+    department = res.department_resource(
+        name=name, specialty=specialty, organization_id=organization_id, location_ids=location_ids
+    )
+    return await create_with_provenance(
+        fhir, department, actors=[actor], activity="directory.department.create"
+    )
 
 
 async def create_practitioner(
@@ -141,7 +145,7 @@ async def create_practitioner(
     cache.invalidate()
     entry = (await cache.get()).by_role(written[1].removeprefix("PractitionerRole/"))
     if entry is None:  # pragma: no cover - HAPI just wrote it
-        raise ApiError(500, "internal_error", "created role not found")
+        raise RuntimeError("the role just written is not in the directory")
     return entry
 
 

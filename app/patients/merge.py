@@ -13,12 +13,11 @@ from typing import Any
 
 import structlog
 
-from app.directory.service import require
-from app.errors import ApiError, invalid
+from app.errors import Conflict, Invalid
 from app.fhir.builders import Actor, provenance
 from app.fhir.bundle import Transaction
 from app.fhir.client import FhirClient, Resource, bundle_resources, version_of
-from app.fhir.errors import FhirConflict
+from app.fhir.records import commit, require
 
 log = structlog.get_logger(__name__)
 
@@ -52,13 +51,13 @@ async def _referencing(fhir: FhirClient, patient_id: str) -> list[Resource]:
 async def merge(fhir: FhirClient, *, source_id: str, target_id: str, actor: Actor) -> Resource:
     """Merge `source` into `target`; returns the surviving patient."""
     if source_id == target_id:
-        raise invalid("source", "a patient cannot be merged into itself")
+        raise Invalid("source", "a patient cannot be merged into itself")
     source = await require(fhir, "Patient", source_id, what="Patient")
     target = await require(fhir, "Patient", target_id, what="Patient")
     if not target.get("active", True):
-        raise ApiError(409, "inactive_target", f"Patient/{target_id} is inactive (merged already?)")
+        raise Conflict(f"Patient/{target_id} is inactive (merged already?)", code="inactive_target")
     if not source.get("active", True):
-        raise ApiError(409, "already_merged", f"Patient/{source_id} is inactive (merged already?)")
+        raise Conflict(f"Patient/{source_id} is inactive (merged already?)", code="already_merged")
     old, new = f"Patient/{source_id}", f"Patient/{target_id}"
     tx = Transaction()
     moved = []
@@ -90,11 +89,6 @@ async def merge(fhir: FhirClient, *, source_id: str, target_id: str, actor: Acto
     tx.create(
         provenance(targets=[new, old, *moved], actors=[actor], activity="patient.merge", operation="UPDATE")
     )
-    try:
-        await fhir.transaction(tx.bundle())
-    except FhirConflict:
-        raise ApiError(
-            409, "conflict", "A record of these patients changed during the merge; retry"
-        ) from None
+    await commit(fhir, tx, on_conflict=Conflict("A record of these patients changed during the merge; retry"))
     log.info("patient.merged", source=old, target=new, moved=len(moved))
     return await fhir.read("Patient", target_id)

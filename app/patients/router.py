@@ -6,8 +6,8 @@ from fastapi import APIRouter, Header, Query
 from fastapi.responses import JSONResponse
 
 from app.deps import AppSettings, Fhir, Now
-from app.directory.service import require
-from app.errors import error_responses, invalid
+from app.errors import Invalid, error_responses
+from app.fhir.records import require
 from app.patients import merge as merging
 from app.patients import service
 from app.patients.schemas import DuplicateOut, MergeIn, Patient360Out, PatientIn, PatientOut, PatientUpdate
@@ -33,7 +33,7 @@ async def search(
     elif name:
         found = await service.find_by_name(fhir, name=name)
     else:
-        raise invalid("phone", "give phone or name")
+        raise Invalid("phone", "give phone or name")
     return [PatientOut.of(p) for p in found]
 
 

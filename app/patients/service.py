@@ -13,12 +13,12 @@ import structlog
 from rapidfuzz import fuzz
 
 from app.directory.resources import display_name
-from app.directory.service import create_with_provenance, require, update_with_provenance
-from app.errors import invalid
+from app.errors import Invalid
 from app.fhir.builders import Actor, code_in, split_name
 from app.fhir.canonical import CS_TASK_TYPE, SID_PHONE, TASK_TYPE_OPPORTUNITY, TASK_TYPE_TICKET
 from app.fhir.client import FhirClient, Resource, version_of
 from app.fhir.errors import FhirConflict
+from app.fhir.records import create_with_provenance, require, update_with_provenance
 from app.patients import resources as res
 from app.patients.phones import InvalidPhone, normalize_phone
 
@@ -39,7 +39,7 @@ def phone_or_422(raw: str, *, region: str, field: str = "phone") -> str:
     try:
         return normalize_phone(raw, region=region)
     except InvalidPhone as exc:
-        raise invalid(field, f"{exc}: {raw!r}") from None
+        raise Invalid(field, f"{exc}: {raw!r}") from None
 
 
 async def register(
@@ -58,7 +58,7 @@ async def register(
     """Register a patient; a phone already registered returns that patient. (patient, created)."""
     e164 = phone_or_422(phone, region=region)
     if birth_date and birth_date > date.today():
-        raise invalid("birth_date", "is in the future")
+        raise Invalid("birth_date", "is in the future")
     existing = await find_by_phone(fhir, phone=e164, region=region)
     if existing:
         return existing[0], False
@@ -138,7 +138,7 @@ async def find_by_name(fhir: FhirClient, *, name: str, limit: int = 20) -> list[
     """Patients whose name matches fuzzily ("Ananya Redy"), best first."""
     tokens = [t for t in name.split() if len(t) >= 2][:3]
     if not tokens:
-        raise invalid("name", "give at least two letters")
+        raise Invalid("name", "give at least two letters")
     pages = await asyncio.gather(
         *(
             fhir.search(

@@ -10,12 +10,11 @@ from typing import Any
 import structlog
 
 from app.directory.index import DirectoryCache, RoleEntry
-from app.directory.service import require
-from app.errors import ApiError, invalid
+from app.errors import Conflict, Invalid, InvalidTransition, PatientBusy, SlotTaken
 from app.fhir.builders import Actor, AgentKind, instant, provenance
-from app.fhir.bundle import Transaction, response_resources
+from app.fhir.bundle import Transaction
 from app.fhir.client import FhirClient, Resource, version_of
-from app.fhir.errors import FhirConflict
+from app.fhir.records import commit, require
 from app.scheduling.resources import (
     Channel,
     appointment_resource,
@@ -44,22 +43,13 @@ ACTIVE_STATUSES = ("pending", "booked", "arrived")
 Extend = Callable[[Transaction, str], None]
 
 
-def slot_taken(slot_id: str) -> ApiError:
-    """409: somebody else has the slot."""
-    return ApiError(409, "slot_taken", f"Slot {slot_id!r} is no longer free", slot=slot_id)
-
-
-def _transition_error(appointment: Resource, to: str) -> ApiError:
+def _transition_error(appointment: Resource, to: str) -> InvalidTransition:
     current = appointment["status"]
-    allowed = TRANSITIONS.get(current, ())
-    return ApiError(
-        409,
-        "invalid_transition",
-        f"An appointment that is {current!r} cannot become {to!r}"
-        + (f"; allowed: {', '.join(allowed)}" if allowed else "; it cannot change any more"),
-        current_status=current,
-        allowed=list(allowed),
-    )
+    return InvalidTransition(current=current, wanted=to, allowed=TRANSITIONS.get(current, ()))
+
+
+def _changed_meanwhile(appointment_id: str) -> Conflict:
+    return Conflict(f"Appointment/{appointment_id} changed meanwhile; reload and retry")
 
 
 async def _free_slot(
@@ -67,13 +57,13 @@ async def _free_slot(
 ) -> tuple[Resource, RoleEntry]:
     slot = await require(fhir, "Slot", slot_id, what="Slot")
     if slot["status"] != "free":
-        raise slot_taken(slot_id)
+        raise SlotTaken(slot_id)
     if datetime.fromisoformat(slot["start"]) <= now:
-        raise invalid("slot", f"slot {slot_id!r} starts in the past")
+        raise Invalid("slot", f"slot {slot_id!r} starts in the past")
     schedule_id = slot["schedule"]["reference"].removeprefix("Schedule/")
     role = (await cache.get()).by_schedule(schedule_id)
     if role is None or not role.active:
-        raise invalid("slot", f"slot {slot_id!r} belongs to no active practitioner role")
+        raise Invalid("slot", f"slot {slot_id!r} belongs to no active practitioner role")
     return slot, role
 
 
@@ -94,20 +84,11 @@ async def _check_patient_free(
         if other["id"] == ignore or "start" not in other or "end" not in other:
             continue
         if datetime.fromisoformat(other["start"]) < end and datetime.fromisoformat(other["end"]) > start:
-            raise ApiError(
-                409,
-                "patient_busy",
-                f"The patient already has Appointment/{other['id']} at an overlapping time "
-                "(an admin may book anyway with force=true)",
-                appointment=f"Appointment/{other['id']}",
-            )
+            raise PatientBusy(f"Appointment/{other['id']}")
 
 
 async def _send(fhir: FhirClient, tx: Transaction, *, slot_id: str) -> Resource:
-    try:
-        written = response_resources(await fhir.transaction(tx.bundle()))
-    except FhirConflict:
-        raise slot_taken(slot_id) from None
+    written = await commit(fhir, tx, on_conflict=SlotTaken(slot_id))
     return next(r for r in written if r.get("resourceType") == "Appointment")
 
 
@@ -177,8 +158,8 @@ async def confirm_hold(
         raise _transition_error(appointment, "booked")
     expires = hold_expiry(appointment)
     if expires is not None and expires <= now:
-        raise ApiError(
-            409, "hold_expired", f"The hold on Appointment/{appointment_id} expired at {instant(expires)}"
+        raise Conflict(
+            f"The hold on Appointment/{appointment_id} expired at {instant(expires)}", code="hold_expired"
         )
     slot_id = slot_of(appointment) or ""
     slot = await require(fhir, "Slot", slot_id, what="Slot")
@@ -309,12 +290,7 @@ async def transition(fhir: FhirClient, *, appointment_id: str, to: str, actors: 
             operation="UPDATE",
         )
     )
-    try:
-        written = response_resources(await fhir.transaction(tx.bundle()))
-    except FhirConflict:
-        raise ApiError(
-            409, "conflict", f"Appointment/{appointment_id} changed meanwhile; reload and retry"
-        ) from None
+    written = await commit(fhir, tx, on_conflict=_changed_meanwhile(appointment_id))
     log.info("appointment.status.changed", appointment=f"Appointment/{appointment_id}", status=to)
     return written[0]
 
@@ -344,12 +320,7 @@ async def _cancel(
             instruction=instruction,
         )
     )
-    try:
-        written = response_resources(await fhir.transaction(tx.bundle()))
-    except FhirConflict:
-        raise ApiError(
-            409, "conflict", f"Appointment/{appointment['id']} changed meanwhile; reload and retry"
-        ) from None
+    written = await commit(fhir, tx, on_conflict=_changed_meanwhile(appointment["id"]))
     log.info("appointment.cancelled", appointment=f"Appointment/{appointment['id']}", slot=f"Slot/{slot_id}")
     return written[0]
 

@@ -14,8 +14,9 @@ from app.config import Role, Settings
 from app.deps import AppSettings, Directory, Fhir, Now, Queue
 from app.directory.resources import parse_hours
 from app.directory.schemas import HoursIn
-from app.directory.service import require, require_specialty, update_hours
-from app.errors import ApiError, error_responses, invalid, not_found
+from app.directory.service import require_specialty, update_hours
+from app.errors import Forbidden, Invalid, NotFound, error_responses
+from app.fhir.records import require
 from app.ports.jobs import Job
 from app.scheduling import booking, queries
 from app.scheduling.resources import Channel
@@ -68,9 +69,9 @@ async def free_slots(
 ) -> list[SlotOut]:
     """Free slots in [start, end), ranked by the preferences (then soonest)."""
     if end <= start:
-        raise invalid("end", "must be after start")
+        raise Invalid("end", "must be after start")
     if end - start > timedelta(days=MAX_SEARCH_DAYS):
-        raise invalid("end", f"a search spans at most {MAX_SEARCH_DAYS} days")
+        raise Invalid("end", f"a search spans at most {MAX_SEARCH_DAYS} days")
     if specialty:
         require_specialty(specialty)
     roles = candidate_roles(
@@ -104,11 +105,11 @@ async def change_hours(
     try:
         hours = parse_hours(body.hours)
     except ValueError as exc:
-        raise invalid("hours", str(exc)) from None
+        raise Invalid("hours", str(exc)) from None
     await update_hours(fhir, directory, role_id=role_id, hours=hours, actor=principal.actor())
     entry = (await directory.get()).by_role(role_id)
     if entry is None:
-        raise not_found("PractitionerRole", role_id)
+        raise NotFound("PractitionerRole", role_id)
     report = await generate_slots(
         fhir, entry, first_day=now.astimezone(entry.timezone).date(), days=DEFAULT_HORIZON_DAYS, now=now
     )
@@ -125,10 +126,10 @@ async def block(
 ) -> BlockOut:
     """Block time (leave, holiday): free slots become unavailable; clashing appointments are listed."""
     if body.end <= body.start:
-        raise invalid("end", "must be after start")
+        raise Invalid("end", "must be after start")
     entry = (await directory.get()).by_role(role_id)
     if entry is None:
-        raise not_found("PractitionerRole", role_id)
+        raise NotFound("PractitionerRole", role_id)
     report = await block_time(
         fhir, entry, start=body.start, end=body.end, reason=body.reason, actor=principal.actor(), now=now
     )
@@ -270,7 +271,7 @@ for _action, (_status, _summary) in STATUS_ACTIONS.items():
 
 def _check_force(force: bool, principal: Principal) -> None:
     if force and principal.role != Role.ADMIN:
-        raise ApiError(403, "forbidden", "Only admins may force a booking over an overlapping appointment")
+        raise Forbidden("Only admins may force a booking over an overlapping appointment")
 
 
 def _day_bounds(day: date | None, now: datetime, settings: Settings) -> tuple[datetime, datetime]:
@@ -297,7 +298,7 @@ async def list_appointments(
     if start is None or end is None:
         start, end = _day_bounds(day, now, settings)
     elif end <= start:
-        raise invalid("end", "must be after start")
+        raise Invalid("end", "must be after start")
     found = await queries.list_appointments(
         fhir, start=start, end=end, practitioner_id=practitioner, patient_id=patient, statuses=status or None
     )
@@ -348,7 +349,7 @@ async def appointment_stats(
     if start is None or end is None:
         start, end = _day_bounds(None, now, settings)
     elif end <= start:
-        raise invalid("end", "must be after start")
+        raise Invalid("end", "must be after start")
     return await queries.stats(fhir, start=start, end=end)
 
 

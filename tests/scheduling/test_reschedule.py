@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from app.directory.index import DirectoryCache
-from app.errors import ApiError
+from app.errors import SlotTaken
 from app.fhir.builders import Actor, AgentKind
 from app.fhir.client import FhirClient, Resource, version_of
 from app.scheduling import booking
@@ -75,7 +75,7 @@ async def test_when_the_new_slot_is_taken_mid_way_nothing_changes(
     old_slot_before = await fhir.read("Slot", old_slot)
     racing = _RaceClient(fhir.base_url, new_slot)
     try:
-        with pytest.raises(ApiError) as caught:
+        with pytest.raises(SlotTaken) as caught:
             await booking.reschedule(
                 racing,
                 DirectoryCache(racing, default_timezone="Asia/Kolkata"),

@@ -1,0 +1,67 @@
+"""Record-level helpers every capability writes with: read-or-404, commit a transaction (a version
+conflict becomes the caller's domain error), and one-resource writes that carry their Provenance."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from app.errors import Conflict, NotFound
+from app.fhir.builders import Actor, provenance
+from app.fhir.bundle import Transaction, response_resources
+from app.fhir.client import FhirClient, Resource
+from app.fhir.errors import FhirConflict, FhirNotFound
+
+
+async def require(fhir: FhirClient, resource_type: str, resource_id: str, *, what: str) -> Resource:
+    """Read a resource, or NotFound naming it."""
+    try:
+        return await fhir.read(resource_type, resource_id)
+    except FhirNotFound:
+        raise NotFound(what, resource_id) from None
+
+
+async def commit(fhir: FhirClient, tx: Transaction, *, on_conflict: Conflict) -> list[Resource]:
+    """Send a transaction; a stale If-Match (HAPI: 409/412) raises `on_conflict`. The resources written."""
+    try:
+        return response_resources(await fhir.transaction(tx.bundle()))
+    except FhirConflict:
+        raise on_conflict from None
+
+
+async def create_with_provenance(
+    fhir: FhirClient,
+    resource: Resource,
+    *,
+    actors: Sequence[Actor],
+    activity: str,
+    if_none_exist: Mapping[str, str] | None = None,
+    instruction: str | None = None,
+) -> Resource:
+    """Create one resource and its Provenance in one transaction; returns the stored resource.
+
+    With `if_none_exist`, a resource matching that search is returned instead of a new one.
+    """
+    tx = Transaction()
+    ref = tx.update(resource) if "id" in resource else tx.create(resource, if_none_exist=if_none_exist)
+    tx.create(provenance(targets=[ref], actors=list(actors), activity=activity, instruction=instruction))
+    return response_resources(await fhir.transaction(tx.bundle()))[0]
+
+
+async def update_with_provenance(
+    fhir: FhirClient,
+    resource: Resource,
+    *,
+    actors: Sequence[Actor],
+    activity: str,
+    if_match: str | None = None,
+    instruction: str | None = None,
+) -> Resource:
+    """Update one resource (guarded by its version) with its Provenance, in one transaction."""
+    tx = Transaction()
+    ref = tx.update(resource, if_match=if_match)
+    tx.create(
+        provenance(
+            targets=[ref], actors=list(actors), activity=activity, operation="UPDATE", instruction=instruction
+        )
+    )
+    return response_resources(await fhir.transaction(tx.bundle()))[0]
