@@ -20,6 +20,11 @@ class InMemoryStateStore:
         self._locks: dict[str, asyncio.Lock] = {}
         self.fail: Exception | None = None
 
+    async def ping(self) -> float:
+        """Instant."""
+        self._check()
+        return 0.0
+
     async def get(self, key: str) -> str | None:
         """The value, or None if absent or expired."""
         self._check()

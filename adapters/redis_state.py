@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 from typing import TypeVar
@@ -21,6 +22,23 @@ class RedisStateStore:
 
     def __init__(self, redis: Redis) -> None:
         self._redis = redis
+
+    @classmethod
+    def from_url(cls, url: str, *, timeout_seconds: float) -> RedisStateStore:
+        """A store on the Redis at `url`; every call gives up after `timeout_seconds`."""
+        return cls(
+            Redis.from_url(url, socket_timeout=timeout_seconds, socket_connect_timeout=timeout_seconds)
+        )
+
+    async def aclose(self) -> None:
+        """Close the connection pool."""
+        await self._redis.aclose()
+
+    async def ping(self) -> float:
+        """PING's round trip, in seconds."""
+        started = time.perf_counter()
+        await self._call(self._redis.ping())
+        return time.perf_counter() - started
 
     async def get(self, key: str) -> str | None:
         """The value, or None."""

@@ -1,52 +1,50 @@
-"""FastAPI dependencies for what the composition root built (see app.main.lifespan)."""
+"""FastAPI dependencies: `Annotated` aliases over the one Services object the lifespan built."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Annotated
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Depends, Request
-from redis.asyncio import Redis
 
 from app.config import Settings
-from app.directory.index import DirectoryCache
 from app.fhir.client import FhirClient
 from app.ports.jobs import JobQueue
+from app.ports.state import StateStore
+
+if TYPE_CHECKING:  # the composition root imports every capability; routers must not, even indirectly
+    from app.services import Services
+
+
+def services(request: Request) -> Services:
+    """The Services built by the app's lifespan (app.main)."""
+    built: Services = request.app.state.services
+    return built
 
 
 def _fhir(request: Request) -> FhirClient:
-    client: FhirClient = request.app.state.fhir
-    return client
+    return services(request).fhir
 
 
 def _queue(request: Request) -> JobQueue:
-    queue: JobQueue = request.app.state.queue
-    return queue
+    return services(request).queue
 
 
-def _redis(request: Request) -> Redis:
-    redis: Redis = request.app.state.redis
-    return redis
-
-
-def _directory(request: Request) -> DirectoryCache:
-    cache: DirectoryCache = request.app.state.directory
-    return cache
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
+def _state(request: Request) -> StateStore:
+    return services(request).state
 
 
 def _settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
+    return services(request).settings
+
+
+def _now(request: Request) -> datetime:
+    return services(request).clock.now()
 
 
 Fhir = Annotated[FhirClient, Depends(_fhir)]
 Queue = Annotated[JobQueue, Depends(_queue)]
-RedisClient = Annotated[Redis, Depends(_redis)]
+State = Annotated[StateStore, Depends(_state)]
 AppSettings = Annotated[Settings, Depends(_settings)]
-Directory = Annotated[DirectoryCache, Depends(_directory)]
-# The current instant; a dependency so that one request uses one "now" throughout.
+# The clock's instant; a dependency so that one request uses one "now" throughout.
 Now = Annotated[datetime, Depends(_now)]

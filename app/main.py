@@ -1,26 +1,18 @@
-"""The composition root: builds clients and adapters, mounts routers."""
+"""HTTP composition: middleware, error handlers and routers; the lifespan builds the services."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import structlog
 from fastapi import FastAPI
-from redis.asyncio import Redis
 
-from adapters.llm.fallback import FallbackExtractor
-from adapters.llm.offline import OfflineExtractor
-from adapters.llm.openai_extractor import OpenAIExtractor
-from adapters.speech.openai_transcriber import OpenAITranscriber
-from adapters.speech.pocketsphinx_transcriber import PocketsphinxTranscriber
 from app.admin.router import router as admin_router
 from app.assistant.router import router as assistant_router
-from app.assistant.service import Assistant
-from app.assistant.store import PlanStore
 from app.config import Settings, get_settings
 from app.conformance import load_conformance
-from app.directory.index import DirectoryCache
 from app.directory.router import router as directory_router
 from app.errors import install_error_handlers
 from app.fhir.client import FhirClient
@@ -29,47 +21,10 @@ from app.fhir_proxy.router import router as fhir_router
 from app.health.router import router as health_router
 from app.logging import configure_logging, log_requests
 from app.patients.router import router as patients_router
-from app.ports.jobs import JobQueue
-from app.ports.nlu import IntentExtractor
-from app.ports.speech import Transcriber, TranscriptionUnavailable
 from app.scheduling.router import router as scheduling_router
-from workers.bootstrap import build_queue
+from app.services import build_services
 
 log = structlog.get_logger(__name__)
-
-
-def build_extractor(settings: Settings) -> IntentExtractor:
-    """The offline extractor, or an OpenAI-compatible model (falling back to offline) when configured."""
-    offline = OfflineExtractor()
-    if settings.openai_api_key is None:
-        return offline
-    llm = OpenAIExtractor(
-        api_key=settings.openai_api_key.get_secret_value(),
-        model=settings.openai_model,
-        base_url=settings.openai_base_url,
-        timeout_seconds=settings.openai_timeout_seconds,
-    )
-    return FallbackExtractor(llm, offline) if settings.llm_fallback_to_offline else llm
-
-
-def build_transcriber(settings: Settings) -> Transcriber | None:
-    """The configured speech engine, or None (interpret-audio then answers 501)."""
-    if settings.transcription_engine == "openai":
-        if settings.openai_api_key is None:
-            log.warning("speech.engine.unavailable", engine="openai", reason="no PRM_OPENAI_API_KEY")
-            return None
-        return OpenAITranscriber(
-            api_key=settings.openai_api_key.get_secret_value(),
-            model=settings.openai_transcription_model,
-            base_url=settings.openai_base_url,
-            max_audio_seconds=settings.max_audio_seconds,
-        )
-    if settings.transcription_engine == "pocketsphinx":
-        try:
-            return PocketsphinxTranscriber(max_audio_seconds=settings.max_audio_seconds)
-        except TranscriptionUnavailable:
-            log.warning("speech.engine.unavailable", engine="pocketsphinx", reason="not installed")
-    return None
 
 
 async def _load_conformance(fhir: FhirClient, *, include_examples: bool) -> None:
@@ -80,50 +35,24 @@ async def _load_conformance(fhir: FhirClient, *, include_examples: bool) -> None
         log.warning("conformance.load.deferred", reason="fhir_unavailable")
 
 
-def create_app(settings: Settings | None = None, *, queue: JobQueue | None = None) -> FastAPI:
-    """Build the API; `settings` and `queue` default to the environment's."""
+def create_app(settings: Settings | None = None, **overrides: Any) -> FastAPI:
+    """Build the API; `settings` default to the environment's, `overrides` replace parts of the
+    services (see app.services.build_services: queue=, clock=, state= ...)."""
     settings = settings or get_settings()
     configure_logging(level=settings.log_level, json=settings.log_json)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        fhir = FhirClient(
-            settings.fhir_base_url,
-            timeout_seconds=settings.fhir_timeout_seconds,
-            connect_timeout_seconds=settings.fhir_connect_timeout_seconds,
-        )
-        redis = Redis.from_url(
-            settings.redis_url,
-            socket_timeout=settings.redis_timeout_seconds,
-            socket_connect_timeout=settings.redis_timeout_seconds,
-        )
-        app.state.settings = settings
-        app.state.fhir = fhir
-        app.state.redis = redis
-        app.state.queue = queue or build_queue(settings)
-        app.state.directory = DirectoryCache(fhir, default_timezone=settings.default_timezone)
-        extractor, transcriber = build_extractor(settings), build_transcriber(settings)
-        app.state.assistant = Assistant(
-            fhir=fhir,
-            directory=app.state.directory,
-            extractor=extractor,
-            transcriber=transcriber,
-            plans=PlanStore(redis),
-            settings=settings,
-        )
+        services = build_services(settings, **overrides)
+        app.state.services = services
         if settings.load_conformance_on_startup:
             # The examples are test data: production servers get the conformance resources only.
-            await _load_conformance(fhir, include_examples=settings.environment != "production")
+            await _load_conformance(services.fhir, include_examples=settings.environment != "production")
         log.info("app.started", environment=settings.environment)
         try:
             yield
         finally:
-            for vendor in (extractor, transcriber):
-                closer = getattr(vendor, "aclose", None)
-                if closer is not None:
-                    await closer()
-            await fhir.aclose()
-            await redis.aclose()
+            await services.aclose()
 
     app = FastAPI(
         title="PRM API",
@@ -134,6 +63,8 @@ def create_app(settings: Settings | None = None, *, queue: JobQueue | None = Non
         ),
         lifespan=lifespan,
     )
+    # app.security reads the settings before any service exists (authentication of every route).
+    app.state.settings = settings
     app.middleware("http")(log_requests)
     install_error_handlers(app)
     app.include_router(health_router)

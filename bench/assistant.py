@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -15,10 +15,9 @@ from pydantic import SecretStr
 from adapters.llm.offline import OfflineExtractor
 from app.config import ApiKey, Role, Settings
 from app.demo.seed import demo_directory, load_demo
-from app.directory.index import DirectoryCache
-from app.fhir.client import FhirClient
 from app.main import create_app
 from app.ports.nlu import ExtractionContext
+from app.services import build_services
 from bench.support import measure, report, servers
 
 EXAMPLES = [
@@ -35,14 +34,21 @@ DEMO_HORIZON_DAYS = 14
 
 async def run(fhir_url: str, redis_url: str) -> None:
     """Measure and print."""
-    fhir = FhirClient(fhir_url)
-    await load_demo(
-        fhir,
-        DirectoryCache(fhir, default_timezone="Asia/Kolkata"),
-        now=datetime.now(UTC),
-        horizon_days=DEMO_HORIZON_DAYS,
+    settings = Settings(
+        environment="test",
+        fhir_base_url=fhir_url,
+        redis_url=redis_url,
+        load_conformance_on_startup=False,
+        log_level="WARNING",
+        api_keys=[ApiKey(key=SecretStr(KEY), role=Role.STAFF, user="bench")],
     )
-    await fhir.aclose()
+    services = build_services(settings)
+    try:
+        await load_demo(
+            services.fhir, services.directory, now=services.clock.now(), horizon_days=DEMO_HORIZON_DAYS
+        )
+    finally:
+        await services.aclose()
     data = demo_directory()
     extractor = OfflineExtractor()
     runs = ROUNDS * len(EXAMPLES)
@@ -56,14 +62,6 @@ async def run(fhir_url: str, redis_url: str) -> None:
         )
         await extractor.extract(example["text"], context=context)
 
-    settings = Settings(
-        environment="test",
-        fhir_base_url=fhir_url,
-        redis_url=redis_url,
-        load_conformance_on_startup=False,
-        log_level="WARNING",
-        api_keys=[ApiKey(key=SecretStr(KEY), role=Role.STAFF, user="bench")],
-    )
     app = create_app(settings)
     transport = httpx.ASGITransport(app=app)
     async with (

@@ -11,7 +11,6 @@ import httpx
 from pydantic import SecretStr
 
 from app.config import ApiKey, Role, Settings
-from app.directory.index import DirectoryCache
 from app.fhir.builders import Actor, AgentKind, provenance
 from app.fhir.bundle import Transaction
 from app.fhir.client import FhirClient, version_of
@@ -65,12 +64,10 @@ async def run(fhir_url: str, redis_url: str) -> None:
         log_level="WARNING",
         api_keys=[ApiKey(key=SecretStr(KEY), role=Role.ADMIN, user="bench")],
     )
-    app = create_app(settings)
+    counting = CountingTransport()
+    gateway = FhirClient(fhir_url, transport=counting)
+    app = create_app(settings, fhir=gateway)
     async with app.router.lifespan_context(app):
-        counting = CountingTransport()
-        gateway = FhirClient(fhir_url, transport=counting)
-        app.state.fhir = gateway
-        app.state.directory = DirectoryCache(gateway, default_timezone="Asia/Kolkata")
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench") as api:
             doctor, patients = await _setup(api)
             now = datetime.now(UTC)
@@ -87,7 +84,7 @@ async def run(fhir_url: str, redis_url: str) -> None:
                 )
             ).json()
             api_slots, raw_slots = [s["id"] for s in slots[0::2]], [s["id"] for s in slots[1::2]]
-            role = (await app.state.directory.get()).by_role(str(doctor["practitioner_role"]))
+            role = (await app.state.services.directory.get()).by_role(str(doctor["practitioner_role"]))
             raw = FhirClient(fhir_url)
             actor = Actor(kind=AgentKind.STAFF, user="bench")
 

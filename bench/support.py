@@ -14,8 +14,9 @@ from pathlib import Path
 
 import httpx
 
+from app.config import Settings
 from app.conformance import load_conformance
-from app.fhir.client import FhirClient
+from app.services import build_services
 from tests.support.servers import Server, start_hapi, start_redis
 
 
@@ -114,11 +115,11 @@ def servers() -> Iterator[tuple[str, str]]:
 
 async def _load_profiles(fhir_url: str) -> None:
     """HAPI enforces the PRM profiles on write, so they must be there first (idempotent)."""
-    client = FhirClient(fhir_url, timeout_seconds=120)
+    services = build_services(Settings(environment="test", fhir_base_url=fhir_url, fhir_timeout_seconds=120))
     try:
-        await load_conformance(client)
+        await load_conformance(services.fhir)
     finally:
-        await client.aclose()
+        await services.aclose()
 
 
 class CountingTransport(httpx.AsyncBaseTransport):

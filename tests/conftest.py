@@ -129,7 +129,7 @@ async def demo_clinic(fhir: FhirClient, settings: Settings, app: FastAPI, api: h
     cache = DirectoryCache(fhir, default_timezone=settings.default_timezone)
     await load_demo(fhir, cache, now=datetime.now(UTC), horizon_days=DEMO_TEST_HORIZON_DAYS)
     # The app may have read the directory before the demo existed; make it read it again.
-    app.state.directory.invalidate()
+    app.state.services.directory.invalidate()
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -1,21 +1,39 @@
-"""`python -m workers [--burst]`: run an rq worker on the PRM queue."""
+"""`python -m workers [--burst]`: run an rq worker on the PRM queue, ticking the periodic schedule."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-from datetime import UTC, datetime
+import threading
 from zoneinfo import ZoneInfo
 
 import structlog
 from redis import Redis
-from rq import Queue, Worker
+from rq import Queue, SimpleWorker
 
-from app.config import get_settings
-from workers.bootstrap import build_queue, configure_worker_logging
-from workers.jobs import schedule_next_horizon_run
+from app.config import Settings, get_settings
+from app.services import build_queue
+from workers.bootstrap import configure_worker_logging, runtime
+from workers.schedule import tick
 
 log = structlog.get_logger(__name__)
+
+# The schedule is ticked this often; a run is queued ahead at its time, so this only bounds how
+# soon a worker started after a run time queues the following one.
+SCHEDULE_TICK_SECONDS = 300
+
+
+def _tick(settings: Settings) -> None:
+    services = runtime(settings).services
+    asyncio.run(tick(build_queue(settings), now=services.clock.now(), tz=ZoneInfo(settings.default_timezone)))
+
+
+def _tick_forever(settings: Settings, stop: threading.Event) -> None:
+    while not stop.wait(SCHEDULE_TICK_SECONDS):
+        try:
+            _tick(settings)
+        except Exception as exc:  # a missed tick is retried at the next one
+            log.warning("worker.schedule.tick_failed", error_type=type(exc).__name__)
 
 
 def main() -> None:
@@ -25,16 +43,21 @@ def main() -> None:
     args = parser.parse_args()
     settings = get_settings()
     configure_worker_logging(settings)
+    _tick(settings)
+    stop = threading.Event()
+    if not args.burst:
+        threading.Thread(target=_tick_forever, args=(settings, stop), daemon=True).start()
     redis = Redis.from_url(settings.redis_url)
-    queue = Queue(settings.queue_name, connection=redis)
-    # Every worker makes sure the nightly horizon extension is queued (one job per day, by id).
-    asyncio.run(
-        schedule_next_horizon_run(
-            build_queue(settings), now=datetime.now(UTC), tz=ZoneInfo(settings.default_timezone)
-        )
-    )
     log.info("worker.started", queue=settings.queue_name, burst=args.burst)
-    Worker([queue], connection=redis).work(burst=args.burst, with_scheduler=True, logging_level="WARNING")
+    try:
+        # SimpleWorker runs jobs in this process, so the services are built once, not per job.
+        SimpleWorker([Queue(settings.queue_name, connection=redis)], connection=redis).work(
+            burst=args.burst, with_scheduler=True, logging_level="WARNING"
+        )
+    finally:
+        stop.set()
+        rt = runtime(settings)
+        rt.loop.run_until_complete(rt.services.aclose())
 
 
 if __name__ == "__main__":

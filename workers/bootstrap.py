@@ -1,50 +1,52 @@
-"""What a job needs, built from settings: the worker side's composition root."""
+"""The worker process's services: built once with the same `build_services` as the API, on one event
+loop that every job of the process runs on (the worker is an rq SimpleWorker: no fork per job)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+import asyncio
 from dataclasses import dataclass
+from typing import Any
 
 import structlog
+from rq import get_current_job
 
 from app.config import Settings, get_settings
-from app.fhir.client import FhirClient
 from app.logging import configure_logging
-from app.ports.jobs import JobQueue
+from app.ports.jobs import Job
+from app.services import Services, build_services
+from workers.registry import JOBS
+
+log = structlog.get_logger(__name__)
 
 
 @dataclass(frozen=True)
-class JobContext:
-    """Clients a job uses, closed when it ends."""
+class Runtime:
+    """The process's event loop and services."""
 
-    settings: Settings
-    fhir: FhirClient
-    queue: JobQueue
-
-
-def build_queue(settings: Settings) -> JobQueue:
-    """The job queue adapter (rq on Redis) for these settings."""
-    from workers.queue import RqJobQueue
-
-    return RqJobQueue(
-        settings.redis_url, queue_name=settings.queue_name, timeout_seconds=settings.redis_timeout_seconds
-    )
+    loop: asyncio.AbstractEventLoop
+    services: Services
 
 
-@asynccontextmanager
-async def job_context(settings: Settings | None = None) -> AsyncIterator[JobContext]:
-    """Build the clients one job uses and close them afterwards."""
-    settings = settings or get_settings()
-    fhir = FhirClient(
-        settings.fhir_base_url,
-        timeout_seconds=settings.fhir_timeout_seconds,
-        connect_timeout_seconds=settings.fhir_connect_timeout_seconds,
-    )
-    try:
-        yield JobContext(settings=settings, fhir=fhir, queue=build_queue(settings))
-    finally:
-        await fhir.aclose()
+_runtime: Runtime | None = None
+
+
+def runtime(settings: Settings | None = None) -> Runtime:
+    """This process's runtime, built on first use."""
+    global _runtime
+    if _runtime is None:
+        _runtime = Runtime(loop=asyncio.new_event_loop(), services=build_services(settings or get_settings()))
+    return _runtime
+
+
+def perform(job: str, payload: dict[str, Any]) -> None:
+    """What rq calls for every job: run its function with the process's services, ids bound to the logs."""
+    name = Job(job)
+    current = get_current_job()
+    with structlog.contextvars.bound_contextvars(job_id=current.id if current else None, job=name.value):
+        rt = runtime()
+        log.info("job.started")
+        rt.loop.run_until_complete(JOBS[name](rt.services, payload))
+        log.info("job.finished")
 
 
 def configure_worker_logging(settings: Settings) -> None:

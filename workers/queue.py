@@ -14,7 +14,7 @@ from rq.job import Job
 from rq.registry import FailedJobRegistry
 
 from app.ports.jobs import FailedJob, QueueUnavailable
-from workers.jobs import JOBS
+from app.ports.jobs import Job as JobName
 
 # A job gets this many retries after its first failure, waiting these many seconds before each.
 JOB_MAX_RETRIES = 3
@@ -27,8 +27,12 @@ FAILED_JOB_TTL_SECONDS = 7 * 24 * 3600
 FINISHED_JOB_TTL_SECONDS = 24 * 3600
 
 
+# rq calls this with the job's name and payload; it looks the function up in workers.registry.
+PERFORM = "workers.bootstrap.perform"
+
+
 class RqJobQueue:
-    """Queue jobs for `python -m workers`; jobs are functions of `workers.jobs` named in JOBS."""
+    """Queue jobs for `python -m workers` by name (the registry maps each Job to its function)."""
 
     def __init__(
         self,
@@ -45,19 +49,17 @@ class RqJobQueue:
         self._retry_intervals = list(retry_intervals)
 
     async def enqueue(
-        self, name: str, payload: dict[str, Any], *, job_id: str | None = None, at: datetime | None = None
+        self, job: JobName, payload: dict[str, Any], *, job_id: str | None = None, at: datetime | None = None
     ) -> str:
-        """Queue job `name` (at `at`, if given); a job id queued, running or done is not queued again."""
-        if name not in JOBS:
-            raise ValueError(f"unknown job {name!r}")
-        return await asyncio.to_thread(self._enqueue, name, payload, job_id, at)
+        """Queue `job` (at `at`, if given); a job id queued, running or done is not queued again."""
+        return await asyncio.to_thread(self._enqueue, JobName(job).value, payload, job_id, at)
 
     def _enqueue(self, name: str, payload: dict[str, Any], job_id: str | None, at: datetime | None) -> str:
         unique = job_id is not None
         try:
             job = self._queue.create_job(
-                f"workers.jobs.{name}",
-                kwargs=payload,
+                PERFORM,
+                kwargs={"job": name, "payload": payload},
                 job_id=job_id,
                 timeout=JOB_TIMEOUT_SECONDS,
                 result_ttl=FINISHED_JOB_TTL_SECONDS,

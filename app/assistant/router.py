@@ -10,6 +10,7 @@ from pydantic import AwareDatetime, TypeAdapter, ValidationError
 from app.assistant import service
 from app.assistant.schemas import Confirmation, ConfirmIn, InterpretIn, Plan
 from app.assistant.service import Assistant
+from app.deps import services
 from app.errors import Forbidden, Invalid, NotFound, error_responses
 from app.security import StaffUser
 
@@ -18,8 +19,7 @@ _instant = TypeAdapter(AwareDatetime)
 
 
 def _assistant(request: Request) -> Assistant:
-    assistant: Assistant = request.app.state.assistant
-    return assistant
+    return services(request).assistant
 
 
 AssistantDep = Annotated[Assistant, Depends(_assistant)]

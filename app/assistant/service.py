@@ -37,6 +37,7 @@ from app.errors import (
 )
 from app.fhir.builders import Actor, AgentKind
 from app.fhir.client import FhirClient
+from app.ports.clock import Clock
 from app.ports.nlu import ExtractionContext, ExtractionFailed, Intent, IntentExtractor
 from app.ports.speech import Transcriber, TranscriptionFailed, TranscriptionUnavailable
 from app.security import Principal
@@ -70,6 +71,7 @@ class Assistant:
     transcriber: Transcriber | None
     plans: PlanStore
     settings: Settings
+    clock: Clock
     _patient_names: tuple[float, tuple[str, ...]] = (0.0, ())
 
     @property
@@ -116,7 +118,7 @@ async def interpret(
 ) -> Plan:
     """Turn an instruction into a plan: the extractor reads it, code resolves it; nothing is written."""
     instruction = _check_text(text, assistant.settings)
-    real_now = datetime.now(assistant.tz)
+    real_now = assistant.clock.now().astimezone(assistant.tz)
     said_at = (now or real_now).astimezone(assistant.tz)
     index = await assistant.directory.get()
     context = ExtractionContext(
@@ -202,7 +204,7 @@ async def confirm(
         raise NotFound("Plan", plan_id)
     if stored.owner != principal.user:
         raise Forbidden("Only the user who asked for this plan may confirm it")
-    now = datetime.now(assistant.tz)
+    now = assistant.clock.now().astimezone(assistant.tz)
     if is_expired(stored.plan, now):
         raise Expired(
             f"Plan {plan_id!r} expired at {stored.plan.expires_at.isoformat()}", code="plan_expired"

@@ -8,26 +8,22 @@ import sys
 
 from app.config import get_settings
 from app.conformance.loader import ConformanceError, load_conformance
-from app.fhir.client import FhirClient
 from app.fhir.errors import FhirError
 from app.logging import configure_logging
+from app.services import build_services
 
 
 async def _load(include_examples: bool) -> int:
     settings = get_settings()
     configure_logging(level=settings.log_level, json=settings.log_json)
-    fhir = FhirClient(
-        settings.fhir_base_url,
-        timeout_seconds=settings.fhir_timeout_seconds,
-        connect_timeout_seconds=settings.fhir_connect_timeout_seconds,
-    )
+    services = build_services(settings)
     try:
-        report = await load_conformance(fhir, include_examples=include_examples)
+        report = await load_conformance(services.fhir, include_examples=include_examples)
     except (ConformanceError, FhirError) as exc:
         sys.stderr.write(f"conformance load into {settings.fhir_base_url} failed: {exc}\n")
         return 1
     finally:
-        await fhir.aclose()
+        await services.aclose()
     sys.stdout.write(f"conformance loaded into {settings.fhir_base_url}: {report.summary()}\n")
     return 0
 

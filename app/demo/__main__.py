@@ -3,27 +3,25 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
 
 from app.config import get_settings
 from app.conformance.loader import load_conformance
 from app.demo.seed import load_demo
-from app.directory.index import DirectoryCache
-from app.fhir.client import FhirClient
 from app.logging import configure_logging
+from app.services import build_services
 
 
 async def main() -> None:
     """Load conformance resources, then the demo clinic; print what changed."""
     settings = get_settings()
     configure_logging(level="WARNING", json=False)
-    fhir = FhirClient(settings.fhir_base_url, timeout_seconds=120)
+    # Loading the whole clinic sends large transactions: give HAPI time.
+    services = build_services(settings.model_copy(update={"fhir_timeout_seconds": 120.0}))
     try:
-        conformance = await load_conformance(fhir)
-        cache = DirectoryCache(fhir, default_timezone=settings.default_timezone)
-        demo = await load_demo(fhir, cache, now=datetime.now(UTC))
+        conformance = await load_conformance(services.fhir)
+        demo = await load_demo(services.fhir, services.directory, now=services.clock.now())
     finally:
-        await fhir.aclose()
+        await services.aclose()
     print(f"conformance: {conformance.summary()}")  # noqa: T201 - a CLI's output
     print(  # noqa: T201
         f"demo clinic: {demo.created} directory resources created, "

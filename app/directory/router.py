@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Query
 
-from app.deps import Directory, Fhir, Now
+from app.deps import Fhir, Now
 from app.directory import resources as res
 from app.directory import service
+from app.directory.deps import Directory
 from app.directory.schemas import (
     Created,
     DepartmentIn,

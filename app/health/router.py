@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import time
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from app.deps import Fhir, RedisClient
+from app.deps import Fhir, State
 from app.fhir.errors import FhirError
+from app.ports.state import StateUnavailable
 
 router = APIRouter(tags=["health"])
 
@@ -42,9 +42,9 @@ async def health() -> dict[str, str]:
     response_model=Readiness,
     responses={503: {"model": Readiness, "description": "A dependency is down (named in the body)"}},
 )
-async def ready(fhir: Fhir, redis: RedisClient) -> JSONResponse:
+async def ready(fhir: Fhir, state: State) -> JSONResponse:
     """Check HAPI and Redis concurrently; 503 names whichever is down."""
-    fhir_state, redis_state = await asyncio.gather(_check_fhir(fhir), _check_redis(redis))
+    fhir_state, redis_state = await asyncio.gather(_check_fhir(fhir), _check_state(state))
     deps = {"fhir": fhir_state, "redis": redis_state}
     down = [name for name, dep in deps.items() if dep.status != "up"]
     body = Readiness(status="ready" if not down else "unavailable: " + ", ".join(down), dependencies=deps)
@@ -59,10 +59,10 @@ async def _check_fhir(fhir: Fhir) -> Dependency:
     return Dependency(status="up", latency_ms=round(seconds * 1000, 1))
 
 
-async def _check_redis(redis: RedisClient) -> Dependency:
-    started = time.perf_counter()
+async def _check_state(state: State) -> Dependency:
     try:
-        await redis.ping()
-    except Exception as exc:  # any failure to answer means "down"; the type says which
-        return Dependency(status="down", error=type(exc).__name__)
-    return Dependency(status="up", latency_ms=round((time.perf_counter() - started) * 1000, 1))
+        seconds = await state.ping()
+    except StateUnavailable as exc:
+        # The driver's error type, as before the port existed ("ConnectionError", "TimeoutError").
+        return Dependency(status="down", error=type(exc.__cause__ or exc).__name__)
+    return Dependency(status="up", latency_ms=round(seconds * 1000, 1))

@@ -21,6 +21,10 @@ class LockTimeout(Exception):
 class StateStore(Protocol):
     """Keys to short strings with optional expiry, set-if-absent, and locks with a timeout."""
 
+    async def ping(self) -> float:
+        """Round-trip time in seconds; raises StateUnavailable (readiness checks)."""
+        ...
+
     async def get(self, key: str) -> str | None:
         """The value, or None if absent or expired."""
         ...

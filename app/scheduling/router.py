@@ -11,7 +11,8 @@ from fastapi import APIRouter, Query
 from pydantic import AwareDatetime
 
 from app.config import Role, Settings
-from app.deps import AppSettings, Directory, Fhir, Now, Queue
+from app.deps import AppSettings, Fhir, Now, Queue
+from app.directory.deps import Directory
 from app.directory.resources import parse_hours
 from app.directory.schemas import HoursIn
 from app.directory.service import require_specialty, update_hours

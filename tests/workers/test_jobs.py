@@ -28,8 +28,8 @@ from app.scheduling.slots import slots_between
 from tests.clinic import Clinic, bookable
 from tests.factories import person_name
 from tests.support.servers import ROOT, free_port
-from workers.jobs import next_daily_run
 from workers.queue import JOB_MAX_RETRIES, RqJobQueue
+from workers.schedule import SCHEDULE
 
 pytestmark = pytest.mark.integration
 WORKER_TIMEOUT_SECONDS = 120
@@ -172,8 +172,8 @@ async def test_enqueueing_the_same_job_id_twice_queues_it_once(settings: Setting
 def test_the_nightly_run_is_the_next_1am_in_the_clinic_time_zone() -> None:
     tz = ZoneInfo("Asia/Kolkata")
 
-    evening = next_daily_run(datetime(2026, 12, 1, 20, 0, tzinfo=tz), tz)
-    small_hours = next_daily_run(datetime(2026, 12, 1, 0, 30, tzinfo=tz), tz)
+    evening = SCHEDULE[0].next_run(datetime(2026, 12, 1, 20, 0, tzinfo=tz), tz)
+    small_hours = SCHEDULE[0].next_run(datetime(2026, 12, 1, 0, 30, tzinfo=tz), tz)
 
     assert evening == datetime(2026, 12, 2, 1, 0, tzinfo=tz)
     assert small_hours == datetime(2026, 12, 1, 1, 0, tzinfo=tz)
@@ -188,5 +188,5 @@ async def test_a_worker_start_queues_the_nightly_horizon_run_once(settings: Sett
     )
     nightly = [j for j in registry.get_job_ids() if j.startswith("slot-horizon-")]
     assert len(nightly) == 1
-    expected = next_daily_run(datetime.now(UTC), ZoneInfo("Asia/Kolkata"))
+    expected = SCHEDULE[0].next_run(datetime.now(UTC), ZoneInfo("Asia/Kolkata"))
     assert nightly == [f"slot-horizon-{expected:%Y%m%d}"]

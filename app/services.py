@@ -1,0 +1,164 @@
+"""The composition root: `build_services(settings, **overrides)` names the concrete adapters once, for
+the API, the workers, the command-line tools and the benchmarks."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from types import EllipsisType
+from typing import TypeVar
+
+import structlog
+
+from adapters.clock import SystemClock
+from adapters.llm.fallback import FallbackExtractor
+from adapters.llm.offline import OfflineExtractor
+from adapters.llm.openai_extractor import OpenAIExtractor
+from adapters.redis_state import RedisStateStore
+from adapters.sandbox.messenger import SandboxMessenger
+from adapters.speech.openai_transcriber import OpenAITranscriber
+from adapters.speech.pocketsphinx_transcriber import PocketsphinxTranscriber
+from app.assistant.service import Assistant
+from app.assistant.store import PlanStore
+from app.config import Settings
+from app.directory.index import DirectoryCache
+from app.fhir.client import FhirClient
+from app.ports.clock import Clock
+from app.ports.jobs import JobQueue
+from app.ports.messaging import Messenger
+from app.ports.nlu import IntentExtractor
+from app.ports.speech import Transcriber, TranscriptionUnavailable
+from app.ports.state import StateStore
+from workers.queue import RqJobQueue
+
+log = structlog.get_logger(__name__)
+
+Closer = Callable[[], Awaitable[None]]
+T = TypeVar("T")
+
+
+@dataclass
+class Services:
+    """Everything a request, a job or a command runs on; `aclose()` releases what was built here."""
+
+    settings: Settings
+    clock: Clock
+    fhir: FhirClient
+    state: StateStore
+    queue: JobQueue
+    directory: DirectoryCache
+    extractor: IntentExtractor
+    transcriber: Transcriber | None
+    messenger: Messenger
+    assistant: Assistant
+    closers: list[Closer] = field(default_factory=list, repr=False)
+
+    async def aclose(self) -> None:
+        """Close the clients built for these services (overrides passed in are the caller's to close)."""
+        for close in reversed(self.closers):
+            await close()
+        self.closers.clear()
+
+
+def build_extractor(settings: Settings) -> IntentExtractor:
+    """The offline extractor, or an OpenAI-compatible model (falling back to offline) when configured."""
+    offline = OfflineExtractor()
+    if settings.openai_api_key is None:
+        return offline
+    llm = OpenAIExtractor(
+        api_key=settings.openai_api_key.get_secret_value(),
+        model=settings.openai_model,
+        base_url=settings.openai_base_url,
+        timeout_seconds=settings.openai_timeout_seconds,
+    )
+    return FallbackExtractor(llm, offline) if settings.llm_fallback_to_offline else llm
+
+
+def build_transcriber(settings: Settings) -> Transcriber | None:
+    """The configured speech engine, or None (interpret-audio then answers 501)."""
+    if settings.transcription_engine == "openai":
+        if settings.openai_api_key is None:
+            log.warning("speech.engine.unavailable", engine="openai", reason="no PRM_OPENAI_API_KEY")
+            return None
+        return OpenAITranscriber(
+            api_key=settings.openai_api_key.get_secret_value(),
+            model=settings.openai_transcription_model,
+            base_url=settings.openai_base_url,
+            max_audio_seconds=settings.max_audio_seconds,
+        )
+    if settings.transcription_engine == "pocketsphinx":
+        try:
+            return PocketsphinxTranscriber(max_audio_seconds=settings.max_audio_seconds)
+        except TranscriptionUnavailable:
+            log.warning("speech.engine.unavailable", engine="pocketsphinx", reason="not installed")
+    return None
+
+
+def build_queue(settings: Settings) -> RqJobQueue:
+    """The job queue adapter (rq on Redis) for these settings."""
+    return RqJobQueue(
+        settings.redis_url, queue_name=settings.queue_name, timeout_seconds=settings.redis_timeout_seconds
+    )
+
+
+def _closer_of(thing: object) -> Closer | None:
+    close = getattr(thing, "aclose", None)
+    return close if callable(close) else None
+
+
+def build_services(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    fhir: FhirClient | None = None,
+    state: StateStore | None = None,
+    queue: JobQueue | None = None,
+    extractor: IntentExtractor | None = None,
+    transcriber: Transcriber | EllipsisType | None = ...,
+    messenger: Messenger | None = None,
+) -> Services:
+    """Build every service from settings; keyword overrides replace one part (tests, benches)."""
+    closers: list[Closer] = []
+
+    def owned(built: T) -> T:
+        if (close := _closer_of(built)) is not None:
+            closers.append(close)
+        return built
+
+    clock = clock or SystemClock()
+    fhir = fhir or owned(
+        FhirClient(
+            settings.fhir_base_url,
+            timeout_seconds=settings.fhir_timeout_seconds,
+            connect_timeout_seconds=settings.fhir_connect_timeout_seconds,
+        )
+    )
+    state = state or owned(
+        RedisStateStore.from_url(settings.redis_url, timeout_seconds=settings.redis_timeout_seconds)
+    )
+    queue = queue or build_queue(settings)
+    directory = DirectoryCache(fhir, default_timezone=settings.default_timezone)
+    extractor = extractor or owned(build_extractor(settings))
+    speech = owned(build_transcriber(settings)) if isinstance(transcriber, EllipsisType) else transcriber
+    assistant = Assistant(
+        fhir=fhir,
+        directory=directory,
+        extractor=extractor,
+        transcriber=speech,
+        plans=PlanStore(state),
+        settings=settings,
+        clock=clock,
+    )
+    return Services(
+        settings=settings,
+        clock=clock,
+        fhir=fhir,
+        state=state,
+        queue=queue,
+        directory=directory,
+        extractor=extractor,
+        transcriber=speech,
+        messenger=messenger or SandboxMessenger(),
+        assistant=assistant,
+        closers=closers,
+    )
