@@ -21,6 +21,7 @@ from app.fhir_proxy.router import router as fhir_router
 from app.health.router import router as health_router
 from app.logging import configure_logging, log_requests
 from app.patients.router import router as patients_router
+from app.scheduling.router import practitioners_router
 from app.scheduling.router import router as scheduling_router
 from app.services import build_services
 
@@ -70,6 +71,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> FastAPI:
     app.include_router(health_router)
     app.include_router(patients_router)
     app.include_router(directory_router)
+    app.include_router(practitioners_router)
     app.include_router(scheduling_router)
     app.include_router(assistant_router)
     app.include_router(admin_router)

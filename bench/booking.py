@@ -15,7 +15,8 @@ from app.fhir.builders import Actor, AgentKind, provenance
 from app.fhir.bundle import Transaction
 from app.fhir.client import FhirClient, version_of
 from app.main import create_app
-from app.scheduling.resources import Channel, appointment_resource
+from app.scheduling.resources import appointment_resource
+from app.vocabulary import Channel
 from bench.support import CountingTransport, Timing, measure, measure_side_by_side, report, servers
 
 RUNS = 100

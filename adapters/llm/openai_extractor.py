@@ -19,7 +19,7 @@ import structlog
 from openai.types.chat import ChatCompletion
 from pydantic import BaseModel, ValidationError
 
-from app.directory.specialties import SPECIALTIES
+from app.language.specialties import SPECIALTIES
 from app.ports.nlu import Extraction, ExtractionContext, ExtractionFailed, Intent
 
 log = structlog.get_logger(__name__)

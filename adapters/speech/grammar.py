@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from app.directory.specialties import SPECIALTIES, specialty_code
+from app.language.specialties import SPECIALTIES, specialty_code
 
 GRAMMAR_NAME = "clinic"
 PHONE_DIGITS = 10  # Indian mobile numbers; "plus nine one" or a leading "zero" may precede them

@@ -7,7 +7,7 @@ any speech engine.
 
 from __future__ import annotations
 
-from app.assistant.when_patterns import HOUR_WORDS
+from app.language.when_patterns import HOUR_WORDS
 
 DIGIT_WORDS: dict[str, str] = {
     "zero": "0",

@@ -10,10 +10,11 @@ from zoneinfo import ZoneInfo
 import dateparser
 
 from app.assistant.schemas import Action, Entities, FormField, Resolved
-from app.assistant.when import When, resolve_when
-from app.directory.specialties import specialty_code
-from app.patients.phones import InvalidPhone, normalize_phone
+from app.language.phones import InvalidPhone, normalize_phone
+from app.language.specialties import specialty_code
+from app.language.when import When, resolve_when
 from app.ports.nlu import Extraction, Intent
+from app.vocabulary import Gender
 
 
 @dataclass
@@ -95,7 +96,7 @@ def normalise(extraction: Extraction, *, text: str, now: datetime, tz: ZoneInfo,
         now=local_now,
         entities=entities,
         when=when,
-        gender=raw.gender if raw.gender in ("male", "female", "other", "unknown") else None,
+        gender=raw.gender if raw.gender in tuple(Gender) else None,
         birth_date=birth_date.isoformat() if birth_date else None,
     )
     draft.clarifications.extend(clarifications)

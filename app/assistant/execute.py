@@ -9,17 +9,19 @@ from datetime import date, datetime
 from typing import Any
 
 from app.assistant.schemas import Confirmation, Plan
-from app.crm import service as crm
 from app.directory.index import DirectoryCache
 from app.errors import Conflict, Invalid
 from app.fhir.builders import Actor
 from app.fhir.bundle import Transaction
 from app.fhir.canonical import SID_ASSISTANT_PLAN
 from app.fhir.client import FhirClient
+from app.messaging import service as messaging
+from app.opportunities import service as opportunities
 from app.patients import service as patients
 from app.ports.nlu import Intent
 from app.scheduling import booking
-from app.scheduling.resources import Channel
+from app.tickets import service as tickets
+from app.vocabulary import Channel, ContactChannel
 
 SOURCE = "assistant"
 # Form fields a person may correct before confirming, per intent.
@@ -106,10 +108,10 @@ def _date(value: Any, field: str) -> date | None:
 
 async def _book(plan: Plan, form: dict[str, Any], ex: Execution, written: list[str]) -> dict[str, str | None]:
     patient_id = await _patient(form, ex, written)
-    existing = await crm.open_opportunity(ex.fhir, patient_id=patient_id)
+    existing = await opportunities.open_opportunity(ex.fhir, patient_id=patient_id)
 
     def add_opportunity(tx: Transaction, appointment_ref: str) -> None:
-        crm.add_booked_opportunity(
+        opportunities.add_booked_opportunity(
             tx,
             existing=existing,
             patient_ref=f"Patient/{patient_id}",
@@ -210,7 +212,7 @@ async def _opportunity(
     plan: Plan, form: dict[str, Any], ex: Execution, written: list[str]
 ) -> dict[str, str | None]:
     patient_id = await _patient(form, ex, written)
-    task = await crm.create_opportunity(
+    task = await opportunities.create_opportunity(
         ex.fhir,
         patient_id=patient_id,
         description=form.get("reason"),
@@ -231,7 +233,7 @@ async def _task(plan: Plan, form: dict[str, Any], ex: Execution, written: list[s
         due = datetime.fromisoformat(form["due"]) if form.get("due") else None
     except ValueError:
         raise Invalid("form.due", f"{form['due']!r} is not a date-time") from None
-    task = await crm.create_ticket(
+    task = await tickets.create_ticket(
         ex.fhir,
         patient_id=patient_id,
         category="callback",
@@ -252,10 +254,10 @@ async def _message(
     patient_id = _id(form.get("patient"), "Patient", "patient")
     if not form.get("message"):
         raise Invalid("form.message", "the message is empty")
-    message = await crm.queue_message(
+    message = await messaging.queue_message(
         ex.fhir,
         patient_id=patient_id,
-        channel="whatsapp",
+        channel=ContactChannel.WHATSAPP,
         text=str(form["message"]),
         actors=ex.actors,
         instruction=ex.instruction,

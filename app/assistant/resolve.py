@@ -16,6 +16,7 @@ from app.scheduling.queries import list_appointments
 from app.scheduling.resources import participant, slot_of
 from app.scheduling.search import FreeSlot, Preferences, find_free_slots
 from app.scheduling.slots import slots_between
+from app.vocabulary import UPCOMING_APPOINTMENT_STATUSES
 
 # A name match this good (0-100) is the patient; several within NAME_TIE points of the best are a tie.
 PATIENT_NAME_ACCEPT = 88
@@ -241,7 +242,7 @@ async def resolve_appointment(
         start=real_now,
         end=real_now + timedelta(days=APPOINTMENT_LOOKAHEAD_DAYS),
         patient_id=patient["id"],
-        statuses=["booked", "pending"],
+        statuses=list(UPCOMING_APPOINTMENT_STATUSES),
     )
     if roles:
         role_ids = {r.role_id for r in roles}

@@ -23,7 +23,6 @@ from app.assistant.store import PlanStore, StoredPlan, is_expired
 from app.config import Settings
 from app.directory.index import DirectoryCache
 from app.directory.resources import display_name
-from app.directory.specialties import SPECIALTIES
 from app.errors import (
     Conflict,
     Expired,
@@ -37,6 +36,7 @@ from app.errors import (
 )
 from app.fhir.builders import Actor, AgentKind
 from app.fhir.client import FhirClient
+from app.language.specialties import SPECIALTIES
 from app.ports.clock import Clock
 from app.ports.nlu import ExtractionContext, ExtractionFailed, Intent, IntentExtractor
 from app.ports.speech import Transcriber, TranscriptionFailed, TranscriptionUnavailable

@@ -7,7 +7,6 @@ import itertools
 from datetime import time
 from typing import Any
 
-from app.directory.specialties import BY_CODE
 from app.fhir.builders import coding, extension, meta_profile
 from app.fhir.canonical import (
     CS_SPECIALTY,
@@ -18,6 +17,7 @@ from app.fhir.canonical import (
     SNOMED,
 )
 from app.fhir.client import Resource
+from app.language.specialties import BY_CODE
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 # A day's opening hours: (start, end) pairs, in the location's local time.

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Query
 
-from app.deps import Fhir, Now
-from app.directory import resources as res
+from app.deps import Fhir
 from app.directory import service
 from app.directory.deps import Directory
 from app.directory.schemas import (
@@ -14,14 +13,11 @@ from app.directory.schemas import (
     LocationIn,
     LocationUpdate,
     OrganizationIn,
-    PractitionerIn,
     PractitionerOut,
     PractitionerUpdate,
 )
-from app.errors import Invalid, NotFound, error_responses
-from app.fhir.builders import split_name
+from app.errors import NotFound, error_responses
 from app.fhir.client import Resource
-from app.scheduling.slots import DEFAULT_HORIZON_DAYS, generate_slots
 from app.security import AdminUser, StaffUser
 
 router = APIRouter(prefix="/api/v1", tags=["directory"])
@@ -53,42 +49,6 @@ async def practitioner(practitioner_id: str, directory: Directory, _: StaffUser)
     if not roles:
         raise NotFound("Practitioner", practitioner_id)
     return [PractitionerOut.of(r) for r in roles]
-
-
-@router.post(
-    "/practitioners",
-    status_code=201,
-    response_model=PractitionerOut,
-    responses=error_responses(401, 403, 404, 422),
-)
-async def create_practitioner(
-    body: PractitionerIn, fhir: Fhir, directory: Directory, now: Now, principal: AdminUser
-) -> PractitionerOut:
-    """Create a practitioner with their role and schedule, and generate slots over the horizon."""
-    try:
-        hours = res.parse_hours(body.hours)
-    except ValueError as exc:
-        raise Invalid("hours", str(exc)) from None
-    given, family = split_name(body.name)
-    entry = await service.create_practitioner(
-        fhir,
-        directory,
-        given=given,
-        family=family,
-        prefix=body.prefix,
-        gender=body.gender,
-        specialty=body.specialty,
-        organization_id=body.organization,
-        location_id=body.location,
-        department_id=body.department,
-        hours=hours,
-        slot_minutes=body.slot_minutes,
-        actor=principal.actor(),
-    )
-    await generate_slots(
-        fhir, entry, first_day=now.astimezone(entry.timezone).date(), days=DEFAULT_HORIZON_DAYS, now=now
-    )
-    return PractitionerOut.of(entry)
 
 
 @router.post(

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.directory.index import RoleEntry
 from app.directory.resources import format_hours
+from app.vocabulary import Gender
 
-Gender = Literal["male", "female", "other", "unknown"]
 # {"mon": ["09:00-13:00"], ...}: weekday -> local time ranges
 HoursMap = dict[str, list[str]]
 

@@ -9,13 +9,13 @@ from rapidfuzz import fuzz
 
 from app.directory import resources as res
 from app.directory.index import DirectoryCache, RoleEntry
-from app.directory.specialties import BY_CODE
 from app.errors import Invalid
 from app.fhir.builders import Actor, provenance, split_name
 from app.fhir.bundle import Transaction, response_references
 from app.fhir.canonical import EXT_TIMEZONE
 from app.fhir.client import FhirClient, Resource, version_of
 from app.fhir.records import create_with_provenance, require, update_with_provenance
+from app.language.specialties import BY_CODE
 
 # A fuzzy practitioner-name match must score at least this (0-100, rapidfuzz); a lone word
 # ("Sharma") is compared with each name part and must be closer.

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -11,9 +11,8 @@ from app.directory.resources import display_name
 from app.fhir.client import Resource
 from app.patients import resources as res
 from app.scheduling.schemas import AppointmentOut
+from app.vocabulary import ContactChannel, Gender
 
-Gender = Literal["male", "female", "other", "unknown"]
-ContactChannel = Literal["whatsapp", "sms", "voice", "email"]
 LANGUAGE_PATTERN = r"^[a-z]{2,3}(-[A-Z]{2})?$"
 
 

@@ -19,8 +19,9 @@ from app.fhir.canonical import CS_TASK_TYPE, SID_PHONE, TASK_TYPE_OPPORTUNITY, T
 from app.fhir.client import FhirClient, Resource, version_of
 from app.fhir.errors import FhirConflict
 from app.fhir.records import create_with_provenance, require, update_with_provenance
+from app.language.phones import InvalidPhone, normalize_phone
 from app.patients import resources as res
-from app.patients.phones import InvalidPhone, normalize_phone
+from app.vocabulary import UPCOMING_APPOINTMENT_STATUSES
 
 log = structlog.get_logger(__name__)
 
@@ -181,7 +182,9 @@ async def patient_360(fhir: FhirClient, *, patient_id: str, now: datetime) -> Pa
     for appointment in appointments:
         start = appointment.get("start")
         upcoming = (
-            start and datetime.fromisoformat(start) >= now and appointment["status"] in ("booked", "pending")
+            start
+            and datetime.fromisoformat(start) >= now
+            and appointment["status"] in UPCOMING_APPOINTMENT_STATUSES
         )
         (view.upcoming if upcoming else view.past).append(appointment)
     view.past.reverse()

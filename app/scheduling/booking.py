@@ -16,13 +16,13 @@ from app.fhir.bundle import Transaction
 from app.fhir.client import FhirClient, Resource, version_of
 from app.fhir.records import commit, require
 from app.scheduling.resources import (
-    Channel,
     appointment_resource,
     channel_of,
     hold_expiry,
     participant,
     slot_of,
 )
+from app.vocabulary import ACTIVE_APPOINTMENT_STATUSES, Channel
 
 log = structlog.get_logger(__name__)
 
@@ -36,7 +36,6 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
     "noshow": (),
     "entered-in-error": (),
 }
-ACTIVE_STATUSES = ("pending", "booked", "arrived")
 
 # Extra entries a caller adds to a booking transaction (e.g. the assistant's opportunity), given
 # the transaction and the new appointment's reference.
@@ -75,7 +74,7 @@ async def _check_patient_free(
         "Appointment",
         [
             ("patient", f"Patient/{patient_id}"),
-            ("status", ",".join(ACTIVE_STATUSES)),
+            ("status", ",".join(ACTIVE_APPOINTMENT_STATUSES)),
             ("date", f"ge{instant(start - timedelta(days=1))}"),
             ("date", f"lt{instant(end)}"),
         ],

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
 from app.directory.index import RoleEntry
@@ -16,16 +15,7 @@ from app.fhir.canonical import (
     PROFILE_APPOINTMENT,
 )
 from app.fhir.client import Resource
-
-
-class Channel(StrEnum):
-    """Where a booking came from (ValueSet booking-channel)."""
-
-    WHATSAPP = "whatsapp"
-    VOICE = "voice"
-    ASSISTANT = "assistant"
-    DASHBOARD = "dashboard"
-    EHR = "ehr"
+from app.vocabulary import Channel
 
 
 def appointment_resource(

@@ -13,14 +13,11 @@ from pydantic import AwareDatetime
 from app.config import Role, Settings
 from app.deps import AppSettings, Fhir, Now, Queue
 from app.directory.deps import Directory
-from app.directory.resources import parse_hours
-from app.directory.schemas import HoursIn
-from app.directory.service import require_specialty, update_hours
+from app.directory.schemas import HoursIn, PractitionerIn, PractitionerOut
+from app.directory.service import require_specialty
 from app.errors import Forbidden, Invalid, NotFound, error_responses
 from app.fhir.records import require
-from app.ports.jobs import Job
-from app.scheduling import booking, queries
-from app.scheduling.resources import Channel
+from app.scheduling import booking, queries, service
 from app.scheduling.schemas import (
     AppointmentOut,
     AppointmentStatus,
@@ -35,13 +32,12 @@ from app.scheduling.schemas import (
     StatsOut,
 )
 from app.scheduling.search import Preferences, candidate_roles, find_free_slots
-from app.scheduling.slots import DEFAULT_HORIZON_DAYS, SlotReport, block_time, generate_slots
+from app.scheduling.slots import SlotReport, block_time
 from app.security import AdminUser, Principal, StaffUser
+from app.vocabulary import UPCOMING_APPOINTMENT_STATUSES, Channel
 
 router = APIRouter(prefix="/api/v1", tags=["scheduling"])
 
-# A hold's release runs this long after it expires, so a booking at the last second wins.
-HOLD_RELEASE_GRACE_SECONDS = 5
 # A slot search may span at most this many days.
 MAX_SEARCH_DAYS = 62
 Weekday = Annotated[str, Query(pattern="^(mon|tue|wed|thu|fri|sat|sun)$")]
@@ -103,16 +99,8 @@ async def change_hours(
     role_id: str, body: HoursIn, fhir: Fhir, directory: Directory, now: Now, principal: AdminUser
 ) -> dict[str, int]:
     """Replace weekly hours; future free slots are regenerated, booked ones are never touched."""
-    try:
-        hours = parse_hours(body.hours)
-    except ValueError as exc:
-        raise Invalid("hours", str(exc)) from None
-    await update_hours(fhir, directory, role_id=role_id, hours=hours, actor=principal.actor())
-    entry = (await directory.get()).by_role(role_id)
-    if entry is None:
-        raise NotFound("PractitionerRole", role_id)
-    report = await generate_slots(
-        fhir, entry, first_day=now.astimezone(entry.timezone).date(), days=DEFAULT_HORIZON_DAYS, now=now
+    report = await service.change_hours(
+        fhir, directory, role_id=role_id, hours=body.hours, actor=principal.actor(), now=now
     )
     return _counts(report)
 
@@ -172,25 +160,17 @@ async def hold_slot(
     body: HoldIn, fhir: Fhir, directory: Directory, queue: Queue, now: Now, principal: StaffUser
 ) -> AppointmentOut:
     """Hold a slot: a pending appointment and a tentatively busy slot until it expires or is booked."""
-    expires = now + timedelta(seconds=body.seconds)
-    # Queued before the write: if the queue is down nothing is held (503), and a release job that
-    # finds no expired hold does nothing.
-    await queue.enqueue(
-        Job.RELEASE_EXPIRED_HOLDS,
-        {"slot_id": body.slot},
-        job_id=f"release-hold-{body.slot}-{int(expires.timestamp())}",
-        at=expires + timedelta(seconds=HOLD_RELEASE_GRACE_SECONDS),
-    )
-    appointment = await booking.book(
+    appointment = await service.hold(
         fhir,
         directory,
+        queue,
         slot_id=body.slot,
         patient_id=body.patient,
         reason=body.reason,
         channel=Channel(body.channel),
         actors=[principal.actor()],
         now=now,
-        hold_seconds=body.seconds,
+        seconds=body.seconds,
     )
     return AppointmentOut.of(appointment)
 
@@ -332,7 +312,7 @@ async def upcoming(
         end=now + timedelta(days=days),
         practitioner_id=practitioner,
         patient_id=patient,
-        statuses=["booked", "pending"],
+        statuses=list(UPCOMING_APPOINTMENT_STATUSES),
     )
     return [AppointmentOut.of(a) for a in found]
 
@@ -367,3 +347,36 @@ def _counts(report: SlotReport) -> dict[str, int]:
         "closed": report.closed,
         "unchanged": report.unchanged,
     }
+
+
+# Creating a practitioner belongs to the directory's API, but it generates slots, so the route lives
+# here (scheduling sits above the directory) and keeps its path, tag and operation id.
+practitioners_router = APIRouter(prefix="/api/v1", tags=["directory"])
+
+
+@practitioners_router.post(
+    "/practitioners",
+    status_code=201,
+    response_model=PractitionerOut,
+    responses=error_responses(401, 403, 404, 422),
+)
+async def create_practitioner(
+    body: PractitionerIn, fhir: Fhir, directory: Directory, now: Now, principal: AdminUser
+) -> PractitionerOut:
+    """Create a practitioner with their role and schedule, and generate slots over the horizon."""
+    entry = await service.add_practitioner(
+        fhir,
+        directory,
+        name=body.name,
+        prefix=body.prefix,
+        gender=body.gender,
+        specialty=body.specialty,
+        organization_id=body.organization,
+        location_id=body.location,
+        department_id=body.department,
+        hours=body.hours,
+        slot_minutes=body.slot_minutes,
+        actor=principal.actor(),
+        now=now,
+    )
+    return PractitionerOut.of(entry)

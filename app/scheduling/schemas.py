@@ -12,8 +12,8 @@ from app.fhir.canonical import CS_SPECIALTY
 from app.fhir.client import Resource
 from app.scheduling import resources as res
 from app.scheduling.search import FreeSlot
+from app.vocabulary import Channel
 
-ChannelName = Literal["whatsapp", "voice", "assistant", "dashboard", "ehr"]
 PartOfDay = Literal["morning", "afternoon", "evening"]
 AppointmentStatus = Literal[
     "pending", "booked", "arrived", "fulfilled", "cancelled", "noshow", "entered-in-error"
@@ -58,7 +58,7 @@ class BookIn(BaseModel):
     slot: str = Field(min_length=1, max_length=64, description="Slot id (from GET /api/v1/slots)")
     patient: str = Field(min_length=1, max_length=64, description="Patient id")
     reason: str | None = Field(default=None, max_length=500)
-    channel: ChannelName = "dashboard"
+    channel: Channel = Channel.DASHBOARD
     force: bool = Field(
         default=False, description="Admins only: book even if the patient has an overlapping appointment"
     )
@@ -72,7 +72,7 @@ class HoldIn(BaseModel):
     slot: str = Field(min_length=1, max_length=64)
     patient: str = Field(min_length=1, max_length=64)
     reason: str | None = Field(default=None, max_length=500)
-    channel: ChannelName = "dashboard"
+    channel: Channel = Channel.DASHBOARD
     seconds: int = Field(default=600, ge=30, le=3600, description="How long the hold lasts")
 
 

@@ -15,6 +15,7 @@ from app.fhir.builders import Actor, AgentKind, instant, provenance
 from app.fhir.bundle import Transaction
 from app.fhir.client import FhirClient, Resource, version_of
 from app.fhir.errors import FhirConflict
+from app.vocabulary import ACTIVE_APPOINTMENT_STATUSES
 
 log = structlog.get_logger(__name__)
 
@@ -28,7 +29,6 @@ GENERATION_ATTEMPTS = 3
 # Slot.comment markers: which busy-unavailable slots the PRM closed, and why.
 OUTSIDE_HOURS = "outside working hours"
 BLOCKED_PREFIX = "blocked: "
-ACTIVE_APPOINTMENT_STATUSES = "pending,booked,arrived"
 SYSTEM = Actor(kind=AgentKind.SYSTEM)
 
 
@@ -204,7 +204,7 @@ async def block_time(
     taken = [f"Slot/{slot['id']}" for slot in slots if slot["status"] in ("busy", "busy-tentative")]
     if taken:
         clashing = await fhir.search(
-            "Appointment", {"slot": ",".join(taken), "status": ACTIVE_APPOINTMENT_STATUSES}
+            "Appointment", {"slot": ",".join(taken), "status": ",".join(ACTIVE_APPOINTMENT_STATUSES)}
         )
         report.clashes = [f"Appointment/{a['id']}" for a in clashing]
     await _write(fhir, writes, actors=[actor], activity="availability.block")

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from app.assistant.when import When, find_when, resolve_when
+from app.language.when import When, find_when, resolve_when
 
 IST = ZoneInfo("Asia/Kolkata")
 TUESDAY_9AM = datetime(2026, 12, 1, 9, 0, tzinfo=IST)  # Tuesday 1 December 2026

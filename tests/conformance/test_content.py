@@ -12,9 +12,9 @@ import yaml  # type: ignore[import-untyped]  # PyYAML comes with uvicorn[standar
 
 from app.conformance import PROFILES_DIR, read_conformance_resources, read_examples
 from app.conformance.loader import references
-from app.directory.specialties import SPECIALTIES
 from app.fhir import canonical
 from app.fhir.canonical import CANONICAL_BASE, CS_SPECIALTY, SNOMED
+from app.language.specialties import SPECIALTIES
 
 ROOT = PROFILES_DIR.parent
 CODE_FOLDERS = ("app", "adapters", "workers")

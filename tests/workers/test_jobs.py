@@ -23,8 +23,8 @@ from app.fhir.builders import Actor, AgentKind
 from app.fhir.client import FhirClient
 from app.ports.jobs import Job
 from app.scheduling import booking
-from app.scheduling.resources import Channel
 from app.scheduling.slots import slots_between
+from app.vocabulary import Channel
 from tests.clinic import Clinic, bookable
 from tests.factories import person_name
 from tests.support.servers import ROOT, free_port

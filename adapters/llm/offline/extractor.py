@@ -12,9 +12,9 @@ import re
 
 from adapters.llm.offline import fields, intents, names
 from adapters.llm.offline.text import mask, plain
-from app.assistant.when import find_when
-from app.directory.specialties import specialties_in_text
-from app.patients.phones import phones_in_text
+from app.language.phones import phones_in_text
+from app.language.specialties import specialties_in_text
+from app.language.when import find_when
 from app.ports.nlu import ExtractedEntities, Extraction, ExtractionContext, ExtractionFailed, Intent
 
 # Longer text is not a staff instruction (and would make the rules slow).

@@ -6,7 +6,7 @@ import re
 
 from adapters.llm.offline.text import Found
 from adapters.llm.offline.vocabulary import COMMAND_WORDS, FUNCTION_WORDS
-from app.assistant.when import WhenMention
+from app.language.when import WhenMention
 
 # Masked entities leave runs of spaces: a reason or message ends where one starts.
 _MASKED_GAP = re.compile(r"\s{3,}")

@@ -13,8 +13,8 @@ import pytest
 
 import app.demo
 from adapters.llm.offline import OfflineExtractor
-from app.assistant.when import resolve_when
-from app.patients.phones import normalize_phone
+from app.language.phones import normalize_phone
+from app.language.when import resolve_when
 from app.ports.nlu import Extraction, ExtractionContext, ExtractionFailed, Intent, IntentExtractor
 
 EVAL_EXAMPLES = Path(__file__).parents[2] / "assistant" / "eval_examples.jsonl"

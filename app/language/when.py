@@ -24,7 +24,7 @@ from datetime import date, datetime, time, timedelta
 
 import dateparser
 
-from app.assistant import when_patterns as vocab
+from app.language import when_patterns as vocab
 
 # Bare hours in this range are afternoon/evening hours (see the module docstring).
 DEFAULT_PM_HOURS = range(1, 8)

@@ -1,26 +1,16 @@
-"""FHIR shapes of the CRM: opportunities and tickets (Task profiles), queued outbound messages
-(Communication in preparation)."""
+"""FHIR shape of an opportunity (a lead): a Task with the prm-opportunity profile and a pipeline stage."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from enum import StrEnum
 
 from app.fhir.builders import coding, extension, instant, meta_profile, now_utc
 from app.fhir.canonical import (
-    CS_CHANNEL,
     CS_OPPORTUNITY_STAGE,
     CS_TASK_TYPE,
-    EXT_CHANNEL,
-    EXT_DELIVERY_STATUS,
     EXT_SOURCE_CHANNEL,
-    EXT_TICKET_CATEGORY,
-    PROFILE_COMMUNICATION,
     PROFILE_OPPORTUNITY,
-    PROFILE_TICKET,
-    SID_STAFF_USER,
     TASK_TYPE_OPPORTUNITY,
-    TASK_TYPE_TICKET,
 )
 from app.fhir.client import Resource
 
@@ -93,50 +83,3 @@ def opportunity_resource(
     if focus:
         task["focus"] = {"reference": focus}
     return task
-
-
-def ticket_resource(
-    *,
-    patient_ref: str | None,
-    category: str,
-    description: str,
-    due: datetime | None,
-    owner: str | None,
-    priority: str = "routine",
-) -> Resource:
-    """A ticket (a callback, a complaint, a hand-off) for staff to work on."""
-    task: Resource = {
-        "resourceType": "Task",
-        "meta": meta_profile(PROFILE_TICKET),
-        "extension": [extension(EXT_TICKET_CATEGORY, valueCode=category)],
-        "status": "requested",
-        "intent": "order",
-        "priority": priority,
-        "code": {"coding": [coding(CS_TASK_TYPE, TASK_TYPE_TICKET)]},
-        "description": description,
-        "authoredOn": instant(now_utc()),
-    }
-    if patient_ref:
-        task["for"] = {"reference": patient_ref}
-    if due:
-        task["executionPeriod"] = {"start": instant(due)}
-    if owner:
-        task["owner"] = {"identifier": {"system": SID_STAFF_USER, "value": owner}, "display": owner}
-    return task
-
-
-def queued_message(*, patient_ref: str, channel: str, text: str) -> Resource:
-    """An outbound message waiting to be sent (Communication in preparation, delivery queued)."""
-    return {
-        "resourceType": "Communication",
-        "meta": meta_profile(PROFILE_COMMUNICATION),
-        "extension": [
-            extension(EXT_CHANNEL, valueCode=channel),
-            extension(EXT_DELIVERY_STATUS, valueCode="queued"),
-        ],
-        "status": "preparation",
-        "subject": {"reference": patient_ref},
-        "recipient": [{"reference": patient_ref}],
-        "medium": [{"coding": [coding(CS_CHANNEL, channel)]}],
-        "payload": [{"contentString": text}],
-    }

@@ -1,0 +1,1 @@
+"""Consents: who may be contacted on which channel."""

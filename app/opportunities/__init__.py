@@ -1,0 +1,1 @@
+"""Opportunities (leads) and their pipeline."""

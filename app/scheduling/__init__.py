@@ -1,0 +1,1 @@
+"""Availability and appointments: slots from weekly hours, holds, bookings, and their jobs."""

@@ -1,0 +1,1 @@
+"""Tickets: work for staff."""
