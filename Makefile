@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: install hapi run test lint typecheck check bench clean
+.PHONY: install hapi run test test-unit lint typecheck check bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,9 @@ run: install hapi  ## Redis + HAPI (H2) + API + worker on 127.0.0.1, demo clinic
 
 test: install hapi  ## The test suite against a real HAPI and Redis that it starts itself
 	$(VENV)/bin/pytest
+
+test-unit: install  ## The pure tests (no servers), in seconds
+	$(VENV)/bin/pytest tests/unit -q
 
 lint: install  ## ruff, mypy and the dependency-direction contracts
 	$(VENV)/bin/ruff check app adapters workers tests bench

@@ -1,4 +1,5 @@
-"""Session fixtures: one real HAPI FHIR server and one real Redis for the whole test run."""
+"""Session fixtures: one real HAPI FHIR server and one real Redis, started lazily for the tests marked
+`integration` (and only for them: a pure test asking for a server fixture fails)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,6 @@ from pydantic import SecretStr
 from app.config import ApiKey, Role, Settings
 from app.conformance import LoadReport, load_conformance
 from app.demo.seed import load_demo
-from app.directory.index import DirectoryCache
 from app.fhir.client import FhirClient
 from app.main import create_app
 from tests.clinic import Clinic, make_clinic
@@ -29,6 +29,24 @@ PUBLIC_BASE_URL = "https://prm.test"
 @pytest.fixture(scope="session")
 def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("servers")
+
+
+# Fixtures that start, or stand on, the session's servers.
+SERVER_FIXTURES = frozenset(
+    {"hapi", "redis_server", "conformance", "settings", "fhir", "app", "api", "clinic", "demo_clinic"}
+)
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Keep the fast loop fast: only tests marked `integration` may start servers."""
+    if item.get_closest_marker("integration") is None:
+        wanted = SERVER_FIXTURES & set(getattr(item, "fixturenames", ()))
+        if wanted:
+            pytest.fail(
+                f"{item.nodeid} uses {', '.join(sorted(wanted))} but is not marked integration "
+                "(add pytestmark = pytest.mark.integration, or move it out of tests/unit)",
+                pytrace=False,
+            )
 
 
 @pytest.fixture(scope="session")
@@ -65,7 +83,18 @@ def make_settings(*, fhir_base_url: str, redis_url: str, **overrides: object) ->
 
 
 @pytest.fixture(scope="session")
-def settings(hapi: Server, redis_server: Server) -> Settings:
+async def conformance(hapi: Server) -> LoadReport:
+    """The PRM's profiles, terminology, search parameters and examples, loaded once before any
+    integration test writes (HAPI validates writes against them)."""
+    client = FhirClient(hapi.url, timeout_seconds=120)
+    try:
+        return await load_conformance(client)
+    finally:
+        await client.aclose()
+
+
+@pytest.fixture(scope="session")
+def settings(hapi: Server, redis_server: Server, conformance: LoadReport) -> Settings:
     return make_settings(fhir_base_url=hapi.url, redis_url=redis_server.url)
 
 
@@ -126,13 +155,7 @@ DEMO_TEST_HORIZON_DAYS = 14
 @pytest.fixture(scope="session")
 async def demo_clinic(fhir: FhirClient, settings: Settings, app: FastAPI, api: httpx.AsyncClient) -> None:
     """The demo clinic of app/demo/directory.json, loaded once (idempotently) into the session's HAPI."""
-    cache = DirectoryCache(fhir, default_timezone=settings.default_timezone)
-    await load_demo(fhir, cache, now=datetime.now(UTC), horizon_days=DEMO_TEST_HORIZON_DAYS)
+    directory = app.state.services.directory
+    await load_demo(fhir, directory, now=datetime.now(UTC), horizon_days=DEMO_TEST_HORIZON_DAYS)
     # The app may have read the directory before the demo existed; make it read it again.
-    app.state.services.directory.invalidate()
-
-
-@pytest.fixture(scope="session", autouse=True)
-async def conformance(fhir: FhirClient) -> LoadReport:
-    """The PRM's profiles, terminology, search parameters and examples, loaded once before any test."""
-    return await load_conformance(fhir)
+    directory.invalidate()

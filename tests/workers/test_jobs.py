@@ -169,16 +169,6 @@ async def test_enqueueing_the_same_job_id_twice_queues_it_once(settings: Setting
     assert Queue(name, connection=Redis.from_url(settings.redis_url)).count == 1
 
 
-def test_the_nightly_run_is_the_next_1am_in_the_clinic_time_zone() -> None:
-    tz = ZoneInfo("Asia/Kolkata")
-
-    evening = SCHEDULE[0].next_run(datetime(2026, 12, 1, 20, 0, tzinfo=tz), tz)
-    small_hours = SCHEDULE[0].next_run(datetime(2026, 12, 1, 0, 30, tzinfo=tz), tz)
-
-    assert evening == datetime(2026, 12, 2, 1, 0, tzinfo=tz)
-    assert small_hours == datetime(2026, 12, 1, 1, 0, tzinfo=tz)
-
-
 async def test_a_worker_start_queues_the_nightly_horizon_run_once(settings: Settings) -> None:
     run_worker(settings)
     run_worker(settings)

@@ -1,4 +1,5 @@
-"""PocketsphinxTranscriber end to end: instructions spoken by espeak-ng, recognised offline.
+"""PocketsphinxTranscriber end to end: instructions spoken by espeak-ng, recognised offline. No servers,
+but seconds per sample, so it runs with the full suite rather than in `make test-unit`.
 
 espeak-ng speaks with its American voice ("-v en-us"): pocketsphinx's acoustic model is US English,
 and with espeak-ng's default British voice most words fall outside its beams.
@@ -18,7 +19,7 @@ import structlog
 import app.demo
 from adapters.speech.pocketsphinx_transcriber import PocketsphinxTranscriber
 from app.ports.speech import TranscriptionFailed, TranscriptionUnavailable
-from tests.adapters.speech.test_audio import wav_bytes
+from tests.unit.adapters.speech.test_audio import wav_bytes
 
 pytest.importorskip("pocketsphinx", reason="offline speech needs the 'speech' extra (pocketsphinx)")
 pytestmark = pytest.mark.skipif(

@@ -17,7 +17,7 @@ from app.language.phones import normalize_phone
 from app.language.when import resolve_when
 from app.ports.nlu import Extraction, ExtractionContext, ExtractionFailed, Intent, IntentExtractor
 
-EVAL_EXAMPLES = Path(__file__).parents[2] / "assistant" / "eval_examples.jsonl"
+EVAL_EXAMPLES = Path(__file__).parents[3] / "assistant" / "eval_examples.jsonl"
 TUESDAY_9AM = datetime(2026, 12, 1, 9, 0, tzinfo=ZoneInfo("Asia/Kolkata"))
 # The budget for one instruction; the rules take about a millisecond.
 MAX_SECONDS_PER_INSTRUCTION = 0.05

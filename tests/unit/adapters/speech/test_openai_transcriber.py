@@ -12,7 +12,7 @@ import respx
 from adapters.speech.fake import FakeTranscriber
 from adapters.speech.openai_transcriber import MAX_PROMPT_CHARS, OpenAITranscriber, hints_prompt
 from app.ports.speech import Transcript, TranscriptionFailed
-from tests.adapters.speech.test_audio import wav_bytes
+from tests.unit.adapters.speech.test_audio import wav_bytes
 
 BASE_URL = "https://llm.test/v1"
 MODEL = "whisper-test"
