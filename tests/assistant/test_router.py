@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
 
+from adapters.clock import FakeClock
 from app.config import Settings
 from app.fhir.client import FhirClient
 from app.main import create_app
@@ -128,14 +128,16 @@ async def test_unknown_plans_other_users_and_expired_plans_are_refused(
 
     assert unknown.status_code == 404
     assert someone_else.status_code == 403
+    clock = FakeClock(datetime.now(UTC))
     short_lived = create_app(
-        make_settings(fhir_base_url=settings.fhir_base_url, redis_url=settings.redis_url, plan_ttl_seconds=1)
+        make_settings(fhir_base_url=settings.fhir_base_url, redis_url=settings.redis_url, plan_ttl_seconds=1),
+        clock=clock,
     )
     async for client in started(short_lived):
         expiring = await _interpret(
             client, bearer(STAFF_KEY), f"Register a new patient: {person_name()}, phone {phone()}"
         )
-        await asyncio.sleep(1.2)
+        clock.advance(seconds=2)
         expired = await client.post(
             f"/api/v1/assistant/plans/{expiring['plan_id']}/confirm", headers=bearer(STAFF_KEY)
         )

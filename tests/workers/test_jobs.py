@@ -71,10 +71,10 @@ async def test_an_expired_hold_is_released_by_the_worker(
         reason=None,
         channel=Channel.DASHBOARD,
         actors=[Actor(kind=AgentKind.STAFF, user="tests")],
-        now=datetime.now(UTC),
+        # Held two seconds ago for one second: expired by the time the worker looks, without sleeping.
+        now=datetime.now(UTC) - timedelta(seconds=2),
         hold_seconds=1,
     )
-    time.sleep(1.5)
     queue = RqJobQueue(settings.redis_url, queue_name=settings.queue_name)
 
     await queue.enqueue(Job.RELEASE_EXPIRED_HOLDS, {"slot_id": slot})
