@@ -14,9 +14,7 @@ from pydantic import SecretStr
 
 from app.config import ApiKey, Role, Settings
 from app.conformance import LoadReport, load_conformance
-from app.demo.seed import load_demo
 from app.fhir.client import FhirClient
-from app.main import create_app
 from tests.clinic import Clinic, make_clinic
 from tests.support.servers import Server, start_hapi, start_redis
 
@@ -115,6 +113,9 @@ async def started(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 
 @pytest.fixture(scope="session")
 def app(settings: Settings) -> FastAPI:
+    # Imported here: the whole application (and the vendor SDKs it names) would slow `make test-unit`.
+    from app.main import create_app
+
     return create_app(settings)
 
 
@@ -155,6 +156,8 @@ DEMO_TEST_HORIZON_DAYS = 14
 @pytest.fixture(scope="session")
 async def demo_clinic(fhir: FhirClient, settings: Settings, app: FastAPI, api: httpx.AsyncClient) -> None:
     """The demo clinic of app/demo/directory.json, loaded once (idempotently) into the session's HAPI."""
+    from app.demo.seed import load_demo
+
     directory = app.state.services.directory
     await load_demo(fhir, directory, now=datetime.now(UTC), horizon_days=DEMO_TEST_HORIZON_DAYS)
     # The app may have read the directory before the demo existed; make it read it again.
