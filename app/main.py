@@ -12,12 +12,15 @@ from redis.asyncio import Redis
 from adapters.llm.fallback import FallbackExtractor
 from adapters.llm.offline import OfflineExtractor
 from adapters.llm.openai_extractor import OpenAIExtractor
+from adapters.redis_state import RedisStateStore
 from adapters.speech.openai_transcriber import OpenAITranscriber
 from adapters.speech.pocketsphinx_transcriber import PocketsphinxTranscriber
 from app.admin.router import router as admin_router
 from app.assistant.router import router as assistant_router
 from app.assistant.service import Assistant
 from app.assistant.store import PlanStore
+from app.changes.router import router as changes_router
+from app.changes.startup import start_change_feed
 from app.config import Settings, get_settings
 from app.conformance import load_conformance
 from app.directory.index import DirectoryCache
@@ -114,6 +117,8 @@ def create_app(settings: Settings | None = None, *, queue: JobQueue | None = Non
         if settings.load_conformance_on_startup:
             # The examples are test data: production servers get the conformance resources only.
             await _load_conformance(fhir, include_examples=settings.environment != "production")
+        app.state.state_store = RedisStateStore(redis)
+        await start_change_feed(fhir, settings)
         log.info("app.started", environment=settings.environment)
         try:
             yield
@@ -143,4 +148,5 @@ def create_app(settings: Settings | None = None, *, queue: JobQueue | None = Non
     app.include_router(assistant_router)
     app.include_router(admin_router)
     app.include_router(fhir_router)
+    app.include_router(changes_router)
     return app

@@ -11,6 +11,7 @@ import structlog
 from redis import Redis
 from rq import Queue, Worker
 
+from app.changes.jobs import schedule_next_sweep
 from app.config import get_settings
 from workers.bootstrap import build_queue, configure_worker_logging
 from workers.jobs import schedule_next_horizon_run
@@ -31,6 +32,12 @@ def main() -> None:
     asyncio.run(
         schedule_next_horizon_run(
             build_queue(settings), now=datetime.now(UTC), tz=ZoneInfo(settings.default_timezone)
+        )
+    )
+    # ... and the next change feed sweep (one job per period, by id; each sweep queues the next).
+    asyncio.run(
+        schedule_next_sweep(
+            build_queue(settings), now=datetime.now(UTC), every_seconds=settings.change_feed_sweep_seconds
         )
     )
     log.info("worker.started", queue=settings.queue_name, burst=args.burst)

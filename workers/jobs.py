@@ -14,6 +14,7 @@ from app.ports.jobs import Job, JobQueue
 from app.scheduling.booking import release_expired_holds as release_expired_holds_of
 from app.scheduling.slots import DEFAULT_HORIZON_DAYS, generate_slots
 from workers.bootstrap import JobContext, job_context
+from workers.changes import handle_change, sweep_changes
 
 log = structlog.get_logger(__name__)
 
@@ -79,4 +80,6 @@ def release_expired_holds(slot_id: str) -> None:
 JOBS: dict[str, Callable[..., None]] = {
     "extend_slot_horizons": extend_slot_horizons,
     "release_expired_holds": release_expired_holds,
+    "handle_change": handle_change,
+    "sweep_changes": sweep_changes,
 }
