@@ -63,6 +63,17 @@ def _state(request: Request) -> StateStore:
     return state
 
 
+def _answer(status: str, change: str | None = None) -> JSONResponse:
+    """200 with an OperationOutcome: HAPI's client parses the reply as FHIR, and a body it cannot
+    parse counts as a failed delivery that it retries (and that holds up the deliveries behind it)."""
+    outcome = {
+        "resourceType": "OperationOutcome",
+        "issue": [{"severity": "information", "code": "informational", "diagnostics": status}],
+    }
+    headers = {"X-PRM-Change-Status": status} | ({"X-PRM-Change": change} if change else {})
+    return JSONResponse(outcome, media_type="application/fhir+json", headers=headers)
+
+
 def _bad(message: str) -> ApiError:
     return ApiError(422, "invalid_change", message)
 
@@ -118,7 +129,7 @@ async def _accept_version(
     )
     reference = f"{resource_type}/{resource_id}/_history/{version}"
     log.info("changes.received", change=reference, duplicate=not queued)
-    return JSONResponse({"status": "accepted" if queued else "duplicate", "change": reference})
+    return _answer("accepted" if queued else "duplicate", reference)
 
 
 def _checked(resource_type: str, resource_id: str) -> tuple[str, str]:
@@ -182,7 +193,7 @@ async def receive_delete(
     except QueueUnavailable as exc:
         raise unavailable("job queue") from exc
     log.info("changes.received", change=f"{resource_type}/{resource_id}", kind="deleted")
-    return JSONResponse({"status": "accepted", "change": f"{resource_type}/{resource_id}"})
+    return _answer("accepted", f"{resource_type}/{resource_id}")
 
 
 @router.post("")
@@ -197,4 +208,4 @@ async def receive_ping(
     except QueueUnavailable as exc:
         raise unavailable("job queue") from exc
     log.info("changes.received", kind="notification")
-    return JSONResponse({"status": "sweep_queued"})
+    return _answer("sweep_queued")
