@@ -101,6 +101,33 @@ class Settings(BaseSettings):
                 )
         return self
 
+    # -- change feed (docs/change-feed.md) ----------------------------------------------------------
+    # Where HAPI's rest-hook Subscriptions deliver: this API's internal receiver, as HAPI reaches it.
+    change_feed_endpoint: str = "http://127.0.0.1:8000/internal/changes"
+    # HAPI sends `Authorization: Bearer <secret>` with every delivery; the receiver refuses anything else.
+    change_feed_secret: SecretStr = SecretStr("dev-change-feed-secret")
+    # Types followed besides those with registered handlers.
+    change_feed_types: list[str] = Field(default_factory=lambda: ["Appointment"])
+    # Create or repair the Subscriptions when the API starts (like the conformance loader).
+    change_feed_subscribe_on_startup: bool = True
+    # The catch-up sweep of `_history` (its cadence is in workers/schedule.py): overlap behind its
+    # cursor, look-back without a cursor.
+    change_feed_overlap_seconds: int = Field(default=120, ge=0)
+    change_feed_lookback_seconds: int = Field(default=24 * 3600, gt=0)
+    # How long a handled type/id/version is remembered (longer than the look-back, so a sweep after a
+    # restart does not hand handlers what they already had).
+    change_feed_dedupe_ttl_seconds: int = Field(default=3 * 24 * 3600, gt=0)
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_change_feed_secret(self) -> Settings:
+        if self.environment in ("development", "test"):
+            return self
+        if self.change_feed_secret.get_secret_value().lower().startswith(PLACEHOLDER_SECRET_PREFIXES):
+            raise ValueError(
+                f"PRM_CHANGE_FEED_SECRET is a placeholder; set a real secret when PRM_ENVIRONMENT={self.environment}"
+            )
+        return self
+
 
 @lru_cache
 def get_settings() -> Settings:

@@ -11,6 +11,8 @@ from fastapi import FastAPI
 
 from app.admin.router import router as admin_router
 from app.assistant.router import router as assistant_router
+from app.changes.router import router as changes_router
+from app.changes.startup import start_change_feed
 from app.config import Settings, get_settings
 from app.conformance import load_conformance
 from app.directory.router import router as directory_router
@@ -49,6 +51,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> FastAPI:
         if settings.load_conformance_on_startup:
             # The examples are test data: production servers get the conformance resources only.
             await _load_conformance(services.fhir, include_examples=settings.environment != "production")
+        await start_change_feed(services.fhir, settings)
         log.info("app.started", environment=settings.environment)
         try:
             yield
@@ -76,4 +79,5 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> FastAPI:
     app.include_router(assistant_router)
     app.include_router(admin_router)
     app.include_router(fhir_router)
+    app.include_router(changes_router)
     return app

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from bench import assistant, booking, fhir_gateway
+from bench import assistant, booking, change_feed, fhir_gateway
 from bench.support import servers
 
 
@@ -14,6 +14,7 @@ def main() -> None:
         asyncio.run(fhir_gateway.run(fhir_url))
         asyncio.run(booking.run(fhir_url, redis_url))
         asyncio.run(assistant.run(fhir_url, redis_url))
+        asyncio.run(change_feed.run(fhir_url, redis_url))
 
 
 if __name__ == "__main__":

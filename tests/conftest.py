@@ -69,6 +69,8 @@ def make_settings(*, fhir_base_url: str, redis_url: str, **overrides: object) ->
         "redis_url": redis_url,
         "public_base_url": PUBLIC_BASE_URL,
         "load_conformance_on_startup": False,
+        # Only tests/changes subscribe HAPI to a receiver (their own port); others must not point it at :8000.
+        "change_feed_subscribe_on_startup": False,
         "log_json": True,
         "api_keys": [
             ApiKey(key=SecretStr(ADMIN_KEY), role=Role.ADMIN, user="admin@test"),

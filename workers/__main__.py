@@ -13,14 +13,10 @@ from rq import Queue, SimpleWorker
 
 from app.config import Settings, get_settings
 from app.services import build_queue
-from workers.bootstrap import configure_worker_logging, runtime
-from workers.schedule import tick
+from workers.bootstrap import close_runtime, configure_worker_logging, runtime
+from workers.schedule import TICK_SECONDS, tick
 
 log = structlog.get_logger(__name__)
-
-# The schedule is ticked this often; a run is queued ahead at its time, so this only bounds how
-# soon a worker started after a run time queues the following one.
-SCHEDULE_TICK_SECONDS = 300
 
 
 def _tick(settings: Settings) -> None:
@@ -29,7 +25,7 @@ def _tick(settings: Settings) -> None:
 
 
 def _tick_forever(settings: Settings, stop: threading.Event) -> None:
-    while not stop.wait(SCHEDULE_TICK_SECONDS):
+    while not stop.wait(TICK_SECONDS):
         try:
             _tick(settings)
         except Exception as exc:  # a missed tick is retried at the next one
@@ -56,8 +52,7 @@ def main() -> None:
         )
     finally:
         stop.set()
-        rt = runtime(settings)
-        rt.loop.run_until_complete(rt.services.aclose())
+        close_runtime()
 
 
 if __name__ == "__main__":

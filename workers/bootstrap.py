@@ -10,6 +10,7 @@ from typing import Any
 import structlog
 from rq import get_current_job
 
+from app.changes.registry import load_handlers
 from app.config import Settings, get_settings
 from app.logging import configure_logging
 from app.ports.jobs import Job
@@ -34,8 +35,19 @@ def runtime(settings: Settings | None = None) -> Runtime:
     """This process's runtime, built on first use."""
     global _runtime
     if _runtime is None:
+        # Importing the capabilities' handler modules registers their change-feed handlers.
+        load_handlers()
         _runtime = Runtime(loop=asyncio.new_event_loop(), services=build_services(settings or get_settings()))
     return _runtime
+
+
+def close_runtime() -> None:
+    """Close this process's services and forget them (the worker's exit; a test's in-process worker)."""
+    global _runtime
+    if _runtime is not None:
+        _runtime.loop.run_until_complete(_runtime.services.aclose())
+        _runtime.loop.close()
+        _runtime = None
 
 
 def perform(job: str, payload: dict[str, Any]) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from app.changes import jobs as changes
+from app.changes.registry import ChangeContext, registry, watched_types
 from app.ports.jobs import Job
 from app.scheduling import jobs as scheduling
 from app.services import Services
@@ -23,7 +25,35 @@ async def _release_expired_holds(services: Services, payload: dict[str, Any]) ->
     return await scheduling.release_expired_holds(fhir=services.fhir, now=services.clock.now(), **payload)
 
 
+def _change_context(services: Services) -> ChangeContext:
+    return ChangeContext(
+        fhir=services.fhir, queue=services.queue, state=services.state, now=services.clock.now()
+    )
+
+
+async def _handle_change(services: Services, payload: dict[str, Any]) -> object:
+    return await changes.handle_change(
+        **payload,
+        context=_change_context(services),
+        dedupe_ttl_seconds=services.settings.change_feed_dedupe_ttl_seconds,
+    )
+
+
+async def _sweep_changes(services: Services, payload: dict[str, Any]) -> object:
+    settings = services.settings
+    return await changes.sweep_changes(
+        context=_change_context(services),
+        types=watched_types(registry, settings.change_feed_types),
+        overlap_seconds=settings.change_feed_overlap_seconds,
+        lookback_seconds=settings.change_feed_lookback_seconds,
+        dedupe_ttl_seconds=settings.change_feed_dedupe_ttl_seconds,
+        **payload,
+    )
+
+
 JOBS: dict[Job, JobFunction] = {
     Job.EXTEND_SLOT_HORIZONS: _extend_slot_horizons,
     Job.RELEASE_EXPIRED_HOLDS: _release_expired_holds,
+    Job.HANDLE_CHANGE: _handle_change,
+    Job.SWEEP_CHANGES: _sweep_changes,
 }

@@ -4,8 +4,8 @@ period makes several workers ticking the same period queue one run."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
-from typing import Any
+from datetime import UTC, datetime, time, timedelta
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from app.ports.jobs import Job, JobQueue
@@ -31,10 +31,45 @@ class Daily:
         return f"{self.key}-{run:%Y%m%d}"
 
 
-SCHEDULE: tuple[Daily, ...] = (
+@dataclass(frozen=True)
+class Every:
+    """A job run every `seconds`, at multiples of `seconds` since the epoch (the same for every worker)."""
+
+    job: Job
+    seconds: int
+    key: str
+    payload: dict[str, Any] = field(default_factory=dict)
+
+    def next_run(self, now: datetime, tz: ZoneInfo) -> datetime:
+        """The next multiple of `seconds` after `now` (`tz` does not matter for a fixed cadence)."""
+        del tz
+        epoch = int(now.timestamp())
+        return datetime.fromtimestamp((epoch // self.seconds + 1) * self.seconds, UTC)
+
+    def job_id(self, run: datetime) -> str:
+        """One id per period."""
+        return f"{self.key}-{int(run.timestamp())}"
+
+
+class Periodic(Protocol):
+    """A row of the schedule."""
+
+    @property
+    def job(self) -> Job: ...
+    @property
+    def payload(self) -> dict[str, Any]: ...
+    def next_run(self, now: datetime, tz: ZoneInfo) -> datetime: ...
+    def job_id(self, run: datetime) -> str: ...
+
+
+SCHEDULE: tuple[Periodic, ...] = (
     # Slots are extended every night, so a 30-day horizon never shrinks.
     Daily(Job.EXTEND_SLOT_HORIZONS, at=time(1, 0), key="slot-horizon"),
+    # The change feed's catch-up: the worst-case lag of a change that rest-hook did not deliver.
+    Every(Job.SWEEP_CHANGES, seconds=30, key="change-sweep"),
 )
+# Workers tick the schedule this often: often enough for the shortest cadence above.
+TICK_SECONDS = 10
 
 
 async def tick(queue: JobQueue, *, now: datetime, tz: ZoneInfo) -> list[str]:

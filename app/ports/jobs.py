@@ -17,6 +17,8 @@ class Job(StrEnum):
 
     EXTEND_SLOT_HORIZONS = "extend_slot_horizons"
     RELEASE_EXPIRED_HOLDS = "release_expired_holds"
+    HANDLE_CHANGE = "handle_change"
+    SWEEP_CHANGES = "sweep_changes"
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -104,3 +105,44 @@ def start_redis(workdir: Path) -> Server:
             time.sleep(0.1)
     process.kill()
     raise RuntimeError("redis-server did not start")
+
+
+API_START_TIMEOUT_SECONDS = 60
+
+
+def start_api(env: dict[str, str], port: int) -> Server:
+    """The PRM API as a real uvicorn process on 127.0.0.1:`port` (settings from `env`), so that HAPI
+    can call it (rest-hook deliveries). `stop()` it and start it again on the same port to simulate
+    an outage."""
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "app.main:create_app",
+            "--factory",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + API_START_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the API exited with {process.returncode}")
+        try:
+            if httpx.get(f"{url}/health", timeout=2).status_code == 200:
+                return Server(url=url, process=process)
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    process.kill()
+    raise RuntimeError(f"the API did not start within {API_START_TIMEOUT_SECONDS}s")

@@ -51,7 +51,20 @@ async def test_two_schedulers_ticking_one_period_queue_one_run() -> None:
     first = await tick(queue, now=datetime(2026, 12, 1, 20, 0, tzinfo=KOLKATA), tz=KOLKATA)
     second = await tick(queue, now=datetime(2026, 12, 1, 23, 59, tzinfo=KOLKATA), tz=KOLKATA)
 
-    assert first == second == ["slot-horizon-20261202"]
-    assert queue.queued == {
-        "slot-horizon-20261202": (Job.EXTEND_SLOT_HORIZONS, datetime(2026, 12, 2, 1, 0, tzinfo=KOLKATA))
-    }
+    assert first[0] == second[0] == "slot-horizon-20261202"
+    assert queue.queued["slot-horizon-20261202"] == (
+        Job.EXTEND_SLOT_HORIZONS,
+        datetime(2026, 12, 2, 1, 0, tzinfo=KOLKATA),
+    )
+
+
+async def test_sweeps_fall_on_the_same_30_second_boundary_for_every_worker() -> None:
+    queue = OncePerId()
+    now = datetime(2026, 12, 1, 20, 0, 7, tzinfo=KOLKATA)
+
+    await tick(queue, now=now, tz=KOLKATA)
+    await tick(queue, now=now.replace(second=29), tz=KOLKATA)
+
+    sweeps = {k: v for k, v in queue.queued.items() if v[0] is Job.SWEEP_CHANGES}
+    boundary = now.replace(second=30)
+    assert sweeps == {f"change-sweep-{int(boundary.timestamp())}": (Job.SWEEP_CHANGES, boundary)}

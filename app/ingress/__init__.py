@@ -1,0 +1,103 @@
+"""Shared webhook plumbing: verify a bearer secret, de-duplicate on the StateStore, enqueue or answer 503."""
+
+from __future__ import annotations
+
+import hmac
+from contextlib import suppress
+from typing import Any
+
+from fastapi import HTTPException
+
+from app.ports.jobs import Job, JobQueue, QueueUnavailable
+from app.ports.state import StateStore, StateUnavailable
+
+# What a 503 asks the sender to wait before retrying.
+RETRY_AFTER_SECONDS = 5
+# A claim lives this long until the job is queued: if the process dies between the claim and the
+# enqueue, the mark expires and the sender's retry (or a catch-up sweep) is not taken for a duplicate.
+PENDING_SECONDS = 60
+_PENDING, _QUEUED = "pending", "queued"
+
+
+def bearer_matches(authorization: str | None, secret: str) -> bool:
+    """True if `authorization` is exactly `Bearer <secret>` (compared in constant time)."""
+    if not authorization or not secret:
+        return False
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer":
+        return False
+    return hmac.compare_digest(token.strip().encode(), secret.encode())
+
+
+async def dedupe(state: StateStore, key: str, *, ttl_seconds: int) -> bool:
+    """Claim `key` (briefly, until `confirm`); False if it was already claimed or confirmed."""
+    return await state.set_if_absent(
+        f"ingress:{key}", _PENDING, ttl_seconds=min(PENDING_SECONDS, ttl_seconds)
+    )
+
+
+async def confirm(state: StateStore, key: str, *, ttl_seconds: int) -> None:
+    """Keep the claim on `key` for `ttl_seconds`: the work it stands for is durably queued."""
+    await state.set(f"ingress:{key}", _QUEUED, ttl_seconds=ttl_seconds)
+
+
+async def release(state: StateStore, key: str) -> None:
+    """Drop a claim (best effort) so that a retry of the same delivery is accepted."""
+    with suppress(StateUnavailable):
+        await state.delete(f"ingress:{key}")
+
+
+async def enqueue_once(
+    state: StateStore,
+    queue: JobQueue,
+    *,
+    key: str,
+    ttl_seconds: int,
+    job: Job,
+    payload: dict[str, Any],
+    job_id: str,
+) -> bool:
+    """Queue `job` unless `key` was seen within `ttl_seconds`; True if queued now.
+
+    Raises QueueUnavailable / StateUnavailable (nothing is claimed then, so a retry is fresh).
+    """
+    if not await dedupe(state, key, ttl_seconds=ttl_seconds):
+        return False
+    try:
+        await queue.enqueue(job, payload, job_id=job_id)
+    except QueueUnavailable:
+        await release(state, key)
+        raise
+    # If this fails the job is queued anyway; the claim expires and a retry hits the job id's dedup.
+    await confirm(state, key, ttl_seconds=ttl_seconds)
+    return True
+
+
+def unavailable(what: str) -> HTTPException:
+    """503 with Retry-After, so webhook senders retry later."""
+    return HTTPException(
+        status_code=503,
+        detail=f"{what} unavailable, retry later",
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
+
+
+async def accept(
+    state: StateStore,
+    queue: JobQueue,
+    *,
+    key: str,
+    ttl_seconds: int,
+    job: Job,
+    payload: dict[str, Any],
+    job_id: str,
+) -> bool:
+    """`enqueue_once` for a request path: queue or state down becomes a 503 the sender retries."""
+    try:
+        return await enqueue_once(
+            state, queue, key=key, ttl_seconds=ttl_seconds, job=job, payload=payload, job_id=job_id
+        )
+    except QueueUnavailable as exc:
+        raise unavailable("job queue") from exc
+    except StateUnavailable as exc:
+        raise unavailable("state store") from exc
