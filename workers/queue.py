@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import re
 from datetime import datetime
 from typing import Any
 
@@ -25,6 +27,18 @@ JOB_TIMEOUT_SECONDS = 300
 FAILED_JOB_TTL_SECONDS = 7 * 24 * 3600
 # Finished jobs' ids are kept this long, so a replayed job id is recognised and not run again.
 FINISHED_JOB_TTL_SECONDS = 24 * 3600
+
+
+# rq accepts only these characters in a job id; ids built from FHIR ids may carry dots.
+_RQ_JOB_ID = re.compile(r"[A-Za-z0-9_-]+")
+
+
+def rq_job_id(job_id: str) -> str:
+    """`job_id` as rq accepts it: unchanged when it can be, else made safe and kept distinct by a hash."""
+    if _RQ_JOB_ID.fullmatch(job_id):
+        return job_id
+    digest = hashlib.sha256(job_id.encode()).hexdigest()[:12]
+    return re.sub(r"[^A-Za-z0-9_-]", "_", job_id)[:80] + "-" + digest
 
 
 class RqJobQueue:
@@ -54,6 +68,7 @@ class RqJobQueue:
 
     def _enqueue(self, name: str, payload: dict[str, Any], job_id: str | None, at: datetime | None) -> str:
         unique = job_id is not None
+        job_id = rq_job_id(job_id) if job_id is not None else None
         try:
             job = self._queue.create_job(
                 f"workers.jobs.{name}",
