@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import re
 from datetime import datetime
 from typing import Any
 
@@ -30,6 +32,17 @@ FINISHED_JOB_TTL_SECONDS = 24 * 3600
 # rq calls this with the job's name and payload; it looks the function up in workers.registry.
 PERFORM = "workers.bootstrap.perform"
 
+# rq accepts only these characters in a job id; ids built from FHIR ids may carry dots.
+_RQ_JOB_ID = re.compile(r"[A-Za-z0-9_-]+")
+
+
+def rq_job_id(job_id: str) -> str:
+    """`job_id` as rq accepts it: unchanged when it can be, else made safe and kept distinct by a hash."""
+    if _RQ_JOB_ID.fullmatch(job_id):
+        return job_id
+    digest = hashlib.sha256(job_id.encode()).hexdigest()[:12]
+    return re.sub(r"[^A-Za-z0-9_-]", "_", job_id)[:80] + "-" + digest
+
 
 class RqJobQueue:
     """Queue jobs for `python -m workers` by name (the registry maps each Job to its function)."""
@@ -56,6 +69,7 @@ class RqJobQueue:
 
     def _enqueue(self, name: str, payload: dict[str, Any], job_id: str | None, at: datetime | None) -> str:
         unique = job_id is not None
+        job_id = rq_job_id(job_id) if job_id is not None else None
         try:
             job = self._queue.create_job(
                 PERFORM,

@@ -3,10 +3,13 @@ uses, every write carrying Provenance with the staff user, the assistant and the
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any, Literal
+
+from pydantic import StringConstraints, TypeAdapter, ValidationError
 
 from app.assistant.schemas import Confirmation, Plan
 from app.directory.index import DirectoryCache
@@ -15,6 +18,7 @@ from app.fhir.builders import Actor
 from app.fhir.bundle import Transaction
 from app.fhir.canonical import SID_ASSISTANT_PLAN
 from app.fhir.client import FhirClient
+from app.inputs import CalendarDate, Instant
 from app.messaging import service as messaging
 from app.opportunities import service as opportunities
 from app.patients import service as patients
@@ -49,17 +53,40 @@ class Execution:
     region: str
 
 
+_Reference = Annotated[str, StringConstraints(pattern=r"^([A-Za-z]+/)?[A-Za-z0-9\-.]{1,64}$")]
+# What a correction of each field must be (JSON values, checked before anything is written).
+CORRECTION_TYPES: dict[str, TypeAdapter[Any]] = {
+    "patient": TypeAdapter(_Reference),
+    "slot": TypeAdapter(_Reference),
+    "reason": TypeAdapter(Annotated[str, StringConstraints(max_length=500)] | None),
+    "message": TypeAdapter(Annotated[str, StringConstraints(min_length=1, max_length=2000)]),
+    "patient_name": TypeAdapter(Annotated[str, StringConstraints(min_length=1, max_length=200)]),
+    "patient_phone": TypeAdapter(Annotated[str, StringConstraints(min_length=1, max_length=32)]),
+    "gender": TypeAdapter(Literal["male", "female", "other", "unknown"]),
+    "birth_date": TypeAdapter(CalendarDate),
+    "due": TypeAdapter(Instant | None),
+}
+
+
 def merged_form(plan: Plan, corrections: dict[str, Any]) -> dict[str, Any]:
-    """The plan's form values with the person's corrections; 422 for a field that may not change."""
+    """The plan's form values with the person's corrections; 422 for a field that may not change or a
+    value of the wrong type."""
     allowed = CORRECTABLE.get(plan.intent, ())
-    for name in corrections:
+    values = {name: field.value for name, field in plan.form.items()}
+    for name, value in corrections.items():
         if name not in allowed:
             raise Invalid(
                 f"form.{name}",
                 f"cannot be changed for {plan.intent.value} (allowed: {', '.join(allowed) or 'none'})",
             )
-    values = {name: field.value for name, field in plan.form.items()}
-    values.update(corrections)
+        adapter = CORRECTION_TYPES[name]
+        try:
+            # As JSON and strict: a number is not a phone, a date is ISO text, not an epoch.
+            values[name] = adapter.dump_python(
+                adapter.validate_json(json.dumps(value), strict=True), mode="json"
+            )
+        except ValidationError as exc:
+            raise Invalid(f"form.{name}", exc.errors()[0]["msg"]) from None
     return values
 
 

@@ -12,6 +12,7 @@ from app.assistant.schemas import Confirmation, ConfirmIn, InterpretIn, Plan
 from app.assistant.service import Assistant
 from app.deps import services
 from app.errors import Forbidden, Invalid, NotFound, error_responses
+from app.inputs import PathId
 from app.security import StaffUser
 
 router = APIRouter(prefix="/api/v1/assistant", tags=["assistant"])
@@ -63,7 +64,7 @@ async def interpret_audio(
     responses=error_responses(401, 403, 404, 409, 410, 422, 503),
 )
 async def confirm(
-    plan_id: str, assistant: AssistantDep, principal: StaffUser, body: ConfirmIn | None = None
+    plan_id: PathId, assistant: AssistantDep, principal: StaffUser, body: ConfirmIn | None = None
 ) -> Confirmation:
     """Execute a plan (optionally with corrected form fields); once only, by its author, before it expires."""
     return await service.confirm(
@@ -72,7 +73,7 @@ async def confirm(
 
 
 @router.get("/plans/{plan_id}", response_model=Plan, responses=error_responses(401, 403, 404))
-async def get_plan(plan_id: str, assistant: AssistantDep, principal: StaffUser) -> Plan:
+async def get_plan(plan_id: PathId, assistant: AssistantDep, principal: StaffUser) -> Plan:
     """A plan as it was previewed (its author only)."""
     stored = await assistant.plans.load(plan_id)
     if stored is None:

@@ -4,20 +4,17 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, Field
 
+from app.inputs import InputModel, Instant
 from app.ports.nlu import Intent
 
 
-class InterpretIn(BaseModel):
+class InterpretIn(InputModel):
     """A staff instruction to interpret."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
     text: str = Field(min_length=1, description="The instruction, as typed or transcribed")
-    now: AwareDatetime | None = Field(
-        default=None, description="The instant it was given (default: server time)"
-    )
+    now: Instant | None = Field(default=None, description="The instant it was given (default: server time)")
     channel: Literal["text", "audio"] | None = None
 
 
@@ -83,10 +80,8 @@ class Plan(BaseModel):
     transcript: str | None = None
 
 
-class ConfirmIn(BaseModel):
+class ConfirmIn(InputModel):
     """Confirm a plan, optionally correcting form fields (e.g. another slot)."""
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     form: dict[str, Any] = Field(default_factory=dict, description="Field name -> corrected value")
 

@@ -18,6 +18,7 @@ from app.directory.schemas import (
 )
 from app.errors import NotFound, error_responses
 from app.fhir.client import Resource
+from app.inputs import PathId, QueryId
 from app.security import AdminUser, StaffUser
 
 router = APIRouter(prefix="/api/v1", tags=["directory"])
@@ -33,7 +34,7 @@ async def practitioners(
     _: StaffUser,
     name: str | None = Query(default=None, max_length=200, description="Fuzzy: 'Meera Iyar', 'Dr Sharma'"),
     specialty: str | None = Query(default=None, description="Specialty code, e.g. cardiology"),
-    location: str | None = Query(default=None, description="Location id"),
+    location: QueryId = None,
 ) -> list[PractitionerOut]:
     """Practitioners (one entry per role), filtered by fuzzy name, specialty and location."""
     roles = await service.search_practitioners(directory, name=name, specialty=specialty, location=location)
@@ -43,7 +44,7 @@ async def practitioners(
 @router.get(
     "/practitioners/{practitioner_id}", response_model=list[PractitionerOut], responses=error_responses(404)
 )
-async def practitioner(practitioner_id: str, directory: Directory, _: StaffUser) -> list[PractitionerOut]:
+async def practitioner(practitioner_id: PathId, directory: Directory, _: StaffUser) -> list[PractitionerOut]:
     """A practitioner's roles."""
     roles = (await directory.get()).by_practitioner(practitioner_id)
     if not roles:
@@ -103,7 +104,7 @@ async def create_department(body: DepartmentIn, fhir: Fhir, principal: AdminUser
     responses=error_responses(401, 403, 404, 409, 422),
 )
 async def update_practitioner(
-    practitioner_id: str, body: PractitionerUpdate, fhir: Fhir, directory: Directory, principal: AdminUser
+    practitioner_id: PathId, body: PractitionerUpdate, fhir: Fhir, directory: Directory, principal: AdminUser
 ) -> list[PractitionerOut]:
     """Change a practitioner's name, title, gender or activity; returns their roles."""
     await service.update_practitioner(
@@ -120,7 +121,7 @@ async def update_practitioner(
     "/locations/{location_id}", response_model=Created, responses=error_responses(401, 403, 404, 409, 422)
 )
 async def update_location(
-    location_id: str, body: LocationUpdate, fhir: Fhir, directory: Directory, principal: AdminUser
+    location_id: PathId, body: LocationUpdate, fhir: Fhir, directory: Directory, principal: AdminUser
 ) -> Created:
     """Change a branch's name, address or time zone."""
     updated = await service.update_location(

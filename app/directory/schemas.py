@@ -2,68 +2,59 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from app.directory.index import RoleEntry
 from app.directory.resources import format_hours
+from app.inputs import FhirId, InputModel
 from app.vocabulary import Gender
 
 # {"mon": ["09:00-13:00"], ...}: weekday -> local time ranges
 HoursMap = dict[str, list[str]]
 
 
-class HoursIn(BaseModel):
+class HoursIn(InputModel):
     """Weekly hours."""
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     hours: HoursMap = Field(examples=[{"mon": ["09:00-13:00"], "sat": ["09:00-12:00"]}])
 
 
-class OrganizationIn(BaseModel):
+class OrganizationIn(InputModel):
     """A clinic (organization)."""
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     name: str = Field(min_length=1, max_length=200)
     phone: str | None = Field(default=None, max_length=32)
 
 
-class LocationIn(BaseModel):
+class LocationIn(InputModel):
     """A branch."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
     name: str = Field(min_length=1, max_length=200)
-    organization: str = Field(min_length=1, description="Organization id")
+    organization: FhirId = Field(description="Organization id")
     timezone: str = Field(default="Asia/Kolkata", description="IANA time zone")
     address: str | None = Field(default=None, max_length=500)
     city: str | None = Field(default=None, max_length=100)
 
 
-class DepartmentIn(BaseModel):
+class DepartmentIn(InputModel):
     """A department (HealthcareService) of one specialty."""
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     name: str = Field(min_length=1, max_length=200)
     specialty: str = Field(description="Specialty code, e.g. cardiology")
-    organization: str = Field(min_length=1)
+    organization: FhirId
     locations: list[str] = Field(default_factory=list, description="Location ids")
 
 
-class PractitionerIn(BaseModel):
+class PractitionerIn(InputModel):
     """A practitioner with their role, weekly hours and slot length."""
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     name: str = Field(min_length=1, max_length=200, description="Full name without title")
     prefix: str | None = Field(default="Dr.", max_length=20)
     gender: Gender | None = None
     specialty: str
-    organization: str
-    location: str
-    department: str | None = None
+    organization: FhirId
+    location: FhirId
+    department: FhirId | None = None
     hours: HoursMap = Field(default_factory=dict)
     slot_minutes: int = Field(default=15, ge=5, le=240)
 
@@ -108,10 +99,10 @@ class PractitionerOut(BaseModel):
         )
 
 
-class PractitionerUpdate(BaseModel):
+class PractitionerUpdate(InputModel):
     """Changes to a practitioner; fields left out stay as they are."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    not_null = frozenset({"name"})
 
     name: str | None = Field(default=None, min_length=1, max_length=200)
     prefix: str | None = Field(default=None, max_length=20)
@@ -119,10 +110,10 @@ class PractitionerUpdate(BaseModel):
     active: bool | None = None
 
 
-class LocationUpdate(BaseModel):
+class LocationUpdate(InputModel):
     """Changes to a branch; fields left out stay as they are."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    not_null = frozenset({"name", "timezone"})
 
     name: str | None = Field(default=None, min_length=1, max_length=200)
     timezone: str | None = None

@@ -55,6 +55,11 @@ def etag(version: str) -> str:
     return f'W/"{version}"'
 
 
+def _path(resource_type: str, resource_id: str) -> str:
+    """`Type/id` with the id percent-encoded, so no id can reach another path or a query."""
+    return f"{quote(resource_type, safe='')}/{quote(str(resource_id), safe='')}"
+
+
 def bundle_resources(bundle: Resource, *, mode: str | None = "match") -> list[Resource]:
     """The resources of a search Bundle's entries; `mode` filters match vs include entries."""
     return [
@@ -92,7 +97,7 @@ class FhirClient:
 
     async def read(self, resource_type: str, resource_id: str) -> Resource:
         """Read one resource; FhirNotFound when it does not exist or was deleted."""
-        return await self._json("GET", f"{resource_type}/{resource_id}")
+        return await self._json("GET", _path(resource_type, resource_id))
 
     async def search_page(self, resource_type: str, params: SearchParams | None = None) -> Resource:
         """The first page of a search, as HAPI's Bundle (with any _include entries)."""
@@ -158,12 +163,12 @@ class FhirClient:
         if if_match is not None:
             headers["If-Match"] = etag(if_match)
         return await self._json(
-            "PUT", f"{resource['resourceType']}/{resource['id']}", json=resource, headers=headers
+            "PUT", _path(resource["resourceType"], resource["id"]), json=resource, headers=headers
         )
 
     async def delete(self, resource_type: str, resource_id: str) -> None:
         """Delete one resource (deleting a missing one is not an error in FHIR)."""
-        await self._request("DELETE", f"{resource_type}/{resource_id}")
+        await self._request("DELETE", _path(resource_type, resource_id))
 
     async def transaction(self, bundle: Resource) -> Resource:
         """Send a transaction Bundle; all of it is written or none of it."""

@@ -8,6 +8,7 @@ from fastapi.responses import JSONResponse
 from app.deps import AppSettings, Fhir, Now
 from app.errors import Invalid, error_responses
 from app.fhir.records import require
+from app.inputs import PathId
 from app.patients import merge as merging
 from app.patients import service
 from app.patients.schemas import DuplicateOut, MergeIn, Patient360Out, PatientIn, PatientOut, PatientUpdate
@@ -63,14 +64,14 @@ async def register(body: PatientIn, fhir: Fhir, settings: AppSettings, principal
 
 
 @router.get("/{patient_id}", response_model=PatientOut, responses=error_responses(401, 404))
-async def get(patient_id: str, fhir: Fhir, _: StaffUser) -> PatientOut:
+async def get(patient_id: PathId, fhir: Fhir, _: StaffUser) -> PatientOut:
     """One patient."""
     return PatientOut.of(await require(fhir, "Patient", patient_id, what="Patient"))
 
 
 @router.patch("/{patient_id}", response_model=PatientOut, responses=error_responses(401, 404, 409, 422))
 async def update(
-    patient_id: str,
+    patient_id: PathId,
     body: PatientUpdate,
     fhir: Fhir,
     settings: AppSettings,
@@ -91,7 +92,7 @@ async def update(
 
 
 @router.get("/{patient_id}/360", response_model=Patient360Out, responses=error_responses(401, 404))
-async def patient_360(patient_id: str, fhir: Fhir, now: Now, _: StaffUser) -> Patient360Out:
+async def patient_360(patient_id: PathId, fhir: Fhir, now: Now, _: StaffUser) -> Patient360Out:
     """Demographics, appointments, communications, opportunities, tickets and consents in one call."""
     view = await service.patient_360(fhir, patient_id=patient_id, now=now)
     return Patient360Out(
@@ -108,7 +109,7 @@ async def patient_360(patient_id: str, fhir: Fhir, now: Now, _: StaffUser) -> Pa
 @router.get(
     "/{patient_id}/duplicates", response_model=list[DuplicateOut], responses=error_responses(401, 404)
 )
-async def duplicates(patient_id: str, fhir: Fhir, _: StaffUser) -> list[DuplicateOut]:
+async def duplicates(patient_id: PathId, fhir: Fhir, _: StaffUser) -> list[DuplicateOut]:
     """Other patients who may be the same person (same phone, or similar name and same birth date)."""
     return [
         DuplicateOut(
@@ -121,7 +122,7 @@ async def duplicates(patient_id: str, fhir: Fhir, _: StaffUser) -> list[Duplicat
 @router.post(
     "/{patient_id}/merge", response_model=PatientOut, responses=error_responses(401, 403, 404, 409, 422)
 )
-async def merge(patient_id: str, body: MergeIn, fhir: Fhir, principal: AdminUser) -> PatientOut:
+async def merge(patient_id: PathId, body: MergeIn, fhir: Fhir, principal: AdminUser) -> PatientOut:
     """Merge the `source` patient into this one: their appointments and messages move here (admin only)."""
     return PatientOut.of(
         await merging.merge(fhir, source_id=body.source, target_id=patient_id, actor=principal.actor())

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from app.directory.resources import display_name
 from app.fhir.client import Resource
+from app.inputs import CalendarDate, FhirId, InputModel
 from app.patients import resources as res
 from app.scheduling.schemas import AppointmentOut
 from app.vocabulary import ContactChannel, Gender
@@ -16,40 +16,36 @@ from app.vocabulary import ContactChannel, Gender
 LANGUAGE_PATTERN = r"^[a-z]{2,3}(-[A-Z]{2})?$"
 
 
-class PatientIn(BaseModel):
+class PatientIn(InputModel):
     """A patient to register."""
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     name: str = Field(min_length=1, max_length=200)
     phone: str = Field(min_length=1, max_length=32, description="Any common format; default region IN")
     gender: Gender | None = None
-    birth_date: date | None = None
+    birth_date: CalendarDate | None = None
     preferred_language: str | None = Field(
         default=None, pattern=LANGUAGE_PATTERN, examples=["en", "hi", "kn"]
     )
     preferred_channel: ContactChannel | None = None
 
 
-class PatientUpdate(BaseModel):
+class PatientUpdate(InputModel):
     """Changes to a patient; fields left out stay as they are."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    not_null = frozenset({"name", "phone"})
 
     name: str | None = Field(default=None, min_length=1, max_length=200)
     phone: str | None = Field(default=None, min_length=1, max_length=32)
     gender: Gender | None = None
-    birth_date: date | None = None
+    birth_date: CalendarDate | None = None
     preferred_language: str | None = Field(default=None, pattern=LANGUAGE_PATTERN)
     preferred_channel: ContactChannel | None = None
 
 
-class MergeIn(BaseModel):
+class MergeIn(InputModel):
     """Merge a duplicate into this patient."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-    source: str = Field(min_length=1, description="The duplicate Patient id, merged into the path's patient")
+    source: FhirId = Field(description="The duplicate Patient id, merged into the path's patient")
 
 
 class PatientOut(BaseModel):
@@ -59,7 +55,7 @@ class PatientOut(BaseModel):
     name: str
     phone: str | None
     gender: str | None
-    birth_date: date | None
+    birth_date: str | None = Field(description="As recorded: YYYY, YYYY-MM or YYYY-MM-DD")
     preferred_language: str | None
     preferred_channel: str | None
     active: bool

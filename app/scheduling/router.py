@@ -8,7 +8,6 @@ from typing import Annotated
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query
-from pydantic import AwareDatetime
 
 from app.config import Role, Settings
 from app.deps import AppSettings, Fhir, Now, Queue
@@ -17,6 +16,7 @@ from app.directory.schemas import HoursIn, PractitionerIn, PractitionerOut
 from app.directory.service import require_specialty
 from app.errors import Forbidden, Invalid, NotFound, error_responses
 from app.fhir.records import require
+from app.inputs import CalendarDate, Instant, PathId, QueryId
 from app.scheduling import booking, queries, service
 from app.scheduling.schemas import (
     AppointmentOut,
@@ -49,19 +49,19 @@ async def free_slots(
     directory: Directory,
     now: Now,
     _: StaffUser,
-    start: AwareDatetime,
-    end: AwareDatetime,
-    practitioner: str | None = Query(default=None, description="Practitioner id"),
-    practitioner_role: str | None = Query(default=None, description="PractitionerRole id"),
+    start: Instant,
+    end: Instant,
+    practitioner: QueryId = None,
+    practitioner_role: QueryId = None,
     specialty: str | None = Query(default=None, description="Specialty code, e.g. cardiology"),
-    location: str | None = Query(default=None, description="Location id"),
+    location: QueryId = None,
     part_of_day: PartOfDay | None = None,
     prefer_day: list[Weekday] = Query(default=[], description="Preferred weekdays, e.g. sat"),
     prefer_time: str | None = Query(
         default=None, pattern=r"^\d{2}:\d{2}$", description="Preferred time HH:MM"
     ),
-    prefer_practitioner: str | None = None,
-    prefer_location: str | None = None,
+    prefer_practitioner: QueryId = None,
+    prefer_location: QueryId = None,
     limit: int = Query(default=50, ge=1, le=200),
 ) -> list[SlotOut]:
     """Free slots in [start, end), ranked by the preferences (then soonest)."""
@@ -96,7 +96,7 @@ async def free_slots(
     responses=error_responses(401, 403, 404, 422, 503),
 )
 async def change_hours(
-    role_id: str, body: HoursIn, fhir: Fhir, directory: Directory, now: Now, principal: AdminUser
+    role_id: PathId, body: HoursIn, fhir: Fhir, directory: Directory, now: Now, principal: AdminUser
 ) -> dict[str, int]:
     """Replace weekly hours; future free slots are regenerated, booked ones are never touched."""
     report = await service.change_hours(
@@ -111,7 +111,7 @@ async def change_hours(
     responses=error_responses(401, 403, 404, 422),
 )
 async def block(
-    role_id: str, body: BlockIn, fhir: Fhir, directory: Directory, now: Now, principal: StaffUser
+    role_id: PathId, body: BlockIn, fhir: Fhir, directory: Directory, now: Now, principal: StaffUser
 ) -> BlockOut:
     """Block time (leave, holiday): free slots become unavailable; clashing appointments are listed."""
     if body.end <= body.start:
@@ -178,7 +178,7 @@ async def hold_slot(
 @router.post(
     "/appointments/{appointment_id}/book", response_model=AppointmentOut, responses=error_responses(404, 409)
 )
-async def book_hold(appointment_id: str, fhir: Fhir, now: Now, principal: StaffUser) -> AppointmentOut:
+async def book_hold(appointment_id: PathId, fhir: Fhir, now: Now, principal: StaffUser) -> AppointmentOut:
     """Turn a hold into a booking."""
     return AppointmentOut.of(
         await booking.confirm_hold(fhir, appointment_id=appointment_id, actors=[principal.actor()], now=now)
@@ -191,7 +191,12 @@ async def book_hold(appointment_id: str, fhir: Fhir, now: Now, principal: StaffU
     responses=error_responses(404, 409, 422),
 )
 async def reschedule(
-    appointment_id: str, body: RescheduleIn, fhir: Fhir, directory: Directory, now: Now, principal: StaffUser
+    appointment_id: PathId,
+    body: RescheduleIn,
+    fhir: Fhir,
+    directory: Directory,
+    now: Now,
+    principal: StaffUser,
 ) -> AppointmentOut:
     """Move to another slot atomically; returns the new appointment (linked to the old one)."""
     _check_force(body.force, principal)
@@ -214,7 +219,7 @@ async def reschedule(
     responses=error_responses(404, 409),
 )
 async def cancel(
-    appointment_id: str, fhir: Fhir, principal: StaffUser, body: CancelIn | None = None
+    appointment_id: PathId, fhir: Fhir, principal: StaffUser, body: CancelIn | None = None
 ) -> AppointmentOut:
     """Cancel; the slot becomes free again and the reason is kept."""
     reason = body.reason if body else None
@@ -224,7 +229,7 @@ async def cancel(
 
 
 def _transition_route(to: str) -> Callable[..., Awaitable[AppointmentOut]]:
-    async def change_status(appointment_id: str, fhir: Fhir, principal: StaffUser) -> AppointmentOut:
+    async def change_status(appointment_id: PathId, fhir: Fhir, principal: StaffUser) -> AppointmentOut:
         return AppointmentOut.of(
             await booking.transition(fhir, appointment_id=appointment_id, to=to, actors=[principal.actor()])
         )
@@ -262,24 +267,35 @@ def _day_bounds(day: date | None, now: datetime, settings: Settings) -> tuple[da
     return start, start + timedelta(days=1)
 
 
+def _period(start: datetime | None, end: datetime | None) -> tuple[datetime, datetime] | None:
+    """The [start, end) asked for, None when neither was given; 422 for one without the other."""
+    if start is None and end is None:
+        return None
+    if start is None or end is None:
+        missing = "start" if start is None else "end"
+        raise Invalid(missing, f"is required with {'end' if missing == 'start' else 'start'}")
+    if end <= start:
+        raise Invalid("end", "must be after start")
+    return start, end
+
+
 @router.get("/appointments", response_model=list[AppointmentOut], responses=error_responses(401, 422))
 async def list_appointments(
     fhir: Fhir,
     settings: AppSettings,
     now: Now,
     _: StaffUser,
-    day: date | None = Query(default=None, alias="date", description="A local date (clinic time zone)"),
-    start: AwareDatetime | None = None,
-    end: AwareDatetime | None = None,
-    practitioner: str | None = None,
-    patient: str | None = None,
+    day: CalendarDate | None = Query(
+        default=None, alias="date", description="A local date (clinic time zone)"
+    ),
+    start: Instant | None = None,
+    end: Instant | None = None,
+    practitioner: QueryId = None,
+    patient: QueryId = None,
     status: list[AppointmentStatus] = Query(default=[]),
 ) -> list[AppointmentOut]:
     """Appointments of a day (`date`) or a period (`start`/`end`; default: today), earliest first."""
-    if start is None or end is None:
-        start, end = _day_bounds(day, now, settings)
-    elif end <= start:
-        raise Invalid("end", "must be after start")
+    start, end = _period(start, end) or _day_bounds(day, now, settings)
     found = await queries.list_appointments(
         fhir, start=start, end=end, practitioner_id=practitioner, patient_id=patient, statuses=status or None
     )
@@ -288,7 +304,7 @@ async def list_appointments(
 
 @router.get("/appointments/today", response_model=list[AppointmentOut])
 async def today(
-    fhir: Fhir, settings: AppSettings, now: Now, _: StaffUser, practitioner: str | None = None
+    fhir: Fhir, settings: AppSettings, now: Now, _: StaffUser, practitioner: QueryId = None
 ) -> list[AppointmentOut]:
     """Today's appointments in the clinic's time zone."""
     start, end = _day_bounds(None, now, settings)
@@ -302,8 +318,8 @@ async def upcoming(
     now: Now,
     _: StaffUser,
     days: int = Query(default=7, ge=1, le=60),
-    practitioner: str | None = None,
-    patient: str | None = None,
+    practitioner: QueryId = None,
+    patient: QueryId = None,
 ) -> list[AppointmentOut]:
     """Booked and pending appointments from now over the next `days` days."""
     found = await queries.list_appointments(
@@ -323,19 +339,16 @@ async def appointment_stats(
     settings: AppSettings,
     now: Now,
     _: StaffUser,
-    start: AwareDatetime | None = None,
-    end: AwareDatetime | None = None,
+    start: Instant | None = None,
+    end: Instant | None = None,
 ) -> StatsOut:
     """Counts by status, channel and specialty (default: today)."""
-    if start is None or end is None:
-        start, end = _day_bounds(None, now, settings)
-    elif end <= start:
-        raise Invalid("end", "must be after start")
+    start, end = _period(start, end) or _day_bounds(None, now, settings)
     return await queries.stats(fhir, start=start, end=end)
 
 
 @router.get("/appointments/{appointment_id}", response_model=AppointmentOut, responses=error_responses(404))
-async def get_appointment(appointment_id: str, fhir: Fhir, _: StaffUser) -> AppointmentOut:
+async def get_appointment(appointment_id: PathId, fhir: Fhir, _: StaffUser) -> AppointmentOut:
     """One appointment."""
     return AppointmentOut.of(await require(fhir, "Appointment", appointment_id, what="Appointment"))
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from app.fhir.builders import code_in
 from app.fhir.canonical import CS_SPECIALTY
 from app.fhir.client import Resource
+from app.inputs import FhirId, InputModel, Instant
 from app.scheduling import resources as res
 from app.scheduling.search import FreeSlot
 from app.vocabulary import Channel
@@ -50,13 +51,11 @@ class SlotOut(BaseModel):
         )
 
 
-class BookIn(BaseModel):
+class BookIn(InputModel):
     """A booking request."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-    slot: str = Field(min_length=1, max_length=64, description="Slot id (from GET /api/v1/slots)")
-    patient: str = Field(min_length=1, max_length=64, description="Patient id")
+    slot: FhirId = Field(description="Slot id (from GET /api/v1/slots)")
+    patient: FhirId = Field(description="Patient id")
     reason: str | None = Field(default=None, max_length=500)
     channel: Channel = Channel.DASHBOARD
     force: bool = Field(
@@ -64,43 +63,35 @@ class BookIn(BaseModel):
     )
 
 
-class HoldIn(BaseModel):
+class HoldIn(InputModel):
     """Hold a slot for a patient while they decide."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-    slot: str = Field(min_length=1, max_length=64)
-    patient: str = Field(min_length=1, max_length=64)
+    slot: FhirId
+    patient: FhirId
     reason: str | None = Field(default=None, max_length=500)
     channel: Channel = Channel.DASHBOARD
     seconds: int = Field(default=600, ge=30, le=3600, description="How long the hold lasts")
 
 
-class RescheduleIn(BaseModel):
+class RescheduleIn(InputModel):
     """Move an appointment to another slot."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-    slot: str = Field(min_length=1, max_length=64)
+    slot: FhirId
     reason: str | None = Field(default=None, max_length=500)
     force: bool = False
 
 
-class CancelIn(BaseModel):
+class CancelIn(InputModel):
     """Cancel an appointment."""
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     reason: str | None = Field(default=None, max_length=500)
 
 
-class BlockIn(BaseModel):
+class BlockIn(InputModel):
     """Block a practitioner role's time (leave, holiday)."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-    start: AwareDatetime
-    end: AwareDatetime
+    start: Instant
+    end: Instant
     reason: str = Field(min_length=1, max_length=200)
 
 
