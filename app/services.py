@@ -146,6 +146,7 @@ def build_services(
         extractor=extractor,
         transcriber=speech,
         plans=PlanStore(state),
+        state=state,
         settings=settings,
         clock=clock,
     )

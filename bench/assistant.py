@@ -45,7 +45,11 @@ async def run(fhir_url: str, redis_url: str) -> None:
     services = build_services(settings)
     try:
         await load_demo(
-            services.fhir, services.directory, now=services.clock.now(), horizon_days=DEMO_HORIZON_DAYS
+            services.fhir,
+            services.directory,
+            services.state,
+            now=services.clock.now(),
+            horizon_days=DEMO_HORIZON_DAYS,
         )
     finally:
         await services.aclose()

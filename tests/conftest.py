@@ -161,6 +161,7 @@ async def demo_clinic(fhir: FhirClient, settings: Settings, app: FastAPI, api: h
     from app.demo.seed import load_demo
 
     directory = app.state.services.directory
-    await load_demo(fhir, directory, now=datetime.now(UTC), horizon_days=DEMO_TEST_HORIZON_DAYS)
+    state = app.state.services.state
+    await load_demo(fhir, directory, state, now=datetime.now(UTC), horizon_days=DEMO_TEST_HORIZON_DAYS)
     # The app may have read the directory before the demo existed; make it read it again.
     directory.invalidate()

@@ -23,6 +23,7 @@ from app.messaging import service as messaging
 from app.opportunities import service as opportunities
 from app.patients import service as patients
 from app.ports.nlu import Intent
+from app.ports.state import StateStore
 from app.scheduling import booking
 from app.tickets import service as tickets
 from app.vocabulary import Channel, ContactChannel
@@ -47,6 +48,7 @@ class Execution:
 
     fhir: FhirClient
     directory: DirectoryCache
+    state: StateStore
     actors: list[Actor]
     instruction: str
     now: datetime
@@ -100,15 +102,21 @@ def _tag(plan: Plan) -> dict[str, str]:
     return {"system": SID_ASSISTANT_PLAN, "value": plan.plan_id}
 
 
+def _name_and_phone(form: dict[str, Any]) -> tuple[str, str]:
+    name, phone = form.get("patient_name"), form.get("patient_phone")
+    if not name or not phone:
+        raise Invalid("form.patient", "choose a patient, or give a name and phone to register one")
+    return str(name), str(phone)
+
+
 async def _patient(form: dict[str, Any], ex: Execution, written: list[str]) -> str:
     """The form's patient, registering them first when the plan said so."""
     if form.get("patient"):
         return _id(form["patient"], "Patient", "patient")
-    name, phone = form.get("patient_name"), form.get("patient_phone")
-    if not name or not phone:
-        raise Invalid("form.patient", "choose a patient, or give a name and phone to register one")
+    name, phone = _name_and_phone(form)
     patient, created = await patients.register(
         ex.fhir,
+        ex.state,
         name=name,
         phone=phone,
         region=ex.region,
@@ -134,8 +142,38 @@ def _date(value: Any, field: str) -> date | None:
 
 
 async def _book(plan: Plan, form: dict[str, Any], ex: Execution, written: list[str]) -> dict[str, str | None]:
-    patient_id = await _patient(form, ex, written)
-    existing = await opportunities.open_opportunity(ex.fhir, patient_id=patient_id)
+    if form.get("patient"):
+        return await _book_for(plan, form, ex, written, patient_id=_id(form["patient"], "Patient", "patient"))
+    # A new patient is registered in the booking's own transaction: a booking that fails (the slot
+    # was taken meanwhile) leaves no patient behind.
+    name, phone = _name_and_phone(form)
+    e164 = patients.phone_or_422(phone, region=ex.region, field="form.patient_phone")
+    async with patients.registration_lock(ex.state, e164):
+        existing = await patients.find_by_phone(ex.fhir, phone=e164, region=ex.region)
+        if existing:
+            return await _book_for(plan, form, ex, written, patient_id=str(existing[0]["id"]))
+        new = patients.new_patient(
+            name=name,
+            e164=e164,
+            gender=form.get("gender"),
+            birth_date=_date(form.get("birth_date"), "birth_date"),
+            resource_id=patients.new_patient_id(),
+        )
+        booked = await _book_for(plan, form, ex, written, patient_id=new["id"], new_patient=new)
+    written.insert(0, f"Patient/{new['id']}")
+    return booked
+
+
+async def _book_for(
+    plan: Plan,
+    form: dict[str, Any],
+    ex: Execution,
+    written: list[str],
+    *,
+    patient_id: str,
+    new_patient: dict[str, Any] | None = None,
+) -> dict[str, str | None]:
+    existing = None if new_patient else await opportunities.open_opportunity(ex.fhir, patient_id=patient_id)
 
     def add_opportunity(tx: Transaction, appointment_ref: str) -> None:
         opportunities.add_booked_opportunity(
@@ -151,6 +189,7 @@ async def _book(plan: Plan, form: dict[str, Any], ex: Execution, written: list[s
     appointment = await booking.book(
         ex.fhir,
         ex.directory,
+        ex.state,
         slot_id=_id(form.get("slot"), "Slot", "slot"),
         patient_id=patient_id,
         reason=form.get("reason"),
@@ -160,6 +199,7 @@ async def _book(plan: Plan, form: dict[str, Any], ex: Execution, written: list[s
         extend=add_opportunity,
         instruction=ex.instruction,
         identifier=_tag(plan),
+        new_patient=new_patient,
     )
     if existing is None:
         existing = (await ex.fhir.search("Task", {"identifier": f"{SID_ASSISTANT_PLAN}|{plan.plan_id}"}))[0]
@@ -175,6 +215,7 @@ async def _reschedule(
     moved = await booking.reschedule(
         ex.fhir,
         ex.directory,
+        ex.state,
         appointment_id=old,
         slot_id=_id(form.get("slot"), "Slot", "slot"),
         actors=ex.actors,

@@ -36,10 +36,12 @@ from app.errors import (
 )
 from app.fhir.builders import Actor, AgentKind
 from app.fhir.client import FhirClient
+from app.inputs import control_character
 from app.language.specialties import SPECIALTIES
 from app.ports.clock import Clock
 from app.ports.nlu import ExtractionContext, ExtractionFailed, Intent, IntentExtractor
 from app.ports.speech import Transcriber, TranscriptionFailed, TranscriptionUnavailable
+from app.ports.state import StateStore
 from app.security import Principal
 
 log = structlog.get_logger(__name__)
@@ -70,6 +72,7 @@ class Assistant:
     extractor: IntentExtractor
     transcriber: Transcriber | None
     plans: PlanStore
+    state: StateStore
     settings: Settings
     clock: Clock
     _patient_names: tuple[float, tuple[str, ...]] = (0.0, ())
@@ -88,7 +91,9 @@ class Assistant:
                 {"_elements": "name", "_sort": "-_lastUpdated", "active:not": "false"},
                 limit=PATIENT_NAMES_LIMIT,
             )
-            names = tuple(sorted({display_name(p) for p in patients if p.get("name")}))
+            # A name others wrote with control characters would reach the extractor's prompt as is.
+            named = {display_name(p) for p in patients if p.get("name")}
+            names = tuple(sorted(n for n in named if n and control_character(n) is None))
             self._patient_names = (clock.monotonic(), names)
         return names
 
@@ -230,6 +235,7 @@ async def confirm(
     execution = Execution(
         fhir=assistant.fhir,
         directory=assistant.directory,
+        state=assistant.state,
         actors=[principal.actor(), ASSISTANT],
         instruction=stored.text,
         now=now,

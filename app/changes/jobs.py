@@ -48,9 +48,7 @@ async def handle_change(
     resource: Resource | None = None
     if change_kind is not ChangeKind.DELETED:
         try:
-            resource = await context.fhir.read(
-                resource_type, f"{resource_id}/_history/{check_id(version, 'version')}"
-            )
+            resource = await context.fhir.vread(resource_type, resource_id, check_id(version, "version"))
         except FhirNotFound:
             # Expunged, or gone: handlers get the change without content (a delete is its own change).
             resource = None

@@ -19,6 +19,7 @@ from app.fhir.client import FhirClient, Resource
 from app.fhir.errors import FhirNotFound
 from app.fhir.records import create_with_provenance
 from app.patients.service import register
+from app.ports.state import StateStore
 from app.scheduling.slots import DEFAULT_HORIZON_DAYS, generate_slots
 
 log = structlog.get_logger(__name__)
@@ -56,7 +57,12 @@ async def _ensure(fhir: FhirClient, resource: Resource, report: DemoReport) -> N
 
 
 async def load_demo(
-    fhir: FhirClient, cache: DirectoryCache, *, now: datetime, horizon_days: int = DEFAULT_HORIZON_DAYS
+    fhir: FhirClient,
+    cache: DirectoryCache,
+    state: StateStore,
+    *,
+    now: datetime,
+    horizon_days: int = DEFAULT_HORIZON_DAYS,
 ) -> DemoReport:
     """Load the demo clinic; resources that exist are left alone, missing slots are generated."""
     data = demo_directory()
@@ -112,6 +118,7 @@ async def load_demo(
     for person in data["patients"]:
         _, created = await register(
             fhir,
+            state,
             name=person["name"],
             phone=person["phone"],
             region="IN",

@@ -99,6 +99,12 @@ class FhirClient:
         """Read one resource; FhirNotFound when it does not exist or was deleted."""
         return await self._json("GET", _path(resource_type, resource_id))
 
+    async def vread(self, resource_type: str, resource_id: str, version: str) -> Resource:
+        """Read one version of a resource; FhirNotFound when that version does not exist."""
+        return await self._json(
+            "GET", f"{_path(resource_type, resource_id)}/_history/{quote(version, safe='')}"
+        )
+
     async def search_page(self, resource_type: str, params: SearchParams | None = None) -> Resource:
         """The first page of a search, as HAPI's Bundle (with any _include entries)."""
         return await self._json(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Header, Query
 from fastapi.responses import JSONResponse
 
-from app.deps import AppSettings, Fhir, Now
+from app.deps import AppSettings, Fhir, Now, State
 from app.errors import Invalid, error_responses
 from app.fhir.records import require
 from app.inputs import PathId
@@ -47,10 +47,13 @@ async def search(
         **error_responses(401, 422),
     },
 )
-async def register(body: PatientIn, fhir: Fhir, settings: AppSettings, principal: StaffUser) -> JSONResponse:
+async def register(
+    body: PatientIn, fhir: Fhir, state: State, settings: AppSettings, principal: StaffUser
+) -> JSONResponse:
     """Register a patient; 200 with the existing patient when the phone is already registered."""
     patient, created = await service.register(
         fhir,
+        state,
         name=body.name,
         phone=body.phone,
         region=settings.default_phone_region,

@@ -4,7 +4,9 @@ the 360 view, duplicate candidates and merge."""
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -20,7 +22,9 @@ from app.fhir.client import FhirClient, Resource, version_of
 from app.fhir.errors import FhirConflict
 from app.fhir.records import create_with_provenance, require, update_with_provenance
 from app.language.phones import InvalidPhone, normalize_phone
+from app.locking import exclusive
 from app.patients import resources as res
+from app.ports.state import StateStore
 from app.vocabulary import UPCOMING_APPOINTMENT_STATUSES
 
 log = structlog.get_logger(__name__)
@@ -43,8 +47,47 @@ def phone_or_422(raw: str, *, region: str, field: str = "phone") -> str:
         raise Invalid(field, f"{exc}: {raw!r}") from None
 
 
+def new_patient(
+    *,
+    name: str,
+    e164: str,
+    gender: str | None,
+    birth_date: date | None,
+    preferred_language: str | None = None,
+    preferred_channel: str | None = None,
+    resource_id: str | None = None,
+) -> Resource:
+    """The Patient a registration writes (`e164` already normalised); 422 for a birth date to come."""
+    if birth_date and birth_date > date.today():
+        raise Invalid("birth_date", "is in the future")
+    given, family = split_name(name)
+    patient = res.patient_resource(
+        given=given,
+        family=family,
+        phone=e164,
+        gender=gender,
+        birth_date=birth_date,
+        preferred_language=preferred_language,
+        preferred_channel=preferred_channel,
+    )
+    if resource_id is not None:
+        patient["id"] = resource_id
+    return patient
+
+
+def new_patient_id() -> str:
+    """A client-assigned Patient id, for a patient written inside another use case's transaction."""
+    return f"pt-{uuid.uuid4().hex}"
+
+
+def registration_lock(state: StateStore, e164: str) -> AbstractAsyncContextManager[None]:
+    """One registration of a phone at a time, across API replicas and the bots."""
+    return exclusive(state, "patient-phone", e164)
+
+
 async def register(
     fhir: FhirClient,
+    state: StateStore,
     *,
     name: str,
     phone: str,
@@ -58,34 +101,31 @@ async def register(
 ) -> tuple[Resource, bool]:
     """Register a patient; a phone already registered returns that patient. (patient, created)."""
     e164 = phone_or_422(phone, region=region)
-    if birth_date and birth_date > date.today():
-        raise Invalid("birth_date", "is in the future")
-    existing = await find_by_phone(fhir, phone=e164, region=region)
-    if existing:
-        return existing[0], False
-    given, family = split_name(name)
-    patient = res.patient_resource(
-        given=given,
-        family=family,
-        phone=e164,
+    patient = new_patient(
+        name=name,
+        e164=e164,
         gender=gender,
         birth_date=birth_date,
         preferred_language=preferred_language,
         preferred_channel=preferred_channel,
     )
-    # The conditional create closes the race between two registrations of one phone; HAPI answers
-    # the loser of a simultaneous race with a conflict, after which the winner is there to read.
-    try:
-        created = await create_with_provenance(
-            fhir,
-            patient,
-            actors=actors,
-            activity="patient.register",
-            instruction=instruction,
-            if_none_exist={"identifier": f"{SID_PHONE}|{e164}"},
-        )
-    except FhirConflict:
-        return (await find_by_phone(fhir, phone=e164, region=region))[0], False
+    # The lock makes "look, then create" atomic, so one registration (and one Provenance) wins; the
+    # conditional create still guards a write that outlives its lock.
+    async with registration_lock(state, e164):
+        existing = await find_by_phone(fhir, phone=e164, region=region)
+        if existing:
+            return existing[0], False
+        try:
+            created = await create_with_provenance(
+                fhir,
+                patient,
+                actors=actors,
+                activity="patient.register",
+                instruction=instruction,
+                if_none_exist={"identifier": f"{SID_PHONE}|{e164}"},
+            )
+        except FhirConflict:
+            return (await find_by_phone(fhir, phone=e164, region=region))[0], False
     log.info("patient.registered", patient=f"Patient/{created['id']}")
     return created, True
 

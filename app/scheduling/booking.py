@@ -15,6 +15,8 @@ from app.fhir.builders import Actor, AgentKind, instant, provenance
 from app.fhir.bundle import Transaction
 from app.fhir.client import FhirClient, Resource, version_of
 from app.fhir.records import commit, require
+from app.locking import exclusive
+from app.ports.state import StateStore
 from app.scheduling.resources import (
     appointment_resource,
     channel_of,
@@ -94,6 +96,7 @@ async def _send(fhir: FhirClient, tx: Transaction, *, slot_id: str) -> Resource:
 async def book(
     fhir: FhirClient,
     cache: DirectoryCache,
+    state: StateStore,
     *,
     slot_id: str,
     patient_id: str,
@@ -106,14 +109,65 @@ async def book(
     extend: Extend | None = None,
     instruction: str | None = None,
     identifier: dict[str, str] | None = None,
+    new_patient: Resource | None = None,
 ) -> Resource:
-    """Book (or, with `hold_seconds`, hold) a free slot for a patient in one transaction."""
+    """Book (or, with `hold_seconds`, hold) a free slot for a patient in one transaction.
+
+    `new_patient` (with the client-assigned id `patient_id`) is registered in the same transaction, so a
+    booking that fails leaves no patient behind.
+    """
     slot, role = await _free_slot(fhir, cache, slot_id, now=now)
-    await require(fhir, "Patient", patient_id, what="Patient")
-    if not force:
+    if new_patient is None:
+        await require(fhir, "Patient", patient_id, what="Patient")
+    # The overlap check reads before the transaction writes: one booking per patient at a time.
+    async with exclusive(state, "patient-booking", patient_id):
+        return await _book(
+            fhir,
+            slot=slot,
+            role=role,
+            patient_id=patient_id,
+            reason=reason,
+            channel=channel,
+            actors=actors,
+            now=now,
+            check_overlap=not force and new_patient is None,
+            hold_seconds=hold_seconds,
+            extend=extend,
+            instruction=instruction,
+            identifier=identifier,
+            new_patient=new_patient,
+        )
+
+
+async def _book(
+    fhir: FhirClient,
+    *,
+    slot: Resource,
+    role: RoleEntry,
+    patient_id: str,
+    reason: str | None,
+    channel: Channel,
+    actors: list[Actor],
+    now: datetime,
+    check_overlap: bool,
+    hold_seconds: int | None,
+    extend: Extend | None,
+    instruction: str | None,
+    identifier: dict[str, str] | None,
+    new_patient: Resource | None,
+) -> Resource:
+    slot_id = slot["id"]
+    if check_overlap:
         await _check_patient_free(fhir, patient_id, slot)
     holding = hold_seconds is not None
     tx = Transaction()
+    if new_patient is not None:
+        registered = tx.update(new_patient)
+        tx.create(
+            provenance(
+                targets=[registered], actors=actors, activity="patient.register", instruction=instruction
+            )
+        )
     tx.update({**slot, "status": "busy-tentative" if holding else "busy"}, if_match=version_of(slot))
     appointment = appointment_resource(
         slot=slot,
@@ -200,6 +254,7 @@ async def _release(fhir: FhirClient, appointment: Resource) -> None:
 async def reschedule(
     fhir: FhirClient,
     cache: DirectoryCache,
+    state: StateStore,
     *,
     appointment_id: str,
     slot_id: str,
@@ -214,36 +269,38 @@ async def reschedule(
     old = await require(fhir, "Appointment", appointment_id, what="Appointment")
     if old["status"] not in ("pending", "booked"):
         raise _transition_error(old, "cancelled")
-    new_slot, role = await _free_slot(fhir, cache, slot_id, now=now)
     patient_id = participant(old, "Patient") or ""
-    if not force:
-        await _check_patient_free(fhir, patient_id, new_slot, ignore=appointment_id)
-    old_slot_id = slot_of(old)
-    tx = Transaction()
-    tx.update({**new_slot, "status": "busy"}, if_match=version_of(new_slot))
-    new = appointment_resource(
-        slot=new_slot,
-        role=role,
-        patient_id=patient_id,
-        status="booked",
-        channel=channel or Channel(channel_of(old) or Channel.DASHBOARD.value),
-        reason=reason or _reason(old),
-        rescheduled_from=f"Appointment/{appointment_id}",
-    )
-    new_ref = tx.create(new)
-    tx.update(_cancelled(old, "rescheduled"), if_match=version_of(old))
-    if old_slot_id:
-        old_slot = await fhir.read("Slot", old_slot_id)
-        tx.update({**old_slot, "status": "free"}, if_match=version_of(old_slot))
-    tx.create(
-        provenance(
-            targets=[new_ref, f"Appointment/{appointment_id}", f"Slot/{slot_id}"],
-            actors=actors,
-            activity="appointment.reschedule",
-            instruction=instruction,
+    # The overlap check reads before the transaction writes: one booking per patient at a time.
+    async with exclusive(state, "patient-booking", patient_id):
+        new_slot, role = await _free_slot(fhir, cache, slot_id, now=now)
+        if not force:
+            await _check_patient_free(fhir, patient_id, new_slot, ignore=appointment_id)
+        old_slot_id = slot_of(old)
+        tx = Transaction()
+        tx.update({**new_slot, "status": "busy"}, if_match=version_of(new_slot))
+        new = appointment_resource(
+            slot=new_slot,
+            role=role,
+            patient_id=patient_id,
+            status="booked",
+            channel=channel or Channel(channel_of(old) or Channel.DASHBOARD.value),
+            reason=reason or _reason(old),
+            rescheduled_from=f"Appointment/{appointment_id}",
         )
-    )
-    moved = await _send(fhir, tx, slot_id=slot_id)
+        new_ref = tx.create(new)
+        tx.update(_cancelled(old, "rescheduled"), if_match=version_of(old))
+        if old_slot_id:
+            old_slot = await fhir.read("Slot", old_slot_id)
+            tx.update({**old_slot, "status": "free"}, if_match=version_of(old_slot))
+        tx.create(
+            provenance(
+                targets=[new_ref, f"Appointment/{appointment_id}", f"Slot/{slot_id}"],
+                actors=actors,
+                activity="appointment.reschedule",
+                instruction=instruction,
+            )
+        )
+        moved = await _send(fhir, tx, slot_id=slot_id)
     log.info(
         "appointment.rescheduled",
         appointment=f"Appointment/{moved['id']}",

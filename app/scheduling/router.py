@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Query
 
 from app.config import Role, Settings
-from app.deps import AppSettings, Fhir, Now, Queue
+from app.deps import AppSettings, Fhir, Now, Queue, State
 from app.directory.deps import Directory
 from app.directory.schemas import HoursIn, PractitionerIn, PractitionerOut
 from app.directory.service import require_specialty
@@ -132,13 +132,14 @@ async def block(
     responses=error_responses(401, 403, 404, 409, 422, 503),
 )
 async def book_appointment(
-    body: BookIn, fhir: Fhir, directory: Directory, now: Now, principal: StaffUser
+    body: BookIn, fhir: Fhir, directory: Directory, state: State, now: Now, principal: StaffUser
 ) -> AppointmentOut:
     """Book a free slot (one FHIR transaction); 409 `slot_taken` when somebody was faster."""
     _check_force(body.force, principal)
     appointment = await booking.book(
         fhir,
         directory,
+        state,
         slot_id=body.slot,
         patient_id=body.patient,
         reason=body.reason,
@@ -157,12 +158,19 @@ async def book_appointment(
     responses=error_responses(401, 403, 404, 409, 422),
 )
 async def hold_slot(
-    body: HoldIn, fhir: Fhir, directory: Directory, queue: Queue, now: Now, principal: StaffUser
+    body: HoldIn,
+    fhir: Fhir,
+    directory: Directory,
+    state: State,
+    queue: Queue,
+    now: Now,
+    principal: StaffUser,
 ) -> AppointmentOut:
     """Hold a slot: a pending appointment and a tentatively busy slot until it expires or is booked."""
     appointment = await service.hold(
         fhir,
         directory,
+        state,
         queue,
         slot_id=body.slot,
         patient_id=body.patient,
@@ -195,6 +203,7 @@ async def reschedule(
     body: RescheduleIn,
     fhir: Fhir,
     directory: Directory,
+    state: State,
     now: Now,
     principal: StaffUser,
 ) -> AppointmentOut:
@@ -203,6 +212,7 @@ async def reschedule(
     moved = await booking.reschedule(
         fhir,
         directory,
+        state,
         appointment_id=appointment_id,
         slot_id=body.slot,
         actors=[principal.actor()],

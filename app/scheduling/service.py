@@ -12,6 +12,7 @@ from app.errors import Invalid, NotFound
 from app.fhir.builders import Actor, split_name
 from app.fhir.client import FhirClient, Resource
 from app.ports.jobs import Job, JobQueue
+from app.ports.state import StateStore
 from app.scheduling import booking
 from app.scheduling.slots import DEFAULT_HORIZON_DAYS, SlotReport, generate_slots
 from app.vocabulary import Channel
@@ -92,6 +93,7 @@ async def change_hours(
 async def hold(
     fhir: FhirClient,
     cache: DirectoryCache,
+    state: StateStore,
     queue: JobQueue,
     *,
     slot_id: str,
@@ -115,6 +117,7 @@ async def hold(
     return await booking.book(
         fhir,
         cache,
+        state,
         slot_id=slot_id,
         patient_id=patient_id,
         reason=reason,

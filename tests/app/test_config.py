@@ -26,6 +26,7 @@ def test_production_accepts_real_keys_and_development_accepts_placeholders() -> 
     real = Settings(
         environment="production",
         api_keys=[ApiKey(key=SecretStr("k-7f3a9c21e8"), role=Role.ADMIN, user="ops")],
+        change_feed_secret=SecretStr("a-real-change-feed-secret-7f3a9c21e8"),
     )
 
     assert real.api_keys[0].role == Role.ADMIN

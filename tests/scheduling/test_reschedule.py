@@ -8,6 +8,8 @@ from typing import Any
 import httpx
 import pytest
 
+from adapters.clock import SystemClock
+from adapters.memory_state import InMemoryStateStore
 from app.directory.index import DirectoryCache
 from app.errors import SlotTaken
 from app.fhir.builders import Actor, AgentKind
@@ -79,6 +81,7 @@ async def test_when_the_new_slot_is_taken_mid_way_nothing_changes(
             await booking.reschedule(
                 racing,
                 DirectoryCache(racing, default_timezone="Asia/Kolkata"),
+                InMemoryStateStore(SystemClock()),
                 appointment_id=old["id"],
                 slot_id=new_slot,
                 actors=[Actor(kind=AgentKind.STAFF, user="tests")],

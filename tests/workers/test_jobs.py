@@ -15,6 +15,8 @@ from redis import Redis
 from rq import Queue
 from rq.registry import ScheduledJobRegistry
 
+from adapters.clock import SystemClock
+from adapters.memory_state import InMemoryStateStore
 from app.config import Settings
 from app.directory.index import DirectoryCache
 from app.directory.resources import parse_hours
@@ -66,6 +68,7 @@ async def test_an_expired_hold_is_released_by_the_worker(
     held = await booking.book(
         fhir,
         DirectoryCache(fhir, default_timezone="Asia/Kolkata"),
+        InMemoryStateStore(SystemClock()),
         slot_id=slot,
         patient_id=patient["id"],
         reason=None,
