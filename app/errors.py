@@ -57,7 +57,11 @@ def _body(error: str, message: str, **details: Any) -> dict[str, Any]:
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    """Map every exception the API can raise onto the one error shape."""
+    """Map every exception the API can raise onto the one error shape.
+
+    Unexpected exceptions are not handled here: `app.logging.RequestLog` turns them into a 500
+    (Starlette's own handler would re-raise them to the server, which prints a traceback).
+    """
 
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
@@ -107,9 +111,3 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(
             _body("state_unavailable", str(exc)), status_code=503, headers={"Retry-After": "5"}
         )
-
-    @app.exception_handler(Exception)
-    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
-        # The type only: exception messages can quote request data.
-        log.error("http.request.failed", error_type=type(exc).__name__)
-        return JSONResponse(_body("internal_error", "Unexpected server error"), status_code=500)

@@ -27,9 +27,12 @@ from app.fhir.client import FhirClient
 from app.fhir.errors import FhirUnavailable
 from app.fhir_proxy.router import router as fhir_router
 from app.health.router import router as health_router
-from app.logging import configure_logging, log_requests
+from app.limits import BodySizeLimit
+from app.logging import RequestLog, configure_logging
+from app.openapi import document_common_errors
 from app.patients.router import router as patients_router
 from app.ports import IntentExtractor, JobQueue, Transcriber, TranscriptionUnavailable
+from app.ratelimit import RateLimited, RateLimiter, rate_limited_response
 from app.scheduling.router import router as scheduling_router
 from workers.bootstrap import build_queue
 
@@ -98,6 +101,12 @@ def create_app(settings: Settings | None = None, *, queue: JobQueue | None = Non
         app.state.settings = settings
         app.state.fhir = fhir
         app.state.redis = redis
+        app.state.rate_limiter = RateLimiter(
+            settings.redis_url,
+            redis.connection_pool,
+            auth_failure_limit=settings.auth_failure_limit,
+            per_key_limit=settings.rate_limit_per_key,
+        )
         app.state.queue = queue or build_queue(settings)
         app.state.directory = DirectoryCache(fhir, default_timezone=settings.default_timezone)
         extractor, transcriber = build_extractor(settings), build_transcriber(settings)
@@ -132,8 +141,16 @@ def create_app(settings: Settings | None = None, *, queue: JobQueue | None = Non
         ),
         lifespan=lifespan,
     )
-    app.middleware("http")(log_requests)
+    # Pure ASGI middleware, outermost last: RequestLog sees every answer, the 413s included.
+    app.add_middleware(
+        BodySizeLimit,
+        api_bytes=settings.max_body_bytes,
+        fhir_bytes=settings.max_fhir_body_bytes,
+        audio_bytes=settings.max_audio_bytes,
+    )
+    app.add_middleware(RequestLog)
     install_error_handlers(app)
+    app.add_exception_handler(RateLimited, rate_limited_response)
     app.include_router(health_router)
     app.include_router(patients_router)
     app.include_router(directory_router)
@@ -141,4 +158,5 @@ def create_app(settings: Settings | None = None, *, queue: JobQueue | None = Non
     app.include_router(assistant_router)
     app.include_router(admin_router)
     app.include_router(fhir_router)
+    document_common_errors(app)
     return app
