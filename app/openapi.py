@@ -17,7 +17,12 @@ SECURED_STATUSES = {
     "429": "Rate limited (see Retry-After)",
     "503": "A dependency (HAPI FHIR, Redis) is unavailable",
 }
-BODY_STATUSES = {"413": "Request body too large", "422": "Invalid request"}
+# Any operation with a body: undecodable (400), too large (413), invalid (422).
+BODY_STATUSES = {
+    "400": "Malformed request body",
+    "413": "Request body too large",
+    "422": "Invalid request",
+}
 
 
 def document_common_errors(app: FastAPI) -> None:
