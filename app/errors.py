@@ -57,11 +57,9 @@ def _body(error: str, message: str, **details: Any) -> dict[str, Any]:
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    """Map every exception the API can raise onto the one error shape.
-
-    Unexpected exceptions are not handled here: `app.logging.RequestLog` turns them into a 500
-    (Starlette's own handler would re-raise them to the server, which prints a traceback).
-    """
+    """Map every exception the API can raise onto the one error shape."""
+    # Unexpected exceptions are not handled here: `app.logging.RequestLog` turns them into a 500
+    # (Starlette's own handler would re-raise them to the server, which prints a traceback).
 
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, exc: ApiError) -> JSONResponse:

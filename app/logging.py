@@ -35,7 +35,7 @@ def configure_logging(*, level: str = "INFO", json: bool = True) -> None:
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
-        logger_factory=structlog.PrintLoggerFactory(sys.stdout),
+        logger_factory=_print_to_current_stdout,
         cache_logger_on_first_use=False,
     )
     logging.basicConfig(level=level.upper(), stream=sys.stdout, format="%(message)s", force=True)
@@ -51,12 +51,16 @@ def configure_logging(*, level: str = "INFO", json: bool = True) -> None:
             uvicorn_logger.addFilter(NoExceptionDetails())
 
 
-class RequestLog:
-    """Outermost middleware: a request id on the logs and the response, one log line per request.
+def _print_to_current_stdout(*_: object) -> structlog.PrintLogger:
+    # The sys.stdout of the moment, not of configuration time: tests swap it (and close the old one).
+    return structlog.PrintLogger(sys.stdout)
 
-    An unexpected exception ends here as a 500 in the API's error shape: nothing is re-raised to
-    the server, which would print a traceback (exception messages can quote request data).
-    """
+
+class RequestLog:
+    """Outermost middleware: a request id on the logs and the response, one log line per request."""
+
+    # An unexpected exception ends here as a 500 in the API's error shape: nothing is re-raised to
+    # the server, which would print a traceback (exception messages can quote request data).
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -76,6 +80,7 @@ class RequestLog:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
+                message.setdefault("headers", [])
                 MutableHeaders(scope=message)[REQUEST_ID_HEADER] = request_id
             await send(message)
 
