@@ -71,7 +71,7 @@ class BodySizeLimit:
         path: str = scope["path"]
         limit = self.limit_for(path)
         declared = Headers(scope=scope).get("content-length", "")
-        if declared.isdigit() and int(declared) > limit:
+        if declared.isascii() and declared.isdigit() and int(declared) > limit:
             # Answered without reading the body: the server discards it and closes the connection.
             await self._reject(path, limit, scope, receive, send)
             return
