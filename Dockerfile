@@ -11,4 +11,4 @@ COPY fhir_profiles ./fhir_profiles
 RUN pip install --no-cache-dir -e ".[speech]"
 USER 1000
 EXPOSE 8000
-CMD ["uvicorn", "app.main:create_app", "--factory", "--host", "0.0.0.0", "--port", "8000", "--proxy-headers"]
+CMD ["uvicorn", "app.main:create_app", "--factory", "--host", "0.0.0.0", "--port", "8000", "--proxy-headers", "--no-access-log"]

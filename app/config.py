@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import sys
 from enum import StrEnum
 from functools import lru_cache
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field, SecretStr, model_validator
+from limits import parse as parse_rate_limit
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Secrets that ship in .env.example and the local stack start with this prefix; they are refused
 # outside development and test so a production deployment cannot run on them by accident.
-PLACEHOLDER_SECRET_PREFIXES = ("dev-", "change-me", "changeme")
+PLACEHOLDER_SECRET_PREFIXES = ("dev-", "test-", "change-me", "changeme", "placeholder")
+# A production API key must carry at least this much (a 32-character random key is ~190 bits).
+MIN_PRODUCTION_KEY_CHARS = 32
 
 
 class Role(StrEnum):
@@ -22,12 +28,43 @@ class Role(StrEnum):
     INTEGRATION = "integration"
 
 
-class ApiKey(BaseModel):
-    """An API key, the role it grants and the user it acts as (recorded in Provenance)."""
+def sha256_hex(secret: str) -> str:
+    """The SHA-256 of a key, as configured in `PRM_API_KEYS` (`{"sha256": ...}`)."""
+    return hashlib.sha256(secret.encode()).hexdigest()
 
-    key: SecretStr
+
+class ApiKey(BaseModel):
+    """An API key (plain, or only its SHA-256), the role it grants and the user it acts as."""
+
+    model_config = ConfigDict(hide_input_in_errors=True)
+
+    key: SecretStr | None = None
+    sha256: str | None = Field(
+        default=None, pattern=r"^[0-9a-fA-F]{64}$", description="hex SHA-256 of the key, instead of `key`"
+    )
     role: Role
     user: str = Field(min_length=1, description="Who acts with this key, e.g. 'reception@sunrise'")
+    _digest: bytes = PrivateAttr(default=b"")
+
+    @model_validator(mode="after")
+    def _one_form(self) -> ApiKey:
+        if (self.key is None) == (self.sha256 is None):
+            raise ValueError(f"API key of {self.user!r}: give exactly one of 'key' or 'sha256'")
+        if self.key is not None and not self.key.get_secret_value():
+            raise ValueError(f"API key of {self.user!r} is empty")
+        # Precomputed so that authentication hashes only the presented key.
+        plain = self.key.get_secret_value() if self.key is not None else None
+        self._digest = bytes.fromhex(sha256_hex(plain) if plain is not None else str(self.sha256))
+        return self
+
+    def matches(self, presented_digest: bytes) -> bool:
+        """Whether a presented key's SHA-256 is this key's (constant time)."""
+        return hmac.compare_digest(presented_digest, self._digest)
+
+    @property
+    def digest_hex(self) -> str:
+        """This key's SHA-256 (hex): a stable id for rate limits, never the key itself."""
+        return self._digest.hex()
 
 
 def _default_dev_keys() -> list[ApiKey]:
@@ -38,12 +75,23 @@ def _default_dev_keys() -> list[ApiKey]:
     ]
 
 
+_DEV_KEY_DIGESTS = {sha256_hex(k.key.get_secret_value()) for k in _default_dev_keys() if k.key}
+
+
+def _is_placeholder(secret: str) -> bool:
+    return secret.strip().lower().startswith(PLACEHOLDER_SECRET_PREFIXES)
+
+
 class Settings(BaseSettings):
     """Runtime configuration of the API and the workers."""
 
-    model_config = SettingsConfigDict(env_prefix="PRM_", env_file=".env", extra="ignore")
+    # Validation errors must not quote the input: it holds the secrets.
+    model_config = SettingsConfigDict(
+        env_prefix="PRM_", env_file=".env", extra="ignore", hide_input_in_errors=True
+    )
 
-    environment: Literal["development", "test", "production"] = "development"
+    # No default: a deployment that forgets it must not silently run as development (fail closed).
+    environment: Literal["development", "test", "production"]
     log_level: str = "INFO"
     log_json: bool = True
 
@@ -60,7 +108,18 @@ class Settings(BaseSettings):
     redis_timeout_seconds: float = Field(default=2.0, gt=0)
     queue_name: str = "prm"
 
-    api_keys: list[ApiKey] = Field(default_factory=_default_dev_keys)
+    # Unset: the built-in development keys in development, no keys at all elsewhere.
+    api_keys: list[ApiKey] = Field(default_factory=list)
+
+    # Request bodies: API JSON/form bodies, /fhir bodies (transactions). The audio upload gets
+    # max_audio_bytes plus multipart overhead. Larger bodies are answered 413 before auth or parsing.
+    max_body_bytes: int = Field(default=1024 * 1024, gt=0)
+    max_fhir_body_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
+    # Rate limits ("<count>/<second|minute|hour>", the `limits` library's notation) kept in Redis:
+    # wrong API keys per client address (then every request from it is refused until the window
+    # passes), and requests per API key.
+    auth_failure_limit: str = "20/minute"
+    rate_limit_per_key: str = "600/minute"
 
     # Assistant: an OpenAI-compatible model when a key is set, else the offline rule-based extractor.
     openai_api_key: SecretStr | None = None
@@ -83,29 +142,34 @@ class Settings(BaseSettings):
     default_timezone: str = "Asia/Kolkata"
     default_phone_region: str = "IN"
 
-    @model_validator(mode="after")
-    def _refuse_placeholder_secrets(self) -> Settings:
-        if self.environment in ("development", "test"):
-            return self
-        if self.openai_api_key and self.openai_api_key.get_secret_value().lower().startswith(
-            PLACEHOLDER_SECRET_PREFIXES
-        ):
+    @model_validator(mode="before")
+    @classmethod
+    def _environment_is_explicit(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("environment") in (None, ""):
             raise ValueError(
-                f"PRM_OPENAI_API_KEY is a placeholder; set a real key when PRM_ENVIRONMENT={self.environment}"
+                "PRM_ENVIRONMENT is not set: set it to development (local run), test or production"
             )
-        for api_key in self.api_keys:
-            if api_key.key.get_secret_value().lower().startswith(PLACEHOLDER_SECRET_PREFIXES):
-                raise ValueError(
-                    f"PRM_API_KEYS holds a placeholder key for {api_key.user!r}; "
-                    f"set real keys when PRM_ENVIRONMENT={self.environment}"
-                )
+        return data
+
+    @model_validator(mode="after")
+    def _check_secrets(self) -> Settings:
+        for limit in (self.auth_failure_limit, self.rate_limit_per_key):
+            _check_rate_limit(limit)
+        if self.environment == "development" and not self.api_keys:
+            self.api_keys = _default_dev_keys()
+        if self.environment == "development" and not self.change_feed_secret.get_secret_value():
+            self.change_feed_secret = SecretStr("dev-change-feed-secret")
+        if self.environment == "production":
+            _refuse_weak_secrets(self)
         return self
 
     # -- change feed (docs/change-feed.md) ----------------------------------------------------------
     # Where HAPI's rest-hook Subscriptions deliver: this API's internal receiver, as HAPI reaches it.
     change_feed_endpoint: str = "http://127.0.0.1:8000/internal/changes"
     # HAPI sends `Authorization: Bearer <secret>` with every delivery; the receiver refuses anything else.
-    change_feed_secret: SecretStr = SecretStr("dev-change-feed-secret")
+    # Unset: a development placeholder in development; elsewhere the receiver refuses every delivery
+    # and no Subscription is made (the sweep still catches every change).
+    change_feed_secret: SecretStr = SecretStr("")
     # Types followed besides those with registered handlers.
     change_feed_types: list[str] = Field(default_factory=lambda: ["Appointment"])
     # Create or repair the Subscriptions when the API starts (like the conformance loader).
@@ -118,18 +182,51 @@ class Settings(BaseSettings):
     # restart does not hand handlers what they already had).
     change_feed_dedupe_ttl_seconds: int = Field(default=3 * 24 * 3600, gt=0)
 
-    @model_validator(mode="after")
-    def _refuse_placeholder_change_feed_secret(self) -> Settings:
-        if self.environment in ("development", "test"):
-            return self
-        if self.change_feed_secret.get_secret_value().lower().startswith(PLACEHOLDER_SECRET_PREFIXES):
-            raise ValueError(
-                f"PRM_CHANGE_FEED_SECRET is a placeholder; set a real secret when PRM_ENVIRONMENT={self.environment}"
-            )
-        return self
+
+def _check_rate_limit(limit: str) -> None:
+    try:
+        parse_rate_limit(limit)
+    except ValueError:
+        raise ValueError(f"rate limit {limit!r} is not like '20/minute'") from None
+
+
+def _refuse_weak_secrets(settings: Settings) -> None:
+    """Production runs on neither the shipped placeholders nor short keys."""
+    for name in type(settings).model_fields:
+        value = getattr(settings, name)
+        if isinstance(value, SecretStr) and _is_placeholder(value.get_secret_value()):
+            raise ValueError(f"PRM_{name.upper()} is a placeholder; set a real secret in production")
+    for api_key in settings.api_keys:
+        where = f"PRM_API_KEYS holds a {{}} for {api_key.user!r}; set real keys in production"
+        if api_key.digest_hex in _DEV_KEY_DIGESTS:
+            raise ValueError(where.format("built-in development key"))
+        if api_key.key is None:
+            continue
+        plain = api_key.key.get_secret_value()
+        if _is_placeholder(plain):
+            raise ValueError(where.format("placeholder key"))
+        if len(plain) < MIN_PRODUCTION_KEY_CHARS:
+            raise ValueError(where.format(f"key shorter than {MIN_PRODUCTION_KEY_CHARS} characters"))
 
 
 @lru_cache
 def get_settings() -> Settings:
     """The process-wide settings, read once."""
     return Settings()
+
+
+def _hash_key_cli(argv: list[str]) -> int:
+    """`python -m app.config hash-key < key`: print the SHA-256 to put in PRM_API_KEYS."""
+    if argv != ["hash-key"]:
+        sys.stderr.write("usage: printf %s KEY | python -m app.config hash-key\n")
+        return 2
+    key = sys.stdin.read().strip()
+    if not key:
+        sys.stderr.write("no key on standard input\n")
+        return 2
+    sys.stdout.write(sha256_hex(key) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(_hash_key_cli(sys.argv[1:]))

@@ -197,6 +197,8 @@ def _body(error: str, message: str, **details: Any) -> dict[str, Any]:
 
 def install_error_handlers(app: FastAPI) -> None:
     """Map every exception the API can raise onto the one error shape."""
+    # Unexpected exceptions are not handled here: `app.logging.RequestLog` turns them into a 500
+    # (Starlette's own handler would re-raise them to the server, which prints a traceback).
 
     @app.exception_handler(DomainError)
     async def _domain(_: Request, exc: DomainError) -> JSONResponse:
@@ -217,9 +219,13 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized", 403: "forbidden"}.get(
-            exc.status_code, "http_error"
-        )
+        code = {
+            400: "bad_request",
+            404: "not_found",
+            405: "method_not_allowed",
+            401: "unauthorized",
+            403: "forbidden",
+        }.get(exc.status_code, "http_error")
         return JSONResponse(
             _body(code, str(exc.detail)), status_code=exc.status_code, headers=getattr(exc, "headers", None)
         )
@@ -250,9 +256,3 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(
             _body("state_unavailable", str(exc)), status_code=503, headers={"Retry-After": "5"}
         )
-
-    @app.exception_handler(Exception)
-    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
-        # The type only: exception messages can quote request data.
-        log.error("http.request.failed", error_type=type(exc).__name__)
-        return JSONResponse(_body("internal_error", "Unexpected server error"), status_code=500)

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import logging
 import sys
+import time
 import uuid
-from collections.abc import Awaitable, Callable
 
 import structlog
-from starlette.requests import Request
-from starlette.responses import Response
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 REQUEST_ID_HEADER = "X-Request-ID"
 
@@ -34,7 +35,7 @@ def configure_logging(*, level: str = "INFO", json: bool = True) -> None:
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
-        logger_factory=structlog.PrintLoggerFactory(sys.stdout),
+        logger_factory=_print_to_current_stdout,
         cache_logger_on_first_use=False,
     )
     logging.basicConfig(level=level.upper(), stream=sys.stdout, format="%(message)s", force=True)
@@ -43,26 +44,84 @@ def configure_logging(*, level: str = "INFO", json: bool = True) -> None:
     logging.getLogger("httpcore").setLevel(logging.WARNING)
     # uvicorn's access log prints query strings; the request middleware logs what is safe instead.
     logging.getLogger("uvicorn.access").disabled = True
+    # uvicorn logs server-side failures with tracebacks (e.g. a request it could not parse).
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.asgi"):
+        uvicorn_logger = logging.getLogger(name)
+        if not any(isinstance(f, NoExceptionDetails) for f in uvicorn_logger.filters):
+            uvicorn_logger.addFilter(NoExceptionDetails())
 
 
-async def log_requests(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-    """HTTP middleware: bind a request id (X-Request-ID or a new one) to the logs and the response."""
-    incoming = request.headers.get(REQUEST_ID_HEADER, "")
-    request_id = incoming if _safe_id(incoming) else uuid.uuid4().hex
-    structlog.contextvars.clear_contextvars()
-    structlog.contextvars.bind_contextvars(request_id=request_id)
-    response = await call_next(request)
-    response.headers[REQUEST_ID_HEADER] = request_id
-    # The route template only: paths and query strings can carry phone numbers and names.
-    log.info(
-        "http.request.completed", method=request.method, route=_route_of(request), status=response.status_code
-    )
-    return response
+def _print_to_current_stdout(*_: object) -> structlog.PrintLogger:
+    # The sys.stdout of the moment, not of configuration time: tests swap it (and close the old one).
+    return structlog.PrintLogger(sys.stdout)
 
 
-def _route_of(request: Request) -> str:
-    route = request.scope.get("route")
-    path = getattr(route, "path", None)
+class RequestLog:
+    """Outermost middleware: a request id on the logs and the response, one log line per request."""
+
+    # An unexpected exception ends here as a 500 in the API's error shape: nothing is re-raised to
+    # the server, which would print a traceback (exception messages can quote request data).
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        incoming = Headers(scope=scope).get(REQUEST_ID_HEADER, "")
+        request_id = incoming if _safe_id(incoming) else uuid.uuid4().hex
+        structlog.contextvars.clear_contextvars()
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+        started_at = time.perf_counter()
+        status: int | None = None
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message.setdefault("headers", [])
+                MutableHeaders(scope=message)[REQUEST_ID_HEADER] = request_id
+            await send(message)
+
+        error_type = None
+        try:
+            await self.app(scope, receive, send_with_id)
+        except Exception as exc:
+            # The type only: exception messages can quote request data.
+            error_type = type(exc).__name__
+            if status is None:
+                body = {"error": "internal_error", "message": "Unexpected server error"}
+                await JSONResponse(body, status_code=500)(scope, receive, send_with_id)
+        fields = {
+            "method": scope["method"],
+            # The route template only: paths and query strings can carry phone numbers and names.
+            "route": _route_of(scope),
+            "status": status,
+            "duration_ms": round((time.perf_counter() - started_at) * 1000, 1),
+        }
+        if error_type is None:
+            log.info("http.request.completed", **fields)
+        else:
+            log.error("http.request.completed", error_type=error_type, **fields)
+
+
+class NoExceptionDetails(logging.Filter):
+    """Reduce a logged exception to its type: tracebacks and messages can quote request data."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Keep the record, without its traceback."""
+        if record.exc_info and record.exc_info[0] is not None:
+            record.msg = f"{record.getMessage()} ({record.exc_info[0].__name__})"
+            record.args = ()
+        record.exc_info = None
+        record.exc_text = None
+        record.stack_info = None
+        return True
+
+
+def _route_of(scope: Scope) -> str:
+    path = getattr(scope.get("route"), "path", None)
     return str(path) if path else "(unmatched)"
 
 

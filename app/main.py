@@ -21,8 +21,11 @@ from app.fhir.client import FhirClient
 from app.fhir.errors import FhirUnavailable
 from app.fhir_proxy.router import router as fhir_router
 from app.health.router import router as health_router
-from app.logging import configure_logging, log_requests
+from app.limits import BodySizeLimit, rate_limited_response
+from app.logging import RequestLog, configure_logging
+from app.openapi import document_common_errors
 from app.patients.router import router as patients_router
+from app.ports.ratelimit import RateLimited
 from app.scheduling.router import practitioners_router
 from app.scheduling.router import router as scheduling_router
 from app.services import build_services
@@ -69,8 +72,17 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> FastAPI:
     )
     # app.security reads the settings before any service exists (authentication of every route).
     app.state.settings = settings
-    app.middleware("http")(log_requests)
+    # Pure ASGI middleware, outermost last: RequestLog sees every answer, the 413s included.
+    app.add_middleware(
+        BodySizeLimit,
+        api_bytes=settings.max_body_bytes,
+        fhir_bytes=settings.max_fhir_body_bytes,
+        audio_bytes=settings.max_audio_bytes,
+    )
+    app.add_middleware(RequestLog)
     install_error_handlers(app)
+    app.add_exception_handler(RateLimited, rate_limited_response)
+    app.add_exception_handler(RateLimited, rate_limited_response)
     app.include_router(health_router)
     app.include_router(patients_router)
     app.include_router(directory_router)
@@ -80,4 +92,5 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> FastAPI:
     app.include_router(admin_router)
     app.include_router(fhir_router)
     app.include_router(changes_router)
+    document_common_errors(app)
     return app

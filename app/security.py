@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import hmac
+import hashlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated
@@ -11,6 +11,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from app.config import Role, Settings
+from app.deps import services
 from app.errors import ApiError
 from app.fhir.builders import Actor, AgentKind
 
@@ -29,15 +30,22 @@ class Principal:
         return Actor(kind=AgentKind.EHR if self.role == Role.INTEGRATION else AgentKind.STAFF, user=self.user)
 
 
-def _authenticate(settings: Settings, credentials: HTTPAuthorizationCredentials | None) -> Principal:
+async def _authenticate(request: Request, credentials: HTTPAuthorizationCredentials | None) -> Principal:
+    settings: Settings = request.app.state.settings
+    limiter = services(request).rate_limiter
+    address = request.client.host if request.client else "unknown"
+    await limiter.refuse_blocked_address(address)
     if credentials is None or credentials.scheme.lower() != "bearer" or not credentials.credentials:
         raise ApiError(401, "unauthorized", "Missing API key: send 'Authorization: Bearer <key>'")
-    presented = credentials.credentials.encode()
-    for api_key in settings.api_keys:
-        # Compare every key in constant time so the answer's timing does not reveal a prefix.
-        if hmac.compare_digest(presented, api_key.key.get_secret_value().encode()):
-            return Principal(user=api_key.user, role=api_key.role)
-    raise ApiError(401, "unauthorized", "Invalid API key")
+    # Keys are compared as SHA-256 digests (configured keys may be given only as hashes), each in
+    # constant time and all of them, so the answer's timing reveals neither a prefix nor which key.
+    presented = hashlib.sha256(credentials.credentials.encode()).digest()
+    matched = [api_key for api_key in settings.api_keys if api_key.matches(presented)]
+    if not matched:
+        await limiter.record_failure(address)
+        raise ApiError(401, "unauthorized", "Invalid API key")
+    await limiter.hit_key(matched[0].digest_hex)
+    return Principal(user=matched[0].user, role=matched[0].role)
 
 
 def require_roles(*roles: Role) -> Callable[..., Awaitable[Principal]]:
@@ -46,7 +54,7 @@ def require_roles(*roles: Role) -> Callable[..., Awaitable[Principal]]:
     async def dependency(
         request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
     ) -> Principal:
-        principal = _authenticate(request.app.state.settings, credentials)
+        principal = await _authenticate(request, credentials)
         if principal.role not in roles:
             allowed = ", ".join(sorted(role.value for role in roles))
             raise ApiError(

@@ -14,6 +14,7 @@ from adapters.clock import SystemClock
 from adapters.llm.fallback import FallbackExtractor
 from adapters.llm.offline import OfflineExtractor
 from adapters.llm.openai_extractor import OpenAIExtractor
+from adapters.redis_ratelimit import RedisRateLimiter
 from adapters.redis_state import RedisStateStore
 from adapters.sandbox.messenger import SandboxMessenger
 from adapters.speech.openai_transcriber import OpenAITranscriber
@@ -27,6 +28,7 @@ from app.ports.clock import Clock
 from app.ports.jobs import JobQueue
 from app.ports.messaging import Messenger
 from app.ports.nlu import IntentExtractor
+from app.ports.ratelimit import RateLimiter
 from app.ports.speech import Transcriber, TranscriptionUnavailable
 from app.ports.state import StateStore
 from workers.queue import RqJobQueue
@@ -50,6 +52,7 @@ class Services:
     extractor: IntentExtractor
     transcriber: Transcriber | None
     messenger: Messenger
+    rate_limiter: RateLimiter
     assistant: Assistant
     closers: list[Closer] = field(default_factory=list, repr=False)
 
@@ -116,6 +119,7 @@ def build_services(
     extractor: IntentExtractor | None = None,
     transcriber: Transcriber | EllipsisType | None = ...,
     messenger: Messenger | None = None,
+    rate_limiter: RateLimiter | None = None,
 ) -> Services:
     """Build every service from settings; keyword overrides replace one part (tests, benches)."""
     closers: list[Closer] = []
@@ -160,6 +164,13 @@ def build_services(
         extractor=extractor,
         transcriber=speech,
         messenger=messenger or SandboxMessenger(),
+        rate_limiter=rate_limiter
+        or RedisRateLimiter(
+            settings.redis_url,
+            timeout_seconds=settings.redis_timeout_seconds,
+            auth_failure_limit=settings.auth_failure_limit,
+            per_key_limit=settings.rate_limit_per_key,
+        ),
         assistant=assistant,
         closers=closers,
     )

@@ -9,6 +9,9 @@ hapi_port="${PRM_HAPI_PORT:-8080}"
 redis_port="${PRM_REDIS_PORT:-6379}"
 mkdir -p var/log var/redis
 
+# The local stack is development (built-in keys, placeholder secrets); every other deployment must
+# say what it is (PRM_ENVIRONMENT has no default). The demo loader and the worker inherit it.
+export PRM_ENVIRONMENT="${PRM_ENVIRONMENT:-development}"
 export PRM_FHIR_BASE_URL="http://127.0.0.1:${hapi_port}/fhir"
 export PRM_REDIS_URL="redis://127.0.0.1:${redis_port}/0"
 export PRM_PUBLIC_BASE_URL="${PRM_PUBLIC_BASE_URL:-http://127.0.0.1:${api_port}}"
@@ -64,6 +67,8 @@ cat <<INFO
 
 INFO
 
-.venv/bin/uvicorn app.main:create_app --factory --host 127.0.0.1 --port "$api_port" &
+# No access log (it prints query strings, which carry phones and names); the app logs one line per
+# request itself and strips tracebacks from uvicorn's own error log (app/logging.py).
+.venv/bin/uvicorn app.main:create_app --factory --host 127.0.0.1 --port "$api_port" --no-access-log &
 pids+=($!)
 wait -n "${pids[@]}"

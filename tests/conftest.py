@@ -72,6 +72,10 @@ def make_settings(*, fhir_base_url: str, redis_url: str, **overrides: object) ->
         # Only tests/changes subscribe HAPI to a receiver (their own port); others must not point it at :8000.
         "change_feed_subscribe_on_startup": False,
         "log_json": True,
+        # The session's in-process client calls from one address with three keys, faster than any
+        # clinic: the suite must not be answered 429. tests/app/test_ratelimit.py sets real limits.
+        "auth_failure_limit": "1000/minute",
+        "rate_limit_per_key": "1000000/minute",
         "api_keys": [
             ApiKey(key=SecretStr(ADMIN_KEY), role=Role.ADMIN, user="admin@test"),
             ApiKey(key=SecretStr(STAFF_KEY), role=Role.STAFF, user="reception@test"),

@@ -13,6 +13,8 @@ from app.fhir.client import FhirClient
 
 async def _main(command: str) -> str:
     settings = get_settings()
+    if command == "subscribe" and not settings.change_feed_secret.get_secret_value():
+        return "PRM_CHANGE_FEED_SECRET is not set: no Subscription made"
     load_handlers()
     fhir = FhirClient(settings.fhir_base_url, timeout_seconds=settings.fhir_timeout_seconds)
     try:

@@ -19,6 +19,9 @@ async def start_change_feed(fhir: FhirClient, settings: Settings) -> None:
     load_handlers()
     if not settings.change_feed_subscribe_on_startup:
         return
+    if not settings.change_feed_secret.get_secret_value():
+        log.warning("changes.subscriptions.skipped", reason="PRM_CHANGE_FEED_SECRET is not set")
+        return
     try:
         await ensure_subscriptions(
             fhir,

@@ -1,0 +1,130 @@
+"""Request body size limits, enforced before authentication and parsing (pure ASGI middleware)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.datastructures import Headers
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.ports.ratelimit import RateLimited
+
+FHIR_PREFIX = "/fhir"
+AUDIO_PATH = "/api/v1/assistant/interpret-audio"
+# Multipart framing and the form's other fields around the audio file.
+MULTIPART_OVERHEAD_BYTES = 64 * 1024
+FHIR_JSON = "application/fhir+json"
+
+
+def is_fhir_path(path: str) -> bool:
+    """Whether `path` is the FHIR endpoint, whose clients expect OperationOutcomes."""
+    return path == FHIR_PREFIX or path.startswith(FHIR_PREFIX + "/")
+
+
+def operation_outcome(code: str, diagnostics: str) -> dict[str, Any]:
+    """A one-issue error OperationOutcome (`code` from the FHIR issue-type value set)."""
+    return {
+        "resourceType": "OperationOutcome",
+        "issue": [{"severity": "error", "code": code, "diagnostics": diagnostics}],
+    }
+
+
+def rejection(
+    path: str,
+    status: int,
+    *,
+    error: str,
+    message: str,
+    fhir_code: str,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    """An error in the API's shape, or as an OperationOutcome on the FHIR endpoint."""
+    if is_fhir_path(path):
+        return JSONResponse(
+            operation_outcome(fhir_code, message), status_code=status, headers=headers, media_type=FHIR_JSON
+        )
+    return JSONResponse({"error": error, "message": message}, status_code=status, headers=headers)
+
+
+class _TooLarge(Exception):
+    """Raised from `receive` when a body without a usable Content-Length passes the limit."""
+
+
+class BodySizeLimit:
+    """413 for request bodies over the path's limit: at once on Content-Length, else while reading."""
+
+    def __init__(self, app: ASGIApp, *, api_bytes: int, fhir_bytes: int, audio_bytes: int) -> None:
+        self.app = app
+        self.api_bytes = api_bytes
+        self.fhir_bytes = fhir_bytes
+        self.audio_bytes = audio_bytes + MULTIPART_OVERHEAD_BYTES
+
+    def limit_for(self, path: str) -> int:
+        """The largest body accepted on `path`."""
+        if is_fhir_path(path):
+            return self.fhir_bytes
+        return self.audio_bytes if path == AUDIO_PATH else self.api_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+        limit = self.limit_for(path)
+        declared = Headers(scope=scope).get("content-length", "")
+        if declared.isascii() and declared.isdigit() and int(declared) > limit:
+            # Answered without reading the body: the server discards it and closes the connection.
+            await self._reject(path, limit, scope, receive, send)
+            return
+
+        received = 0
+        exceeded = False
+        started = False
+
+        async def counting_receive() -> Message:
+            nonlocal received, exceeded
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    exceeded = True
+                    raise _TooLarge
+            return message
+
+        async def guarded_send(message: Message) -> None:
+            nonlocal started
+            if exceeded:
+                # Whatever the app made of the interrupted read (400, 500) is replaced by the 413.
+                raise _TooLarge
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, counting_receive, guarded_send)
+        except _TooLarge:
+            if started:
+                raise
+            await self._reject(path, limit, scope, receive, send)
+
+    @staticmethod
+    async def _reject(path: str, limit: int, scope: Scope, receive: Receive, send: Send) -> None:
+        message = f"Request body is larger than {limit} bytes"
+        response = rejection(path, 413, error="payload_too_large", message=message, fhir_code="too-costly")
+        response.headers["Connection"] = "close"
+        await response(scope, receive, send)
+
+
+async def rate_limited_response(request: Request, exc: Exception) -> JSONResponse:
+    """The 429 with Retry-After (an OperationOutcome on the FHIR endpoint)."""
+    assert isinstance(exc, RateLimited)
+    return rejection(
+        request.url.path,
+        429,
+        error="rate_limited",
+        message=exc.message,
+        fhir_code="throttled",
+        headers={"Retry-After": str(exc.retry_after)},
+    )
