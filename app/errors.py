@@ -27,8 +27,11 @@ class ErrorBody(BaseModel):
 class ApiError(Exception):
     """An error the API reports as is: an HTTP status, a stable code and a human message."""
 
-    def __init__(self, status: int, error: str, message: str, **details: Any) -> None:
+    def __init__(
+        self, status: int, error: str, message: str, *, headers: dict[str, str] | None = None, **details: Any
+    ) -> None:
         super().__init__(message)
+        self.headers = headers
         self.status = status
         self.error = error
         self.message = message
@@ -61,7 +64,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
-        return JSONResponse(_body(exc.error, exc.message, **exc.details), status_code=exc.status)
+        return JSONResponse(
+            _body(exc.error, exc.message, **exc.details), status_code=exc.status, headers=exc.headers
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:

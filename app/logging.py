@@ -51,6 +51,8 @@ async def log_requests(request: Request, call_next: Callable[[Request], Awaitabl
     request_id = incoming if _safe_id(incoming) else uuid.uuid4().hex
     structlog.contextvars.clear_contextvars()
     structlog.contextvars.bind_contextvars(request_id=request_id)
+    # The /fhir proxy passes it on to HAPI, which records it in meta.source of what it writes.
+    request.state.request_id = request_id
     response = await call_next(request)
     response.headers[REQUEST_ID_HEADER] = request_id
     # The route template only: paths and query strings can carry phone numbers and names.

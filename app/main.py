@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 import structlog
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from redis.asyncio import Redis
 
 from adapters.llm.fallback import FallbackExtractor
@@ -34,6 +35,20 @@ from app.scheduling.router import router as scheduling_router
 from workers.bootstrap import build_queue
 
 log = structlog.get_logger(__name__)
+
+CORS_REQUEST_HEADERS = [
+    "Authorization",
+    "Content-Type",
+    "Content-Encoding",
+    "Accept",
+    "If-Match",
+    "If-None-Exist",
+    "If-None-Match",
+    "If-Modified-Since",
+    "Prefer",
+    "X-Request-ID",
+]
+CORS_EXPOSED_HEADERS = ["ETag", "Location", "Content-Location", "Last-Modified", "X-Request-ID"]
 
 
 def build_extractor(settings: Settings) -> IntentExtractor:
@@ -133,6 +148,16 @@ def create_app(settings: Settings | None = None, *, queue: JobQueue | None = Non
         lifespan=lifespan,
     )
     app.middleware("http")(log_requests)
+    if settings.cors_origins:
+        # Added last, so outermost: preflights are answered without a key, and errors carry CORS headers.
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"],
+            allow_headers=CORS_REQUEST_HEADERS,
+            expose_headers=CORS_EXPOSED_HEADERS,
+            max_age=600,
+        )
     install_error_handlers(app)
     app.include_router(health_router)
     app.include_router(patients_router)

@@ -29,24 +29,33 @@ class Principal:
         return Actor(kind=AgentKind.EHR if self.role == Role.INTEGRATION else AgentKind.STAFF, user=self.user)
 
 
-def _authenticate(settings: Settings, credentials: HTTPAuthorizationCredentials | None) -> Principal:
+# RFC 6750: a 401 names the scheme the client should use.
+WWW_AUTHENTICATE = {"WWW-Authenticate": 'Bearer realm="prm"'}
+BearerCredentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+
+
+def authenticate(settings: Settings, credentials: HTTPAuthorizationCredentials | None) -> Principal:
+    """The key's principal, or ApiError 401 (the caller shapes the error for its path)."""
     if credentials is None or credentials.scheme.lower() != "bearer" or not credentials.credentials:
-        raise ApiError(401, "unauthorized", "Missing API key: send 'Authorization: Bearer <key>'")
+        raise ApiError(
+            401,
+            "unauthorized",
+            "Missing API key: send 'Authorization: Bearer <key>'",
+            headers=WWW_AUTHENTICATE,
+        )
     presented = credentials.credentials.encode()
     for api_key in settings.api_keys:
         # Compare every key in constant time so the answer's timing does not reveal a prefix.
         if hmac.compare_digest(presented, api_key.key.get_secret_value().encode()):
             return Principal(user=api_key.user, role=api_key.role)
-    raise ApiError(401, "unauthorized", "Invalid API key")
+    raise ApiError(401, "unauthorized", "Invalid API key", headers=WWW_AUTHENTICATE)
 
 
 def require_roles(*roles: Role) -> Callable[..., Awaitable[Principal]]:
     """A dependency admitting only callers whose key has one of `roles` (401 without a key, 403 otherwise)."""
 
-    async def dependency(
-        request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
-    ) -> Principal:
-        principal = _authenticate(request.app.state.settings, credentials)
+    async def dependency(request: Request, credentials: BearerCredentials) -> Principal:
+        principal = authenticate(request.app.state.settings, credentials)
         if principal.role not in roles:
             allowed = ", ".join(sorted(role.value for role in roles))
             raise ApiError(
