@@ -19,7 +19,9 @@ START_TIMEOUT_SECONDS = 30
 def serve(app: FastAPI) -> Iterator[int]:
     """Serve `app` on 127.0.0.1 (lifespan included) and yield its port; stop it on exit."""
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    )
     thread = threading.Thread(target=server.run, name=f"uvicorn-{port}", daemon=True)
     thread.start()
     deadline = time.monotonic() + START_TIMEOUT_SECONDS

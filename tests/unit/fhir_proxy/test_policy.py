@@ -103,8 +103,18 @@ CLINICAL_WRITES = [
 ]
 NEVER = [
     ("POST", "$expunge", "", "$expunge is an administrative operation, never allowed through /fhir"),
-    ("POST", "Patient/1/$expunge", "", "$expunge is an administrative operation, never allowed through /fhir"),
-    ("POST", "$delete-expunge", "", "$delete-expunge is an administrative operation, never allowed through /fhir"),
+    (
+        "POST",
+        "Patient/1/$expunge",
+        "",
+        "$expunge is an administrative operation, never allowed through /fhir",
+    ),
+    (
+        "POST",
+        "$delete-expunge",
+        "",
+        "$delete-expunge is an administrative operation, never allowed through /fhir",
+    ),
     ("POST", "$reindex", "", "$reindex is an administrative operation, never allowed through /fhir"),
     (
         "POST",
@@ -123,7 +133,12 @@ NEVER = [
     ("DELETE", "Patient", "name=x&_cascade=delete", "The parameter _cascade is never allowed through /fhir"),
     ("DELETE", "Patient/1", "_expunge=true", "The parameter _expunge is never allowed through /fhir"),
     ("POST", "Provenance", "", "Provenance is written by the PRM only; it cannot be changed through /fhir"),
-    ("DELETE", "Provenance/1", "", "Provenance is written by the PRM only; it cannot be changed through /fhir"),
+    (
+        "DELETE",
+        "Provenance/1",
+        "",
+        "Provenance is written by the PRM only; it cannot be changed through /fhir",
+    ),
     ("PUT", "AuditEvent/1", "", "AuditEvent is written by the PRM only; it cannot be changed through /fhir"),
     (
         "PUT",
@@ -131,8 +146,18 @@ NEVER = [
         "",
         "StructureDefinition is conformance content, loaded by the PRM's own loader, not /fhir",
     ),
-    ("POST", "SearchParameter", "", "SearchParameter is conformance content, loaded by the PRM's own loader, not /fhir"),
-    ("DELETE", "ValueSet/x", "", "ValueSet is conformance content, loaded by the PRM's own loader, not /fhir"),
+    (
+        "POST",
+        "SearchParameter",
+        "",
+        "SearchParameter is conformance content, loaded by the PRM's own loader, not /fhir",
+    ),
+    (
+        "DELETE",
+        "ValueSet/x",
+        "",
+        "ValueSet is conformance content, loaded by the PRM's own loader, not /fhir",
+    ),
     (
         "POST",
         "Subscription",
@@ -161,7 +186,9 @@ def test_every_role_may_read(role: Role, method: str, path: str, query: str) -> 
 
 
 @pytest.mark.parametrize(("method", "path", "query"), CLINICAL_WRITES)
-def test_integration_and_admin_write_clinical_types_and_staff_may_not(method: str, path: str, query: str) -> None:
+def test_integration_and_admin_write_clinical_types_and_staff_may_not(
+    method: str, path: str, query: str
+) -> None:
     assert _decide(INTEGRATION, method, path, query) == (True, "")
     assert _decide(ADMIN, method, path, query) == (True, "")
     assert _decide(STAFF, method, path, query) == (
@@ -172,7 +199,9 @@ def test_integration_and_admin_write_clinical_types_and_staff_may_not(method: st
 
 @pytest.mark.parametrize("role", [INTEGRATION, ADMIN])
 @pytest.mark.parametrize(("method", "path", "query", "reason"), NEVER)
-def test_what_no_role_may_do_through_fhir(role: Role, method: str, path: str, query: str, reason: str) -> None:
+def test_what_no_role_may_do_through_fhir(
+    role: Role, method: str, path: str, query: str, reason: str
+) -> None:
     assert _decide(role, method, path, query) == (False, reason)
 
 
@@ -193,7 +222,9 @@ def test_staff_are_refused_administrative_operations_for_the_same_reason() -> No
         ("POST", "$expunge", FhirInteraction(Kind.OPERATION, None, "$expunge")),
     ],
 )
-def test_bundle_entries_are_classified_like_requests(method: str, url: str, expected: FhirInteraction) -> None:
+def test_bundle_entries_are_classified_like_requests(
+    method: str, url: str, expected: FhirInteraction
+) -> None:
     assert classify_entry(method, url) == expected
 
 
@@ -214,6 +245,8 @@ def test_bundle_entries_that_escape_are_unsupported(url: str, message: str) -> N
 
 def test_describe_names_the_interaction() -> None:
     assert FhirInteraction(Kind.CREATE, "Patient").describe() == "create Patient"
-    assert FhirInteraction(Kind.DELETE, "Patient", conditional=True).describe() == "conditional delete Patient"
+    assert (
+        FhirInteraction(Kind.DELETE, "Patient", conditional=True).describe() == "conditional delete Patient"
+    )
     assert FhirInteraction(Kind.OPERATION, None, "$expunge").describe() == "operation $expunge"
     assert FhirInteraction(Kind.BUNDLE).describe() == "transaction/batch (system)"
