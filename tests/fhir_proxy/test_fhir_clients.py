@@ -23,7 +23,7 @@ FHIR_NS = {"f": "http://hl7.org/fhir"}
 ORGANIZATIONS = 5
 
 
-@pytest.fixture(scope="module", loop_scope="session")
+@pytest.fixture(scope="module")
 async def named(live_api: int) -> str:
     """A unique name shared by ORGANIZATIONS Organizations, created through the live /fhir."""
     name = unique("paged")

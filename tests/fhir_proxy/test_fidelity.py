@@ -215,7 +215,7 @@ async def test_metadata_in_xml_is_406(api: httpx.AsyncClient) -> None:
     )
 
 
-@pytest.fixture(scope="module", loop_scope="session")
+@pytest.fixture(scope="module")
 async def cors_api(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
     app: FastAPI = create_app(
         make_settings(
