@@ -10,11 +10,9 @@ from collections.abc import Awaitable, Callable
 
 import httpx
 
-from app.config import Settings
 from app.fhir.client import FhirClient
-from app.main import create_app
 from bench.support import measure_side_by_side, report, servers
-from tests.support.live import serve
+from tests.support.live import serve_process
 
 RUNS = 200
 SYSTEM = "urn:prm:bench"
@@ -126,14 +124,15 @@ def main() -> None:
     """Entry point."""
     with servers() as (fhir_url, redis_url):
         asyncio.run(run(fhir_url))
-        settings = Settings(
-            environment="test",
-            fhir_base_url=fhir_url,
-            redis_url=redis_url,
-            load_conformance_on_startup=False,
-            log_level="WARNING",
-        )
-        with serve(create_app(settings)) as port:
+        # The API in its own process, as deployed: a thread in this process would share its GIL.
+        env = {
+            "PRM_ENVIRONMENT": "test",
+            "PRM_FHIR_BASE_URL": fhir_url,
+            "PRM_REDIS_URL": redis_url,
+            "PRM_LOAD_CONFORMANCE_ON_STARTUP": "false",
+            "PRM_LOG_LEVEL": "WARNING",
+        }
+        with serve_process(env) as port:
             asyncio.run(run_proxy(fhir_url, port))
 
 

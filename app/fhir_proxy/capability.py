@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -13,6 +14,8 @@ Resource = dict[str, Any]
 
 # HAPI's statement changes only when SearchParameters or profiles are loaded; a minute is fresh enough.
 CACHE_SECONDS = 60.0
+# Base URLs differ only by the loopback host names and the public one; bound it anyway.
+MAX_RENDERINGS = 16
 SECURITY_TEXT = (
     "Every request except GET /metadata needs 'Authorization: Bearer <API key>'. A key's role decides "
     "what it may do: staff read; integration and admin read and write clinical and CRM resources. "
@@ -77,18 +80,37 @@ def _restrict_resource(resource: Resource) -> None:
 
 
 class CapabilityCache:
-    """HAPI's CapabilityStatement fetched through the gateway at most once per CACHE_SECONDS."""
+    """HAPI's CapabilityStatement fetched through the gateway at most once per CACHE_SECONDS.
+
+    HAPI's statement is large (every type and search parameter): the PRM's rendering of it is
+    cached too, per base URL and pretty-printing, so serving metadata costs a dict lookup.
+    """
 
     def __init__(self, fetch: Callable[[], Awaitable[Resource]], *, seconds: float = CACHE_SECONDS) -> None:
         self._fetch = fetch
         self._seconds = seconds
         self._value: Resource | None = None
         self._fetched_at = 0.0
+        self._rendered: dict[tuple[str, str, bool], bytes] = {}
 
     async def get(self) -> Resource:
-        """The cached statement, refreshed when older than the cache time."""
+        """HAPI's statement, refreshed when older than the cache time."""
         now = time.monotonic()
         if self._value is None or now - self._fetched_at > self._seconds:
             self._value = await self._fetch()
             self._fetched_at = now
+            self._rendered = {}
         return self._value
+
+    async def render(self, *, base_url: str, version: str, pretty: bool) -> bytes:
+        """The PRM's statement for clients calling `base_url`, as JSON bytes."""
+        hapi = await self.get()
+        key = (base_url, version, pretty)
+        if key not in self._rendered:
+            if len(self._rendered) >= MAX_RENDERINGS:
+                self._rendered.clear()
+            statement = prm_capability_statement(hapi, base_url=base_url, version=version)
+            self._rendered[key] = json.dumps(
+                statement, indent=2 if pretty else None, ensure_ascii=False
+            ).encode()
+        return self._rendered[key]

@@ -7,7 +7,6 @@ Bundles are read, to judge each entry, and are still forwarded byte for byte.
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 from urllib.parse import parse_qsl
 
@@ -19,8 +18,9 @@ from app.config import Settings
 from app.deps import AppSettings, Fhir
 from app.errors import ApiError
 from app.fhir.errors import FhirError, FhirUnavailable
+from app.fhir.upstream import Upstream
 from app.fhir_proxy import bundles
-from app.fhir_proxy.capability import CapabilityCache, prm_capability_statement
+from app.fhir_proxy.capability import CapabilityCache
 from app.fhir_proxy.forwarding import client_address, request_headers, response_headers
 from app.fhir_proxy.outcome import FHIR_JSON, operation_outcome
 from app.fhir_proxy.paths import PathRefused, fhir_segments
@@ -31,6 +31,9 @@ from app.security import BearerCredentials, authenticate
 router = APIRouter(tags=["fhir"])
 
 METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]
+# Bodies up to this size are relayed in one piece (one ASGI message, no streaming machinery);
+# larger ones (big searches, $everything) stream, so memory stays bounded.
+BUFFERED_BYTES = 256 * 1024
 WWW_AUTHENTICATE = {"WWW-Authenticate": 'Bearer realm="prm"'}
 _OUTCOME = {"description": "OperationOutcome", "content": {FHIR_JSON: {"schema": {"type": "object"}}}}
 # Statuses the PRM itself answers on /fhir (HAPI's own, e.g. 404/409/412/422, pass through as sent).
@@ -153,11 +156,28 @@ async def _proxy(
         )
     except FhirUnavailable:
         return operation_outcome(503, None, "The FHIR server is unavailable")
+    return await _relay(upstream)
+
+
+async def _relay(upstream: Upstream) -> Response:
+    """HAPI's answer to the client: small bodies in one piece, large ones streamed as they come."""
+    headers = response_headers(upstream.headers)
+    try:
+        head, complete = await upstream.read_up_to(BUFFERED_BYTES)
+    except FhirUnavailable:
+        await upstream.aclose()
+        return operation_outcome(503, None, "The FHIR server is unavailable")
+    if complete:
+        await upstream.aclose()
+        return Response(head, status_code=upstream.status_code, headers=headers)
+
+    async def body() -> AsyncIterator[bytes]:
+        yield head
+        async for chunk in upstream.rest():
+            yield chunk
+
     return StreamingResponse(
-        upstream.aiter_raw(),
-        status_code=upstream.status_code,
-        headers=response_headers(upstream.headers),
-        background=BackgroundTask(upstream.aclose),
+        body(), status_code=upstream.status_code, headers=headers, background=BackgroundTask(upstream.aclose)
     )
 
 
@@ -188,18 +208,17 @@ async def _capabilities(request: Request, fhir: Fhir, settings: Settings) -> Res
     cache: CapabilityCache | None = getattr(request.app.state, "fhir_capability", None)
     if cache is None:
         cache = request.app.state.fhir_capability = CapabilityCache(fhir.capabilities)
+    scheme, host, prefix = client_address(request, settings)
     try:
-        hapi = await cache.get()
+        body = await cache.render(
+            base_url=f"{scheme}://{host}{prefix}",
+            version=request.app.version,
+            pretty=request.query_params.get("_pretty") == "true",
+        )
     except FhirUnavailable:
         return operation_outcome(503, None, "The FHIR server is unavailable")
     except FhirError:
         return operation_outcome(502, None, "The FHIR server did not return its CapabilityStatement")
-    scheme, host, prefix = client_address(request, settings)
-    statement = prm_capability_statement(
-        hapi, base_url=f"{scheme}://{host}{prefix}", version=request.app.version
-    )
-    pretty = request.query_params.get("_pretty") == "true"
-    body = json.dumps(statement, indent=2 if pretty else None, ensure_ascii=False).encode()
     headers = {}
     if request_id := getattr(request.state, "request_id", None):
         headers[REQUEST_ID_HEADER] = request_id

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import gzip
 import json
+import os
 from collections.abc import AsyncIterator
 
 import httpx
@@ -11,6 +13,7 @@ import pytest
 from fastapi import FastAPI
 
 from app.config import Settings
+from app.fhir_proxy.router import BUFFERED_BYTES
 from app.main import create_app
 from tests.conftest import PUBLIC_BASE_URL, make_settings, started
 from tests.factories import organization, unique
@@ -252,3 +255,25 @@ async def test_without_configured_origins_a_preflight_is_a_405_outcome(api: http
 
     assert response.status_code == 405
     assert "access-control-allow-origin" not in response.headers
+
+
+async def test_a_large_body_streams_through_byte_for_byte(
+    api: httpx.AsyncClient, integration: dict[str, str], hapi_url: str
+) -> None:
+    # Larger than the proxy relays in one piece (router.BUFFERED_BYTES), so it streams.
+    data = base64.b64encode(os.urandom(600 * 1024)).decode()
+    created = await api.post(
+        "/fhir/Binary",
+        json={"resourceType": "Binary", "contentType": "application/octet-stream", "data": data},
+        headers={**integration, **FHIR_JSON},
+    )
+    assert created.status_code == 201, created.text
+    path = created.headers["location"].removeprefix(PUBLIC_BASE_URL).split("/_history")[0]
+    fhir_json = {"Accept": "application/fhir+json", "Accept-Encoding": "identity"}
+
+    through_prm = await api.get(path, headers={**integration, **fhir_json})
+    direct = httpx.get(hapi_url + path.removeprefix("/fhir"), headers=fhir_json)
+
+    assert len(through_prm.content) > BUFFERED_BYTES
+    assert through_prm.content == direct.content
+    assert through_prm.json()["data"] == data
