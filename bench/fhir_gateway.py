@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 import httpx
 
 from app.fhir.client import FhirClient
-from bench.support import measure_side_by_side, report, servers
+from bench.support import measure, measure_side_by_side, report, servers
 from tests.support.live import serve_process
 
 RUNS = 200
@@ -113,8 +113,16 @@ async def run_proxy(fhir_url: str, api_port: int) -> None:
             ("search (HAPI direct)", searcher(direct)),
         ),
     ]
+
+    async def health(_: int) -> None:
+        (await proxy.get(f"http://127.0.0.1:{api_port}/health")).raise_for_status()
+
+    # The API's own floor: a request that never reaches HAPI (routing, middleware, request log).
+    floor = await measure("GET /health (the API's floor, no HAPI)", RUNS, health)
     report(
-        f"/fhir reverse proxy (uvicorn, loopback) vs HAPI directly, {RUNS} sequential requests each", pairs
+        f"/fhir reverse proxy (uvicorn, loopback) vs HAPI directly, {RUNS} sequential requests each",
+        pairs,
+        [floor],
     )
     await proxy.aclose()
     await direct.aclose()
