@@ -257,8 +257,7 @@ def classify_entry(method: str, url: str) -> FhirInteraction:
         raise UnsupportedRequest(str(exc)) from exc
     if not segments:
         raise UnsupportedRequest("A transaction or batch cannot contain another one")
-    interaction = classify(method.upper(), segments, parse_qsl(parts.query, keep_blank_values=True))
-    return interaction
+    return classify(method.upper(), segments, parse_qsl(parts.query, keep_blank_values=True))
 
 
 def entry_query(url: str) -> list[tuple[str, str]]:
