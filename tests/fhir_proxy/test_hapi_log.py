@@ -1,4 +1,8 @@
-"""HAPI's log carries no PHI, even when HAPI fails on requests full of phones and names (invariant 4)."""
+"""HAPI's log carries no PHI, even when HAPI fails on requests full of phones and names (invariant 4).
+
+Checked to fail against the same jar run with a plain logback pattern (`--logging.config=`):
+Hibernate's SqlExceptionHelper then logs the phone from the HFJ_RES_SEARCH_URL unique-key violation.
+"""
 
 from __future__ import annotations
 
