@@ -95,8 +95,12 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = True
 
-    # Public address of this API (used to rewrite FHIR links and to verify webhook signatures).
+    # Public address of this API (FHIR links, webhook signatures). /fhir links use it unless the
+    # client's Host names one of fhir_link_hosts (docs/fhir-endpoint.md, "Links").
     public_base_url: str = "http://127.0.0.1:8000"
+    fhir_link_hosts: list[str] = Field(default_factory=lambda: ["localhost", "127.0.0.1", "[::1]"])
+    # Browser origins (the dashboard) allowed by CORS on /api and /fhir; none by default.
+    cors_origins: list[str] = Field(default_factory=list)
 
     fhir_base_url: str = "http://127.0.0.1:8080/fhir"
     fhir_timeout_seconds: float = Field(default=15.0, gt=0)

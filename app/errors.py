@@ -151,8 +151,11 @@ class NotSupported(Unavailable):
 class ApiError(Exception):
     """An HTTP-level refusal raised at the edge (authentication, roles): a status, a code and a message."""
 
-    def __init__(self, status: int, error: str, message: str, **details: Any) -> None:
+    def __init__(
+        self, status: int, error: str, message: str, *, headers: dict[str, str] | None = None, **details: Any
+    ) -> None:
         super().__init__(message)
+        self.headers = headers
         self.status = status
         self.error = error
         self.message = message
@@ -206,7 +209,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
-        return JSONResponse(_body(exc.error, exc.message, **exc.details), status_code=exc.status)
+        return JSONResponse(
+            _body(exc.error, exc.message, **exc.details), status_code=exc.status, headers=exc.headers
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -73,6 +73,8 @@ class RequestLog:
         request_id = incoming if _safe_id(incoming) else uuid.uuid4().hex
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(request_id=request_id)
+        # request.state.request_id: the /fhir proxy passes it to HAPI, which records it in meta.source.
+        scope.setdefault("state", {})["request_id"] = request_id
         started_at = time.perf_counter()
         status: int | None = None
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import structlog
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 
 from app.admin.router import router as admin_router
 from app.assistant.router import router as assistant_router
@@ -31,6 +32,20 @@ from app.scheduling.router import router as scheduling_router
 from app.services import build_services
 
 log = structlog.get_logger(__name__)
+
+CORS_REQUEST_HEADERS = [
+    "Authorization",
+    "Content-Type",
+    "Content-Encoding",
+    "Accept",
+    "If-Match",
+    "If-None-Exist",
+    "If-None-Match",
+    "If-Modified-Since",
+    "Prefer",
+    "X-Request-ID",
+]
+CORS_EXPOSED_HEADERS = ["ETag", "Location", "Content-Location", "Last-Modified", "X-Request-ID"]
 
 
 async def _load_conformance(fhir: FhirClient, *, include_examples: bool) -> None:
@@ -80,6 +95,16 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> FastAPI:
         audio_bytes=settings.max_audio_bytes,
     )
     app.add_middleware(RequestLog)
+    if settings.cors_origins:
+        # Added last, so outermost: preflights are answered without a key, and errors carry CORS headers.
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"],
+            allow_headers=CORS_REQUEST_HEADERS,
+            expose_headers=CORS_EXPOSED_HEADERS,
+            max_age=600,
+        )
     install_error_handlers(app)
     app.add_exception_handler(RateLimited, rate_limited_response)
     app.add_exception_handler(RateLimited, rate_limited_response)

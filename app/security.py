@@ -30,20 +30,31 @@ class Principal:
         return Actor(kind=AgentKind.EHR if self.role == Role.INTEGRATION else AgentKind.STAFF, user=self.user)
 
 
-async def _authenticate(request: Request, credentials: HTTPAuthorizationCredentials | None) -> Principal:
+# RFC 6750: a 401 names the scheme the client should use.
+WWW_AUTHENTICATE = {"WWW-Authenticate": 'Bearer realm="prm"'}
+BearerCredentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+
+
+async def authenticate(request: Request, credentials: HTTPAuthorizationCredentials | None) -> Principal:
+    """The key's principal; ApiError 401 (the caller shapes the error for its path), RateLimited 429."""
     settings: Settings = request.app.state.settings
     limiter = services(request).rate_limiter
     address = request.client.host if request.client else "unknown"
     await limiter.refuse_blocked_address(address)
     if credentials is None or credentials.scheme.lower() != "bearer" or not credentials.credentials:
-        raise ApiError(401, "unauthorized", "Missing API key: send 'Authorization: Bearer <key>'")
+        raise ApiError(
+            401,
+            "unauthorized",
+            "Missing API key: send 'Authorization: Bearer <key>'",
+            headers=WWW_AUTHENTICATE,
+        )
     # Keys are compared as SHA-256 digests (configured keys may be given only as hashes), each in
     # constant time and all of them, so the answer's timing reveals neither a prefix nor which key.
     presented = hashlib.sha256(credentials.credentials.encode()).digest()
     matched = [api_key for api_key in settings.api_keys if api_key.matches(presented)]
     if not matched:
         await limiter.record_failure(address)
-        raise ApiError(401, "unauthorized", "Invalid API key")
+        raise ApiError(401, "unauthorized", "Invalid API key", headers=WWW_AUTHENTICATE)
     await limiter.hit_key(matched[0].digest_hex)
     return Principal(user=matched[0].user, role=matched[0].role)
 
@@ -51,10 +62,8 @@ async def _authenticate(request: Request, credentials: HTTPAuthorizationCredenti
 def require_roles(*roles: Role) -> Callable[..., Awaitable[Principal]]:
     """A dependency admitting only callers whose key has one of `roles` (401 without a key, 403 otherwise)."""
 
-    async def dependency(
-        request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
-    ) -> Principal:
-        principal = await _authenticate(request, credentials)
+    async def dependency(request: Request, credentials: BearerCredentials) -> Principal:
+        principal = await authenticate(request, credentials)
         if principal.role not in roles:
             allowed = ", ".join(sorted(role.value for role in roles))
             raise ApiError(

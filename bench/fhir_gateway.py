@@ -1,18 +1,22 @@
 """The FHIR gateway's overhead: create, read and search through `FhirClient` vs raw httpx
-straight to HAPI, measured side by side in one run."""
+straight to HAPI; and the `/fhir` reverse proxy (the API under a real uvicorn on loopback) vs
+HAPI directly, read and search. Each pair measured side by side (alternating) in one run."""
 
 from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Awaitable, Callable
 
 import httpx
 
 from app.fhir.client import FhirClient
-from bench.support import measure_side_by_side, report, servers
+from bench.support import measure, measure_side_by_side, report, servers
+from tests.support.live import serve_process
 
 RUNS = 200
 SYSTEM = "urn:prm:bench"
+BENCH_KEY = "dev-integration-key"
 
 
 def _org(i: int, tag: str) -> dict[str, object]:
@@ -69,10 +73,75 @@ async def run(fhir_url: str) -> None:
     await raw.aclose()
 
 
+async def run_proxy(fhir_url: str, api_port: int) -> None:
+    """`/fhir` through the PRM (uvicorn, loopback) vs HAPI directly: read and search, alternating."""
+    tag = uuid.uuid4().hex[:8]
+    direct = httpx.AsyncClient(base_url=fhir_url + "/")
+    proxy = httpx.AsyncClient(
+        base_url=f"http://127.0.0.1:{api_port}/fhir/", headers={"Authorization": f"Bearer {BENCH_KEY}"}
+    )
+    ids = []
+    for i in range(RUNS):
+        response = await direct.post(
+            "Organization", json=_org(i, f"p{tag}"), headers={"Content-Type": "application/fhir+json"}
+        )
+        response.raise_for_status()
+        ids.append(response.json()["id"])
+
+    def reader(client: httpx.AsyncClient) -> Callable[[int], Awaitable[None]]:
+        async def read(i: int) -> None:
+            (await client.get(f"Organization/{ids[i]}")).raise_for_status()
+
+        return read
+
+    def searcher(client: httpx.AsyncClient) -> Callable[[int], Awaitable[None]]:
+        async def search(i: int) -> None:
+            params = {"identifier": f"{SYSTEM}|p{tag}-{i}"}
+            (await client.get("Organization", params=params)).raise_for_status()
+
+        return search
+
+    for client in (proxy, direct):  # warm both paths
+        (await client.get("Organization", params={"_count": "1"})).raise_for_status()
+    pairs = [
+        await measure_side_by_side(
+            RUNS, ("read (/fhir proxy)", reader(proxy)), ("read (HAPI direct)", reader(direct))
+        ),
+        await measure_side_by_side(
+            RUNS,
+            ("search by identifier (/fhir proxy)", searcher(proxy)),
+            ("search (HAPI direct)", searcher(direct)),
+        ),
+    ]
+
+    async def health(_: int) -> None:
+        (await proxy.get(f"http://127.0.0.1:{api_port}/health")).raise_for_status()
+
+    # The API's own floor: a request that never reaches HAPI (routing, middleware, request log).
+    floor = await measure("GET /health (the API's floor, no HAPI)", RUNS, health)
+    report(
+        f"/fhir reverse proxy (uvicorn, loopback) vs HAPI directly, {RUNS} sequential requests each",
+        pairs,
+        [floor],
+    )
+    await proxy.aclose()
+    await direct.aclose()
+
+
 def main() -> None:
     """Entry point."""
-    with servers() as (fhir_url, _):
+    with servers() as (fhir_url, redis_url):
         asyncio.run(run(fhir_url))
+        # The API in its own process, as deployed: a thread in this process would share its GIL.
+        env = {
+            "PRM_ENVIRONMENT": "test",
+            "PRM_FHIR_BASE_URL": fhir_url,
+            "PRM_REDIS_URL": redis_url,
+            "PRM_LOAD_CONFORMANCE_ON_STARTUP": "false",
+            "PRM_LOG_LEVEL": "WARNING",
+        }
+        with serve_process(env) as port:
+            asyncio.run(run_proxy(fhir_url, port))
 
 
 if __name__ == "__main__":

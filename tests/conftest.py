@@ -104,7 +104,9 @@ def settings(hapi: Server, redis_server: Server, conformance: LoadReport) -> Set
 
 @pytest.fixture(scope="session")
 async def fhir(settings: Settings) -> AsyncIterator[FhirClient]:
-    client = FhirClient(settings.fhir_base_url)
+    # A fresh HAPI validates the first examples transaction with a cold validator: on a busy 2-core
+    # machine that took over the default 15 s, and the session's conformance fixture then failed.
+    client = FhirClient(settings.fhir_base_url, timeout_seconds=120)
     yield client
     await client.aclose()
 

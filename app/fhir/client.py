@@ -7,8 +7,9 @@ HAPI's answers onto the errors in `app.fhir.errors`.
 
 from __future__ import annotations
 
+import re
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
@@ -23,6 +24,7 @@ from app.fhir.errors import (
     FhirUnavailable,
     outcome_text,
 )
+from app.fhir.upstream import Upstream
 
 FHIR_JSON = "application/fhir+json"
 log = structlog.get_logger(__name__)
@@ -32,6 +34,9 @@ SearchParams = Mapping[str, str | Sequence[str]] | Sequence[tuple[str, str]]
 
 # Readiness must answer quickly even when HAPI hangs.
 PING_TIMEOUT_SECONDS = 3.0
+
+# What the /fhir proxy may ask for: plain segments below the base (app/fhir_proxy/paths.py).
+_PROXY_PATH = re.compile(r"[A-Za-z0-9\-._$]+(/[A-Za-z0-9\-._$]+)*")
 
 # Each search page asks for this many entries; paging follows Bundle.link[next].
 DEFAULT_PAGE_SIZE = 100
@@ -81,17 +86,23 @@ class FhirClient:
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        self._timeout = httpx.Timeout(timeout_seconds, connect=connect_timeout_seconds)
+        limits = httpx.Limits(max_connections=50, max_keepalive_connections=20)
         self._http = httpx.AsyncClient(
             base_url=self.base_url + "/",
-            timeout=httpx.Timeout(timeout_seconds, connect=connect_timeout_seconds),
+            timeout=self._timeout,
             headers={"Accept": FHIR_JSON},
             transport=transport,
-            limits=httpx.Limits(max_connections=50, max_keepalive_connections=20),
+            limits=limits,
         )
+        # The /fhir proxy talks to the transport itself: no client defaults to undo (Accept,
+        # User-Agent), no redirects, cookies or hooks, and about half the CPU per request.
+        self._proxy = transport or httpx.AsyncHTTPTransport(limits=limits)
 
     async def aclose(self) -> None:
-        """Close the connection pool."""
+        """Close the connection pools."""
         await self._http.aclose()
+        await self._proxy.aclose()
 
     # -- reads ------------------------------------------------------------------------------
 
@@ -212,22 +223,43 @@ class FhirClient:
         await self._request("GET", "metadata", params={"_summary": "true"}, timeout=PING_TIMEOUT_SECONDS)
         return time.perf_counter() - started
 
-    async def forward(
+    async def capabilities(self) -> Resource:
+        """HAPI's CapabilityStatement (the base of the PRM's own at /fhir/metadata)."""
+        return await self._json("GET", "metadata")
+
+    async def stream(
         self,
         method: str,
         path: str,
         *,
-        params: Sequence[tuple[str, str]],
+        query: bytes,
         headers: Mapping[str, str],
-        content: bytes,
-    ) -> httpx.Response:
-        """Send a request as is and return HAPI's response whatever its status (the /fhir pass-through)."""
+        content: bytes | AsyncIterator[bytes] | None,
+    ) -> Upstream:
+        """Send a request as is and return HAPI's response, body unread, whatever its status.
+
+        The `/fhir` reverse proxy: `path` is relative to the FHIR base (already confined by the
+        caller; checked again here), `query` the client's raw query string, `headers` exactly what
+        HAPI gets (none of the client's defaults are added). The caller must `aclose()` the response.
+        """
+        if path and (not _PROXY_PATH.fullmatch(path) or {".", ".."} & set(path.split("/"))):
+            raise ValueError("proxied paths are plain segments below the FHIR base")
+        url = httpx.URL(f"{self.base_url}/{path}").copy_with(query=query or None)
+        request = httpx.Request(method, url, headers=headers, content=content)
+        if "accept-encoding" not in request.headers:
+            # The client cannot decode what it did not ask for.
+            request.headers["Accept-Encoding"] = "identity"
+        request.extensions["timeout"] = self._timeout.as_dict()
         try:
-            return await self._http.request(
-                method, path.lstrip("/"), params=list(params), headers=dict(headers), content=content or None
-            )
+            response = await self._proxy.handle_async_request(request)
+        except httpx.TimeoutException as exc:
+            log.warning("fhir.proxy.timeout", method=method, resource_type=_type_of(path))
+            raise FhirUnavailable(f"FHIR server timed out on {method} {_type_of(path)}") from exc
         except httpx.HTTPError as exc:
+            log.warning("fhir.proxy.unreachable", method=method, error=type(exc).__name__)
             raise FhirUnavailable(f"FHIR server unreachable: {type(exc).__name__}") from exc
+        response.request = request
+        return Upstream(response)
 
     # -- plumbing ---------------------------------------------------------------------------
 

@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 pytestmark = pytest.mark.integration
-PUBLIC_PATHS = {"/health", "/ready"}
+PUBLIC_PATHS = {"/health", "/ready", "/fhir/metadata"}
 
 
 async def test_every_api_route_is_documented_with_bearer_auth_and_a_summary(api: httpx.AsyncClient) -> None:

@@ -12,6 +12,7 @@ import ca.uhn.fhir.jpa.provider.ValueSetOperationProvider;
 import ca.uhn.fhir.jpa.search.DatabaseBackedPagingProvider;
 import ca.uhn.fhir.narrative2.NullNarrativeGenerator;
 import ca.uhn.fhir.rest.api.EncodingEnum;
+import ca.uhn.fhir.rest.server.ApacheProxyAddressStrategy;
 import ca.uhn.fhir.rest.server.RestfulServer;
 import ca.uhn.fhir.rest.server.interceptor.CorsInterceptor;
 import ca.uhn.fhir.rest.server.provider.ResourceProviderFactory;
@@ -21,7 +22,10 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.web.cors.CorsConfiguration;
 
-/** The FHIR REST endpoint: providers, paging, CORS and the PRM's write-time profile enforcement. */
+/**
+ * The FHIR REST endpoint: providers, paging, CORS, the PRM's write-time profile enforcement, links
+ * built from the PRM's forwarded headers and attribution of writes made through the PRM's /fhir.
+ */
 @Configuration
 public class FhirEndpointConfig {
 
@@ -67,8 +71,13 @@ public class FhirEndpointConfig {
 				server, systemDao, storageSettings, searchParamRegistry, validationSupport));
 		server.setPagingProvider(pagingProvider);
 		server.setDefaultResponseEncoding(EncodingEnum.JSON);
+		// Links (Bundle.link, fullUrl, Location) name the address the PRM's client called, which the
+		// PRM passes in X-Forwarded-Host/-Proto/-Prefix; without those headers (the PRM's own calls)
+		// they name HAPI's address. Only the PRM can reach HAPI, so the headers are trusted.
+		server.setServerAddressStrategy(ApacheProxyAddressStrategy.forHttp());
 		server.registerInterceptor(corsInterceptor);
 		server.registerInterceptor(profileEnforcement);
+		server.registerInterceptor(new AttributionInterceptor(systemDao.getContext()));
 		// Deliberately absent: UserRequestRetryVersionConflictsInterceptor. A stale If-Match on a
 		// Slot must fail (409) so that two bookings of one slot can never both succeed.
 		return server;

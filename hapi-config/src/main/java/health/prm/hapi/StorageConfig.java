@@ -50,9 +50,12 @@ public class StorageConfig {
 		settings.setResourceClientIdStrategy(JpaStorageSettings.ClientIdStrategyEnum.ALPHANUMERIC);
 		settings.setAutoCreatePlaceholderReferenceTargets(false);
 		settings.setEnforceReferentialIntegrityOnWrite(true);
-		settings.setAllowMultipleDelete(true);
-		settings.setExpungeEnabled(true);
-		settings.setDeleteExpungeEnabled(true);
+		// Destructive administration is off in the server itself, not only refused by the PRM's /fhir
+		// policy: a conditional delete matching more than one resource fails (412), and $expunge /
+		// $delete-expunge are disabled. Nothing in the PRM needs them.
+		settings.setAllowMultipleDelete(false);
+		settings.setExpungeEnabled(false);
+		settings.setDeleteExpungeEnabled(false);
 		settings.setPreExpandValueSets(false);
 		settings.setEnableTaskPreExpandValueSets(false);
 		// Resources written before a SearchParameter existed are reindexed when it is created or changed.
