@@ -118,7 +118,6 @@ def fuzz_operation(
     return calls
 
 
-@pytest.mark.xfail(strict=False, reason="capability fixes land with the robustness step")
 @pytest.mark.parametrize("key", [ADMIN_KEY, STAFF_KEY], ids=["admin", "staff"])
 def test_the_api_survives_fuzzing(fuzz_app: FastAPI, key: str, capsys: pytest.CaptureFixture[str]) -> None:
     schema = (

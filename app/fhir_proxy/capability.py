@@ -8,7 +8,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from app.fhir_proxy.policy import READ_OPERATIONS, FhirInteraction, Kind, write_decision
+from app.fhir_proxy.policy import READ_OPERATIONS, SECRET_TYPES, FhirInteraction, Kind, write_decision
 
 Resource = dict[str, Any]
 
@@ -19,8 +19,9 @@ MAX_RENDERINGS = 16
 SECURITY_TEXT = (
     "Every request except GET /metadata needs 'Authorization: Bearer <API key>'. A key's role decides "
     "what it may do: staff read; integration and admin read and write clinical and CRM resources. "
-    "Administrative operations and writes of conformance, Provenance, AuditEvent and Subscription "
-    "resources are refused. Writes are attributed to the key's user in meta.source. See the PRM's "
+    "Administrative operations, writes of conformance, Provenance, AuditEvent and Subscription "
+    "resources, reads of Subscriptions (they carry delivery secrets) and history across every type "
+    "are refused. Writes are attributed to the key's user in meta.source. See the PRM's "
     "docs/fhir-endpoint.md."
 )
 _WRITE_INTERACTIONS = {
@@ -29,7 +30,7 @@ _WRITE_INTERACTIONS = {
     "patch": Kind.PATCH,
     "delete": Kind.DELETE,
 }
-_SYSTEM_INTERACTIONS = frozenset({"transaction", "batch", "search-system", "history-system"})
+_SYSTEM_INTERACTIONS = frozenset({"transaction", "batch", "search-system"})
 
 
 def prm_capability_statement(hapi: Resource, *, base_url: str, version: str) -> Resource:
@@ -48,7 +49,8 @@ def prm_capability_statement(hapi: Resource, *, base_url: str, version: str) -> 
             i for i in rest.get("interaction", []) if i.get("code") in _SYSTEM_INTERACTIONS
         ]
         _keep_allowed_operations(rest)
-        for resource in rest.get("resource", []):
+        rest["resource"] = [r for r in rest.get("resource", []) if r.get("type") not in SECRET_TYPES]
+        for resource in rest["resource"]:
             _restrict_resource(resource)
     return statement
 

@@ -78,6 +78,9 @@ CONFORMANCE_TYPES = frozenset(
         "ValueSet",
     }
 )
+# Subscriptions carry their receivers' secrets (channel.header, e.g. the change feed's bearer token):
+# nobody reads them through /fhir, and no system-wide read may sweep them up.
+SECRET_TYPES = frozenset({"Subscription"})
 # Query parameters that turn a delete into a destructive administrative act.
 FORBIDDEN_PARAMETERS = frozenset({"_cascade", "_expunge"})
 WRITER_ROLES = frozenset({Role.INTEGRATION, Role.ADMIN})
@@ -204,13 +207,29 @@ def decide(role: Role, interaction: FhirInteraction, query: Sequence[tuple[str, 
     if forbidden := sorted({key for key, _ in query} & FORBIDDEN_PARAMETERS):
         return Decision(False, f"The parameter {forbidden[0]} is never allowed through /fhir")
     kind = interaction.kind
-    if kind in READS or kind == Kind.BUNDLE:
+    if kind in READS:
+        return _decide_read(interaction, query)
+    if kind == Kind.BUNDLE:
         return ALLOW
     if kind == Kind.OPERATION:
         return _decide_operation(interaction)
     if role not in WRITER_ROLES:
         return Decision(False, f"Role {role.value!r} may only read through /fhir; use the PRM API to write")
     return write_decision(interaction)
+
+
+def _decide_read(interaction: FhirInteraction, query: Sequence[tuple[str, str]]) -> Decision:
+    if interaction.resource_type in SECRET_TYPES:
+        return Decision(
+            False, f"{interaction.resource_type} resources carry delivery secrets; not readable here"
+        )
+    if interaction.resource_type is None and interaction.kind == Kind.HISTORY:
+        return Decision(False, "History across every type is not offered; read a type's _history")
+    if interaction.resource_type is None and interaction.kind == Kind.SEARCH:
+        types = {t.strip() for key, value in query if key == "_type" for t in value.split(",")}
+        if not types or types & SECRET_TYPES:
+            return Decision(False, "A search across types must name them with _type (Subscription excluded)")
+    return ALLOW
 
 
 def _decide_operation(interaction: FhirInteraction) -> Decision:

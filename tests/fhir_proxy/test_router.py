@@ -383,3 +383,38 @@ async def test_methods_fhir_does_not_use_are_405_outcomes(
 
     assert response.status_code == 405
     assert diagnostics(response) == "TRACE is not a FHIR interaction"
+
+
+@pytest.mark.parametrize("key", ["staff", "integration", "admin"])
+async def test_subscriptions_and_their_secrets_are_not_readable_through_fhir(
+    api: httpx.AsyncClient, fhir: FhirClient, request: pytest.FixtureRequest, key: str
+) -> None:
+    secret = unique("secret")
+    stored = await fhir.create(
+        {
+            "resourceType": "Subscription",
+            "status": "off",
+            "reason": "test",
+            "criteria": "Basic?",
+            "channel": {
+                "type": "rest-hook",
+                "endpoint": "http://127.0.0.1:9/none",
+                "header": [f"Authorization: Bearer {secret}"],
+            },
+        }
+    )
+    headers = request.getfixturevalue(key)
+
+    try:
+        answers = [
+            await api.get(f"/fhir/Subscription/{stored['id']}", headers=headers),
+            await api.get("/fhir/Subscription", params={"status": "off"}, headers=headers),
+            await api.get("/fhir/_history", headers=headers),
+            await api.get("/fhir", params={"_type": "Subscription"}, headers=headers),
+        ]
+    finally:
+        await fhir.delete("Subscription", stored["id"])
+
+    assert [a.status_code for a in answers] == [403, 403, 403, 403]
+    assert all(secret not in a.text for a in answers)
+    assert "carry delivery secrets" in diagnostics(answers[0])

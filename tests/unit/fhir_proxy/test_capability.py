@@ -70,7 +70,8 @@ def test_only_allowed_operations_and_writes_remain() -> None:
     ]  # fmt: skip
     assert [i["code"] for i in resources["Provenance"]["interaction"]] == ["read", "search-type"]
     assert "conditionalCreate" not in resources["Provenance"]
-    assert [i["code"] for i in resources["Subscription"]["interaction"]] == ["read", "search-type"]
+    assert "Subscription" not in resources
+    assert [i["code"] for i in rest["interaction"]] == ["transaction", "batch", "search-system"]
     assert [i["code"] for i in resources["StructureDefinition"]["interaction"]] == ["read", "search-type"]
 
 

@@ -92,6 +92,22 @@ READS = [
     ("POST", "Patient/$validate", ""),
     ("GET", "Patient/1/$everything", ""),
     ("POST", "", ""),  # a Bundle: its entries are judged one by one
+    ("GET", "", "_type=Patient,Appointment"),
+]
+SECRETS = "Subscription resources carry delivery secrets; not readable here"
+SECRET_READS = [
+    ("GET", "Subscription/1", "", SECRETS),
+    ("GET", "Subscription", "status=active", SECRETS),
+    ("GET", "Subscription/_history", "", SECRETS),
+    ("GET", "Subscription/1/_history/2", "", SECRETS),
+    ("GET", "_history", "", "History across every type is not offered; read a type's _history"),
+    ("GET", "", "", "A search across types must name them with _type (Subscription excluded)"),
+    (
+        "GET",
+        "",
+        "_type=Patient,Subscription",
+        "A search across types must name them with _type (Subscription excluded)",
+    ),
 ]
 CLINICAL_WRITES = [
     ("POST", "Patient", ""),
@@ -183,6 +199,14 @@ def _decide(role: Role, method: str, path: str, query: str) -> tuple[bool, str]:
 @pytest.mark.parametrize(("method", "path", "query"), READS)
 def test_every_role_may_read(role: Role, method: str, path: str, query: str) -> None:
     assert _decide(role, method, path, query) == (True, "")
+
+
+@pytest.mark.parametrize("role", [STAFF, INTEGRATION, ADMIN])
+@pytest.mark.parametrize(("method", "path", "query", "reason"), SECRET_READS)
+def test_no_role_reads_subscriptions_or_sweeps_every_type(
+    role: Role, method: str, path: str, query: str, reason: str
+) -> None:
+    assert _decide(role, method, path, query) == (False, reason)
 
 
 @pytest.mark.parametrize(("method", "path", "query"), CLINICAL_WRITES)

@@ -16,6 +16,7 @@ import structlog
 from adapters.llm.fake import FakeExtractor
 from adapters.llm.fallback import FallbackExtractor
 from adapters.llm.openai_extractor import OpenAIExtractor, strict_json_schema
+from app.logging import configure_logging
 from app.ports.nlu import ExtractedEntities, Extraction, ExtractionContext, ExtractionFailed, Intent
 
 BASE_URL = "https://llm.test/v1"
@@ -239,6 +240,8 @@ async def test_a_connection_error_raises_extraction_failed(
 
 async def test_the_logs_carry_no_instruction_text(llm: respx.MockRouter, extractor: OpenAIExtractor) -> None:
     answer_with(llm, status_code=200, json=completion(json.dumps(GOOD_ANSWER)))
+    # An app built earlier in the session may have set the level to WARNING (levels are global).
+    configure_logging(level="INFO")
 
     with structlog.testing.capture_logs() as logs:
         await extractor.extract(INSTRUCTION, context=CONTEXT)
