@@ -5,6 +5,7 @@ HAPI directly, read and search. Each pair measured side by side (alternating) in
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from collections.abc import Awaitable, Callable
 
@@ -15,8 +16,10 @@ from bench.support import measure, measure_side_by_side, report, servers
 from tests.support.live import serve_process
 
 RUNS = 200
+# A realistic page: what an EHR syncing appointments or a dashboard list reads at once.
+PAGE_SIZE = 50
 SYSTEM = "urn:prm:bench"
-BENCH_KEY = "dev-integration-key"
+BENCH_KEY = "bench-integration-key"
 
 
 def _org(i: int, tag: str) -> dict[str, object]:
@@ -101,6 +104,13 @@ async def run_proxy(fhir_url: str, api_port: int) -> None:
 
         return search
 
+    def pager(client: httpx.AsyncClient) -> Callable[[int], Awaitable[None]]:
+        async def page(_: int) -> None:
+            params = {"identifier": f"{SYSTEM}|", "_count": str(PAGE_SIZE)}
+            (await client.get("Organization", params=params)).raise_for_status()
+
+        return page
+
     for client in (proxy, direct):  # warm both paths
         (await client.get("Organization", params={"_count": "1"})).raise_for_status()
     pairs = [
@@ -111,6 +121,11 @@ async def run_proxy(fhir_url: str, api_port: int) -> None:
             RUNS,
             ("search by identifier (/fhir proxy)", searcher(proxy)),
             ("search (HAPI direct)", searcher(direct)),
+        ),
+        await measure_side_by_side(
+            RUNS,
+            (f"search, a page of {PAGE_SIZE} (/fhir proxy)", pager(proxy)),
+            (f"search, a page of {PAGE_SIZE} (HAPI direct)", pager(direct)),
         ),
     ]
 
@@ -139,6 +154,9 @@ def main() -> None:
             "PRM_REDIS_URL": redis_url,
             "PRM_LOAD_CONFORMANCE_ON_STARTUP": "false",
             "PRM_LOG_LEVEL": "WARNING",
+            "PRM_API_KEYS": json.dumps([{"key": BENCH_KEY, "role": "integration", "user": "bench"}]),
+            # A benchmark measures the proxy, not the per-key rate limit it would hit within a second.
+            "PRM_RATE_LIMIT_PER_KEY": "1000000/minute",
         }
         with serve_process(env) as port:
             asyncio.run(run_proxy(fhir_url, port))
