@@ -105,9 +105,8 @@ async def book(draft: Draft, ctx: Context) -> None:
 
 async def reschedule(draft: Draft, ctx: Context) -> None:
     """Move an upcoming appointment to a new free slot."""
-    patient = await r.resolve_patient(draft, ctx.fhir, region=ctx.region)
+    patient = await _patient_or_ask(draft, ctx, why="Whose appointment should move?")
     if patient is None:
-        draft.need("patient", "Patient", why=None if draft.alternatives else "Whose appointment should move?")
         return
     roles = r.resolve_practitioner(draft, ctx.index)
     current = await r.resolve_appointment(
@@ -138,11 +137,8 @@ async def reschedule(draft: Draft, ctx: Context) -> None:
 
 async def cancel(draft: Draft, ctx: Context) -> None:
     """Cancel an upcoming appointment, showing exactly what changes."""
-    patient = await r.resolve_patient(draft, ctx.fhir, region=ctx.region)
+    patient = await _patient_or_ask(draft, ctx, why="Whose appointment should be cancelled?")
     if patient is None:
-        draft.need(
-            "patient", "Patient", why=None if draft.alternatives else "Whose appointment should be cancelled?"
-        )
         return
     roles = r.resolve_practitioner(draft, ctx.index) if draft.entities.practitioner_name else []
     current = await r.resolve_appointment(
@@ -186,11 +182,8 @@ async def register(draft: Draft, ctx: Context) -> None:
 
 async def update(draft: Draft, ctx: Context) -> None:
     """Update a patient's gender or birth date."""
-    patient = await r.resolve_patient(draft, ctx.fhir, region=ctx.region)
+    patient = await _patient_or_ask(draft, ctx, why="Which patient should be updated?")
     if patient is None:
-        draft.need(
-            "patient", "Patient", why=None if draft.alternatives else "Which patient should be updated?"
-        )
         return
     draft.fill("patient", draft.resolved.patient, "resolved", "Patient")
     changes = {k: v for k, v in (("gender", draft.gender), ("birth_date", draft.birth_date)) if v}
@@ -232,10 +225,8 @@ async def task(draft: Draft, ctx: Context) -> None:
 
 async def message(draft: Draft, ctx: Context) -> None:
     """Queue a WhatsApp message to a patient (refused if they opted out)."""
-    patient = await r.resolve_patient(draft, ctx.fhir, region=ctx.region)
-    if patient is None:
-        draft.need("patient", "Patient", why=None if draft.alternatives else "To which patient?")
-    else:
+    patient = await _patient_or_ask(draft, ctx, why="To which patient?")
+    if patient is not None:
         draft.fill("patient", draft.resolved.patient, "resolved", "Patient")
     if not draft.entities.message:
         draft.need("message", "Message", why="What should the message say?")
@@ -322,3 +313,11 @@ HANDLERS: dict[Intent, Handler] = {
     Intent.CHECK_AVAILABILITY: availability,
     Intent.UNSUPPORTED: unsupported,
 }
+
+
+async def _patient_or_ask(draft: Draft, ctx: Context, *, why: str) -> Resource | None:
+    """The instruction's patient; when there is none, the question to ask (unless candidates are listed)."""
+    patient = await r.resolve_patient(draft, ctx.fhir, region=ctx.region)
+    if patient is None:
+        draft.need("patient", "Patient", why=None if draft.alternatives else why)
+    return patient

@@ -12,11 +12,15 @@ from fastapi import APIRouter, Query
 from app.config import Role, Settings
 from app.deps import AppSettings, Fhir, Now, Queue, State
 from app.directory.deps import Directory
+from app.directory.index import DirectoryCache
 from app.directory.schemas import HoursIn, PractitionerIn, PractitionerOut
 from app.directory.service import require_specialty
 from app.errors import Forbidden, Invalid, NotFound, error_responses
+from app.fhir.client import FhirClient
 from app.fhir.records import require
 from app.inputs import CalendarDate, Instant, PathId, QueryId
+from app.ports.jobs import JobQueue
+from app.ports.state import StateStore
 from app.scheduling import booking, queries, service
 from app.scheduling.schemas import (
     AppointmentOut,
@@ -132,23 +136,11 @@ async def block(
     responses=error_responses(401, 403, 404, 409, 422, 503),
 )
 async def book_appointment(
-    body: BookIn, fhir: Fhir, directory: Directory, state: State, now: Now, principal: StaffUser
+    body: BookIn, fhir: Fhir, directory: Directory, state: State, queue: Queue, now: Now, principal: StaffUser
 ) -> AppointmentOut:
     """Book a free slot (one FHIR transaction); 409 `slot_taken` when somebody was faster."""
     _check_force(body.force, principal)
-    appointment = await booking.book(
-        fhir,
-        directory,
-        state,
-        slot_id=body.slot,
-        patient_id=body.patient,
-        reason=body.reason,
-        channel=Channel(body.channel),
-        actors=[principal.actor()],
-        now=now,
-        force=body.force,
-    )
-    return AppointmentOut.of(appointment)
+    return await _book(body, fhir, directory, state, queue, now, principal, force=body.force)
 
 
 @router.post(
@@ -158,16 +150,25 @@ async def book_appointment(
     responses=error_responses(401, 403, 404, 409, 422),
 )
 async def hold_slot(
-    body: HoldIn,
-    fhir: Fhir,
-    directory: Directory,
-    state: State,
-    queue: Queue,
-    now: Now,
-    principal: StaffUser,
+    body: HoldIn, fhir: Fhir, directory: Directory, state: State, queue: Queue, now: Now, principal: StaffUser
 ) -> AppointmentOut:
     """Hold a slot: a pending appointment and a tentatively busy slot until it expires or is booked."""
-    appointment = await service.hold(
+    return await _book(body, fhir, directory, state, queue, now, principal, hold_seconds=body.seconds)
+
+
+async def _book(
+    body: BookIn | HoldIn,
+    fhir: FhirClient,
+    directory: DirectoryCache,
+    state: StateStore,
+    queue: JobQueue,
+    now: datetime,
+    principal: Principal,
+    *,
+    force: bool = False,
+    hold_seconds: int | None = None,
+) -> AppointmentOut:
+    appointment = await service.book(
         fhir,
         directory,
         state,
@@ -178,7 +179,8 @@ async def hold_slot(
         channel=Channel(body.channel),
         actors=[principal.actor()],
         now=now,
-        seconds=body.seconds,
+        force=force,
+        hold_seconds=hold_seconds,
     )
     return AppointmentOut.of(appointment)
 

@@ -90,7 +90,7 @@ async def change_hours(
     return await _fill_horizon(fhir, entry, now=now)
 
 
-async def hold(
+async def book(
     fhir: FhirClient,
     cache: DirectoryCache,
     state: StateStore,
@@ -102,18 +102,21 @@ async def hold(
     channel: Channel,
     actors: list[Actor],
     now: datetime,
-    seconds: int,
+    force: bool = False,
+    hold_seconds: int | None = None,
 ) -> Resource:
-    """Hold a slot (a pending appointment, the slot tentatively busy) and queue its release at expiry."""
-    expires = now + timedelta(seconds=seconds)
-    # Queued before the write: if the queue is down nothing is held (503), and a release job that
-    # finds no expired hold does nothing.
-    await queue.enqueue(
-        Job.RELEASE_EXPIRED_HOLDS,
-        {"slot_id": slot_id},
-        job_id=f"release-hold-{slot_id}-{int(expires.timestamp())}",
-        at=expires + timedelta(seconds=HOLD_RELEASE_GRACE_SECONDS),
-    )
+    """Book a free slot, or with `hold_seconds` hold it (a pending appointment, the slot tentatively
+    busy) and queue its release at expiry."""
+    if hold_seconds is not None:
+        expires = now + timedelta(seconds=hold_seconds)
+        # Queued before the write: if the queue is down nothing is held (503), and a release job that
+        # finds no expired hold does nothing.
+        await queue.enqueue(
+            Job.RELEASE_EXPIRED_HOLDS,
+            {"slot_id": slot_id},
+            job_id=f"release-hold-{slot_id}-{int(expires.timestamp())}",
+            at=expires + timedelta(seconds=HOLD_RELEASE_GRACE_SECONDS),
+        )
     return await booking.book(
         fhir,
         cache,
@@ -124,5 +127,6 @@ async def hold(
         channel=channel,
         actors=actors,
         now=now,
-        hold_seconds=seconds,
+        force=force,
+        hold_seconds=hold_seconds,
     )
