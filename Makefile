@@ -23,7 +23,7 @@ test: install hapi  ## The test suite against a real HAPI and Redis that it star
 	$(VENV)/bin/pytest
 
 test-unit: install  ## The pure tests (no servers), in seconds
-	$(VENV)/bin/pytest tests/unit -q
+	$(VENV)/bin/pytest tests/unit -q -p no:schemathesis -p no:hypothesispytest  # plugins the fuzz stage needs, not these
 
 lint: install  ## ruff, mypy and the dependency-direction contracts
 	$(VENV)/bin/ruff check app adapters workers tests bench

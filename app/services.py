@@ -13,11 +13,9 @@ import structlog
 from adapters.clock import SystemClock
 from adapters.llm.fallback import FallbackExtractor
 from adapters.llm.offline import OfflineExtractor
-from adapters.llm.openai_extractor import OpenAIExtractor
 from adapters.redis_ratelimit import RedisRateLimiter
 from adapters.redis_state import RedisStateStore
 from adapters.sandbox.messenger import SandboxMessenger
-from adapters.speech.openai_transcriber import OpenAITranscriber
 from adapters.speech.pocketsphinx_transcriber import PocketsphinxTranscriber
 from app.assistant.service import Assistant
 from app.assistant.store import PlanStore
@@ -68,6 +66,9 @@ def build_extractor(settings: Settings) -> IntentExtractor:
     offline = OfflineExtractor()
     if settings.openai_api_key is None:
         return offline
+    # Imported only when configured: the OpenAI SDK takes a second to import, for every process.
+    from adapters.llm.openai_extractor import OpenAIExtractor
+
     llm = OpenAIExtractor(
         api_key=settings.openai_api_key.get_secret_value(),
         model=settings.openai_model,
@@ -83,6 +84,8 @@ def build_transcriber(settings: Settings) -> Transcriber | None:
         if settings.openai_api_key is None:
             log.warning("speech.engine.unavailable", engine="openai", reason="no PRM_OPENAI_API_KEY")
             return None
+        from adapters.speech.openai_transcriber import OpenAITranscriber
+
         return OpenAITranscriber(
             api_key=settings.openai_api_key.get_secret_value(),
             model=settings.openai_transcription_model,

@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-import httpx
 import uvicorn
 from fastapi import FastAPI
 
-from tests.support.servers import free_port
+from tests.support.servers import free_port, start_api
 
 START_TIMEOUT_SECONDS = 30
 
@@ -42,26 +38,9 @@ def serve(app: FastAPI) -> Iterator[int]:
 
 @contextmanager
 def serve_process(env: dict[str, str]) -> Iterator[int]:
-    """Run `uvicorn app.main:create_app --factory` in its own process (settings from `env`); yield its port."""
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory", "--host", "127.0.0.1",
-         "--port", str(port), "--log-level", "warning", "--no-access-log"],
-        env={**os.environ, **env},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+    """Run the API in its own uvicorn process (settings from `env`) on a free port; yield the port."""
+    server = start_api(env, free_port())
     try:
-        deadline = time.monotonic() + START_TIMEOUT_SECONDS
-        while True:
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("the API did not start under uvicorn")
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.2)
-        yield port
+        yield int(server.url.rsplit(":", 1)[1])
     finally:
-        process.terminate()
-        process.wait(timeout=15)
+        server.stop()

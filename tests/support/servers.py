@@ -127,6 +127,7 @@ def start_api(env: dict[str, str], port: int) -> Server:
             str(port),
             "--log-level",
             "warning",
+            "--no-access-log",
         ],
         cwd=ROOT,
         env={**os.environ, **env},

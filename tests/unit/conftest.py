@@ -17,10 +17,12 @@ from tests.support.servers import free_port
 
 def offline_settings(**overrides: object) -> Settings:
     """Test settings whose HAPI and Redis are unreachable (connections are refused at once)."""
+    values: dict[str, object] = {"transcription_engine": "none"}  # loading a speech model takes ~0.3 s
+    values.update(overrides)
     return make_settings(
         fhir_base_url=f"http://127.0.0.1:{free_port()}/fhir",
         redis_url=f"redis://127.0.0.1:{free_port()}/0",
-        **overrides,
+        **values,
     )
 
 

@@ -30,8 +30,9 @@ def limited_app() -> FastAPI:
     return app
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 async def limited() -> AsyncIterator[httpx.AsyncClient]:
+    """One app for the module: the limits keep no state between requests."""
     async for client in serve(limited_app()):
         yield client
 
