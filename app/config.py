@@ -146,6 +146,23 @@ class Settings(BaseSettings):
     default_timezone: str = "Asia/Kolkata"
     default_phone_region: str = "IN"
 
+    # -- outbound messages (adapters/twilio, adapters/smtp, adapters/sandbox) ------------------------
+    # "sandbox" records messages and sends nothing (the local stack); "twilio" sends WhatsApp and SMS.
+    messaging_provider: Literal["sandbox", "twilio"] = "sandbox"
+    messaging_timeout_seconds: float = Field(default=10.0, gt=0)
+    twilio_account_sid: str | None = None
+    # Also verifies Twilio's webhook signatures; development gets the placeholder of DESIGN.md 6.2.
+    twilio_auth_token: SecretStr | None = None
+    twilio_whatsapp_from: str | None = None  # E.164, without "whatsapp:"
+    twilio_sms_from: str | None = None  # E.164; unset: SMS is refused with provider twilio
+    # Email goes through this relay when smtp_host is set, else to the sandbox.
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=587, gt=0, lt=65536)
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = True
+    email_from: str | None = None  # "Sunrise Clinic <noreply@sunrise.example>"
+
     @model_validator(mode="before")
     @classmethod
     def _environment_is_explicit(cls, data: Any) -> Any:
@@ -163,8 +180,11 @@ class Settings(BaseSettings):
             self.api_keys = _default_dev_keys()
         if self.environment == "development" and not self.change_feed_secret.get_secret_value():
             self.change_feed_secret = SecretStr("dev-change-feed-secret")
+        if self.environment == "development" and self.twilio_auth_token is None:
+            self.twilio_auth_token = SecretStr("dev-twilio-auth-token")
         if self.environment == "production":
             _refuse_weak_secrets(self)
+        _check_messaging(self)
         return self
 
     # -- change feed (docs/change-feed.md) ----------------------------------------------------------
@@ -192,6 +212,23 @@ def _check_rate_limit(limit: str) -> None:
         parse_rate_limit(limit)
     except ValueError:
         raise ValueError(f"rate limit {limit!r} is not like '20/minute'") from None
+
+
+def _check_messaging(settings: Settings) -> None:
+    """A configured provider has what it needs to send, so a deployment fails at start, not per message."""
+    required: dict[str, object] = {}
+    if settings.messaging_provider == "twilio":
+        required |= {
+            "twilio_account_sid": settings.twilio_account_sid,
+            "twilio_auth_token": settings.twilio_auth_token and settings.twilio_auth_token.get_secret_value(),
+            "twilio_whatsapp_from": settings.twilio_whatsapp_from,
+        }
+    if settings.smtp_host:
+        required["email_from"] = settings.email_from
+    for name, value in required.items():
+        if not value:
+            needs = "PRM_SMTP_HOST" if name == "email_from" else "PRM_MESSAGING_PROVIDER=twilio"
+            raise ValueError(f"PRM_{name.upper()} is not set: {needs} needs it")
 
 
 def _refuse_weak_secrets(settings: Settings) -> None:

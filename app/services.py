@@ -15,8 +15,11 @@ from adapters.llm.fallback import FallbackExtractor
 from adapters.llm.offline import OfflineExtractor
 from adapters.redis_ratelimit import RedisRateLimiter
 from adapters.redis_state import RedisStateStore
+from adapters.routing_messenger import ChannelMessenger
 from adapters.sandbox.messenger import SandboxMessenger
+from adapters.smtp.messenger import SmtpMessenger
 from adapters.speech.pocketsphinx_transcriber import PocketsphinxTranscriber
+from adapters.twilio.messenger import TwilioMessenger
 from app.assistant.service import Assistant
 from app.assistant.store import PlanStore
 from app.config import Settings
@@ -24,7 +27,7 @@ from app.directory.index import DirectoryCache
 from app.fhir.client import FhirClient
 from app.ports.clock import Clock
 from app.ports.jobs import JobQueue
-from app.ports.messaging import Messenger
+from app.ports.messaging import MessageChannel, Messenger
 from app.ports.nlu import IntentExtractor
 from app.ports.ratelimit import RateLimiter
 from app.ports.speech import Transcriber, TranscriptionUnavailable
@@ -100,6 +103,38 @@ def build_transcriber(settings: Settings) -> Transcriber | None:
     return None
 
 
+def build_messenger(settings: Settings) -> Messenger:
+    """The sandbox alone (nothing leaves), or Twilio for WhatsApp/SMS and SMTP for email as configured."""
+    sandbox = SandboxMessenger()
+    routes: dict[MessageChannel, Messenger] = dict.fromkeys(MessageChannel, sandbox)
+    if settings.messaging_provider == "twilio":
+        # Settings validation guarantees the account, token and WhatsApp sender.
+        assert settings.twilio_account_sid and settings.twilio_auth_token
+        twilio = TwilioMessenger(
+            account_sid=settings.twilio_account_sid,
+            auth_token=settings.twilio_auth_token.get_secret_value(),
+            whatsapp_from=settings.twilio_whatsapp_from,
+            sms_from=settings.twilio_sms_from,
+            public_base_url=settings.public_base_url,
+            timeout_seconds=settings.messaging_timeout_seconds,
+        )
+        routes[MessageChannel.WHATSAPP] = routes[MessageChannel.SMS] = twilio
+    if settings.smtp_host:
+        assert settings.email_from
+        routes[MessageChannel.EMAIL] = SmtpMessenger(
+            host=settings.smtp_host,
+            port=settings.smtp_port,
+            sender=settings.email_from,
+            username=settings.smtp_username,
+            password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
+            starttls=settings.smtp_starttls,
+            timeout_seconds=settings.messaging_timeout_seconds,
+        )
+    if all(messenger is sandbox for messenger in routes.values()):
+        return sandbox  # the local stack and the tests read what it recorded (`.sent`)
+    return ChannelMessenger(routes)
+
+
 def build_queue(settings: Settings) -> RqJobQueue:
     """The job queue adapter (rq on Redis) for these settings."""
     return RqJobQueue(
@@ -166,7 +201,7 @@ def build_services(
         directory=directory,
         extractor=extractor,
         transcriber=speech,
-        messenger=messenger or SandboxMessenger(),
+        messenger=messenger or owned(build_messenger(settings)),
         rate_limiter=rate_limiter
         or RedisRateLimiter(
             settings.redis_url,

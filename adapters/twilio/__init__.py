@@ -1,0 +1,1 @@
+"""Twilio: WhatsApp and SMS."""
