@@ -106,7 +106,7 @@ async def test_unknown_patient_is_404(api: httpx.AsyncClient, staff: dict[str, s
     put = await _put(api, staff, "no-such-patient", "sms", {"decision": "opt-in"})
 
     assert got.status_code == 404
-    assert got.json() == {"error": "not_found", "message": "Patient no-such-patient not found"}
+    assert got.json() == {"error": "not_found", "message": "Patient 'no-such-patient' does not exist"}
     assert put.status_code == 404
     assert put.json() == got.json()
 
@@ -124,10 +124,11 @@ async def test_bad_channel_or_decision_is_422_naming_the_field(
     assert fax.status_code == 422
     assert fax.json()["fields"][0]["field"] == "path.channel"
     assert email.status_code == 422
+    why = "consents are recorded for whatsapp, sms, voice, not 'email'"
     assert email.json() == {
-        "error": "invalid",
-        "message": "channel: consents are recorded for whatsapp, sms, voice, not 'email'",
-        "field": "channel",
+        "error": "validation_error",
+        "message": f"channel: {why}",
+        "fields": [{"field": "channel", "message": why}],
     }
     assert maybe.status_code == 422
     assert maybe.json()["fields"][0]["field"] == "body.decision"
