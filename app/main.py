@@ -16,6 +16,7 @@ from app.changes.router import router as changes_router
 from app.changes.startup import start_change_feed
 from app.config import Settings, get_settings
 from app.conformance import load_conformance
+from app.consents.router import router as consents_router
 from app.directory.router import router as directory_router
 from app.errors import install_error_handlers
 from app.fhir.client import FhirClient
@@ -111,6 +112,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> FastAPI:
     app.add_exception_handler(RateLimited, rate_limited_response)
     app.include_router(health_router)
     app.include_router(patients_router)
+    app.include_router(consents_router)
     app.include_router(directory_router)
     app.include_router(practitioners_router)
     app.include_router(scheduling_router)

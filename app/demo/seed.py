@@ -11,13 +11,15 @@ from typing import Any
 
 import structlog
 
+from app.consents.resources import ConsentSource, Decision
+from app.consents.service import ensure as ensure_consent
 from app.directory import resources as res
 from app.directory.index import DirectoryCache
 from app.directory.service import create_practitioner
 from app.fhir.builders import Actor, AgentKind
 from app.fhir.client import FhirClient, Resource
 from app.fhir.errors import FhirNotFound
-from app.fhir.records import create_with_provenance
+from app.fhir.records import create_with_provenance, update_with_provenance
 from app.patients.service import register
 from app.ports.state import StateStore
 from app.scheduling.slots import DEFAULT_HORIZON_DAYS, generate_slots
@@ -45,6 +47,7 @@ class DemoReport:
 
     created: int = 0
     patients_registered: int = 0
+    consents_recorded: int = 0
     slots_created: int = 0
 
 
@@ -54,6 +57,29 @@ async def _ensure(fhir: FhirClient, resource: Resource, report: DemoReport) -> N
     except FhirNotFound:
         await create_with_provenance(fhir, resource, actors=[SEED_ACTOR], activity="demo.load")
         report.created += 1
+
+
+async def _ensure_organization(fhir: FhirClient, org: dict[str, Any], report: DemoReport) -> None:
+    """The clinic's Organization; one seeded before its contact fields existed gets them once."""
+    wanted = res.organization_resource(
+        name=org["name"],
+        phone=org["phone"],
+        emergency_phone=org.get("emergency_phone"),
+        resource_id=ORGANIZATION_ID,
+    )
+    try:
+        stored = await fhir.read("Organization", ORGANIZATION_ID)
+    except FhirNotFound:
+        await create_with_provenance(fhir, wanted, actors=[SEED_ACTOR], activity="demo.load")
+        report.created += 1
+        return
+    fields = ("telecom", "contact")
+    if all(stored.get(f) == wanted.get(f) for f in fields):
+        return
+    updated = {**stored, **{f: wanted[f] for f in fields if f in wanted}}
+    await update_with_provenance(
+        fhir, updated, actors=[SEED_ACTOR], activity="demo.load", if_match=stored["meta"]["versionId"]
+    )
 
 
 async def load_demo(
@@ -68,11 +94,9 @@ async def load_demo(
     data = demo_directory()
     report = DemoReport()
     org = data["organization"]
-    await _ensure(
-        fhir,
-        res.organization_resource(name=org["name"], phone=org["phone"], resource_id=ORGANIZATION_ID),
-        report,
-    )
+    # hours_note and consultation_fees_inr stay in directory.json as settings for later: FHIR has no
+    # plain home for them (fees belong to ChargeItemDefinition, which nothing reads yet).
+    await _ensure_organization(fhir, org, report)
     for loc in data["locations"]:
         location = res.location_resource(
             name=loc["name"],
@@ -116,7 +140,7 @@ async def load_demo(
         )
         report.created += 3
     for person in data["patients"]:
-        _, created = await register(
+        patient, created = await register(
             fhir,
             state,
             name=person["name"],
@@ -125,10 +149,21 @@ async def load_demo(
             gender=person.get("gender"),
             birth_date=date.fromisoformat(person["birth_date"]) if person.get("birth_date") else None,
             preferred_language=person.get("preferred_language"),
-            preferred_channel="whatsapp",
+            preferred_channel=person.get("preferred_channel", "whatsapp"),
             actors=[SEED_ACTOR],
         )
         report.patients_registered += int(created)
+        for channel, decision in person.get("consents", {}).items():
+            recorded = await ensure_consent(
+                fhir,
+                patient_id=patient["id"],
+                channel=channel,
+                decision=Decision(decision),
+                source=ConsentSource.IMPORT,
+                actors=[SEED_ACTOR],
+                recorded_at=now,
+            )
+            report.consents_recorded += int(recorded is not None)
     cache.invalidate()
     demo_roles = {role_id(doc) for doc in data["practitioners"]}
     for entry in (await cache.get()).roles:
@@ -138,6 +173,10 @@ async def load_demo(
             )
             report.slots_created += slots.created
     log.info(
-        "demo.loaded", created=report.created, patients=report.patients_registered, slots=report.slots_created
+        "demo.loaded",
+        created=report.created,
+        patients=report.patients_registered,
+        consents=report.consents_recorded,
+        slots=report.slots_created,
     )
     return report

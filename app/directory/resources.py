@@ -34,11 +34,18 @@ def specialty_concept(code: str) -> dict[str, Any]:
     }
 
 
-def organization_resource(*, name: str, phone: str | None, resource_id: str | None = None) -> Resource:
-    """An Organization (the clinic)."""
+def organization_resource(
+    *, name: str, phone: str | None, resource_id: str | None = None, emergency_phone: str | None = None
+) -> Resource:
+    """An Organization (the clinic); an emergency line is a contact whose purpose says so."""
     org: Resource = {"resourceType": "Organization", "active": True, "name": name}
     if phone:
         org["telecom"] = [{"system": "phone", "value": phone}]
+    if emergency_phone:
+        # ContactPoint.use has no "emergency"; Organization.contact.purpose is where FHIR says what for.
+        org["contact"] = [
+            {"purpose": {"text": "Emergency"}, "telecom": [{"system": "phone", "value": emergency_phone}]}
+        ]
     if resource_id:
         org["id"] = resource_id
     return org

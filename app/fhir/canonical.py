@@ -45,6 +45,7 @@ EXT_ESTIMATED_VALUE = _sd("estimated-value")  # Task (opportunity): valueMoney
 EXT_SOURCE_CHANNEL = _sd("source-channel")  # Task (opportunity): valueCode from VS_SOURCE_CHANNEL
 EXT_TICKET_CATEGORY = _sd("ticket-category")  # Task (ticket): valueCode from CS_TICKET_CATEGORY
 EXT_INSTRUCTION = _sd("instruction-text")  # Provenance: valueString, the staff instruction acted on
+EXT_CONSENT_SOURCE = _sd("consent-source")  # Consent: valueCode from VS_CONSENT_SOURCE, how it reached us
 EXT_SLOT_MINUTES = _sd("slot-minutes")  # Schedule: valueInteger, length of the slots generated for it
 # Core extension (not ours): a Location's IANA time zone.
 EXT_TIMEZONE = "http://hl7.org/fhir/StructureDefinition/timezone"
@@ -58,6 +59,7 @@ CS_TASK_TYPE = _cs("prm-task-type")
 CS_SPECIALTY = _cs("prm-specialty")
 CS_AGENT_TYPE = _cs("prm-agent-type")
 CS_CONSENT_POLICY = _cs("prm-consent-policy")
+CS_CONSENT_SOURCE = _cs("consent-source")
 
 VS_BOOKING_CHANNEL = _vs("booking-channel")
 VS_SOURCE_CHANNEL = _vs("source-channel")
@@ -69,6 +71,7 @@ VS_SPECIALTY = _vs("prm-specialty")
 VS_CHANNEL = _vs("prm-channel")  # every code of CS_CHANNEL
 VS_AGENT_TYPE = _vs("prm-agent-type")
 VS_CONSENT_POLICY = _vs("prm-consent-policy")
+VS_CONSENT_SOURCE = _vs("consent-source")
 VS_TASK_TYPE = _vs("prm-task-type")
 
 # -- identifier systems (NamingSystem resources) -----------------------------------------------
