@@ -2,33 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from starlette.datastructures import Headers
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.fhir_proxy.outcome import operation_outcome
 from app.ports.ratelimit import RateLimited
 
 FHIR_PREFIX = "/fhir"
 AUDIO_PATH = "/api/v1/assistant/interpret-audio"
 # Multipart framing and the form's other fields around the audio file.
 MULTIPART_OVERHEAD_BYTES = 64 * 1024
-FHIR_JSON = "application/fhir+json"
 
 
 def is_fhir_path(path: str) -> bool:
     """Whether `path` is the FHIR endpoint, whose clients expect OperationOutcomes."""
     return path == FHIR_PREFIX or path.startswith(FHIR_PREFIX + "/")
-
-
-def operation_outcome(code: str, diagnostics: str) -> dict[str, Any]:
-    """A one-issue error OperationOutcome (`code` from the FHIR issue-type value set)."""
-    return {
-        "resourceType": "OperationOutcome",
-        "issue": [{"severity": "error", "code": code, "diagnostics": diagnostics}],
-    }
 
 
 def rejection(
@@ -39,12 +29,10 @@ def rejection(
     message: str,
     fhir_code: str,
     headers: dict[str, str] | None = None,
-) -> JSONResponse:
+) -> Response:
     """An error in the API's shape, or as an OperationOutcome on the FHIR endpoint."""
     if is_fhir_path(path):
-        return JSONResponse(
-            operation_outcome(fhir_code, message), status_code=status, headers=headers, media_type=FHIR_JSON
-        )
+        return operation_outcome(status, fhir_code, message, headers=headers)
     return JSONResponse({"error": error, "message": message}, status_code=status, headers=headers)
 
 
@@ -117,7 +105,7 @@ class BodySizeLimit:
         await response(scope, receive, send)
 
 
-async def rate_limited_response(request: Request, exc: Exception) -> JSONResponse:
+async def rate_limited_response(request: Request, exc: Exception) -> Response:
     """The 429 with Retry-After (an OperationOutcome on the FHIR endpoint)."""
     assert isinstance(exc, RateLimited)
     return rejection(

@@ -87,8 +87,6 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> FastAPI:
         ),
         lifespan=lifespan,
     )
-    # app.security reads the settings before any service exists (authentication of every route).
-    app.state.settings = settings
     # Pure ASGI middleware, outermost last: RequestLog sees every answer, the 413s included.
     app.add_middleware(
         BodySizeLimit,

@@ -7,7 +7,8 @@ from typing import Any
 from fastapi import FastAPI
 
 from app.errors import ErrorBody
-from app.limits import FHIR_JSON, is_fhir_path
+from app.fhir.client import FHIR_JSON
+from app.limits import is_fhir_path
 
 _ERROR_REF = {"$ref": "#/components/schemas/ErrorBody"}
 # Any secured operation: a missing or wrong key, a role without access, a rate limit, a dependency down.

@@ -11,7 +11,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from app.config import Role, Settings
+from app.config import Role
 from app.deps import services
 from app.errors import ApiError
 from app.fhir.builders import Actor, AgentKind
@@ -38,7 +38,7 @@ BearerCredentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bear
 
 async def authenticate(request: Request, credentials: HTTPAuthorizationCredentials | None) -> Principal:
     """The key's principal; ApiError 401 (the caller shapes the error for its path), RateLimited 429."""
-    settings: Settings = request.app.state.settings
+    settings = services(request).settings
     limiter = services(request).rate_limiter
     address = request.client.host if request.client else "unknown"
     if credentials is None or credentials.scheme.lower() != "bearer" or not credentials.credentials:

@@ -27,6 +27,7 @@ from app.changes.model import (
 )
 from app.deps import services
 from app.errors import ApiError
+from app.fhir.client import FHIR_JSON
 from app.ingress import accept, bearer_matches, unavailable
 from app.ports.jobs import Job, QueueUnavailable
 
@@ -55,7 +56,7 @@ def _answer(status: str, change: str | None = None) -> JSONResponse:
         "issue": [{"severity": "information", "code": "informational", "diagnostics": status}],
     }
     headers = {"X-PRM-Change-Status": status} | ({"X-PRM-Change": change} if change else {})
-    return JSONResponse(outcome, media_type="application/fhir+json", headers=headers)
+    return JSONResponse(outcome, media_type=FHIR_JSON, headers=headers)
 
 
 def _bad(message: str) -> ApiError:

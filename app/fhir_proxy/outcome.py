@@ -7,7 +7,7 @@ from collections.abc import Mapping
 
 from starlette.responses import Response
 
-FHIR_JSON = "application/fhir+json"
+from app.fhir.client import FHIR_JSON
 
 # The OperationOutcome issue code (http://hl7.org/fhir/issue-type) for each status the PRM produces.
 ISSUE_CODES = {

@@ -17,15 +17,15 @@ from starlette.responses import StreamingResponse
 from app.config import Settings
 from app.deps import AppSettings, Fhir
 from app.errors import ApiError
+from app.fhir.client import FHIR_JSON
 from app.fhir.errors import FhirError, FhirUnavailable
 from app.fhir.upstream import Upstream
 from app.fhir_proxy import bundles
 from app.fhir_proxy.capability import CapabilityCache
 from app.fhir_proxy.forwarding import client_address, request_headers, response_headers
-from app.fhir_proxy.outcome import FHIR_JSON, operation_outcome
+from app.fhir_proxy.outcome import operation_outcome
 from app.fhir_proxy.paths import PathRefused, fhir_segments
 from app.fhir_proxy.policy import FhirInteraction, Kind, UnsupportedRequest, classify, decide
-from app.logging import REQUEST_ID_HEADER
 from app.security import BearerCredentials, authenticate
 
 router = APIRouter(tags=["fhir"])
@@ -219,10 +219,8 @@ async def _capabilities(request: Request, fhir: Fhir, settings: Settings) -> Res
         return operation_outcome(503, None, "The FHIR server is unavailable")
     except FhirError:
         return operation_outcome(502, None, "The FHIR server did not return its CapabilityStatement")
-    headers = {}
-    if request_id := getattr(request.state, "request_id", None):
-        headers[REQUEST_ID_HEADER] = request_id
-    return Response(body, media_type=FHIR_JSON, headers=headers)
+    # RequestLog puts X-Request-ID on every response, this one included.
+    return Response(body, media_type=FHIR_JSON)
 
 
 def _wants_json(request: Request) -> bool:

@@ -119,46 +119,6 @@ async def book(
     slot, role = await _free_slot(fhir, cache, slot_id, now=now)
     if new_patient is None:
         await require(fhir, "Patient", patient_id, what="Patient")
-    # The overlap check reads before the transaction writes: one booking per patient at a time.
-    async with exclusive(state, "patient-booking", patient_id):
-        return await _book(
-            fhir,
-            slot=slot,
-            role=role,
-            patient_id=patient_id,
-            reason=reason,
-            channel=channel,
-            actors=actors,
-            now=now,
-            check_overlap=not force and new_patient is None,
-            hold_seconds=hold_seconds,
-            extend=extend,
-            instruction=instruction,
-            identifier=identifier,
-            new_patient=new_patient,
-        )
-
-
-async def _book(
-    fhir: FhirClient,
-    *,
-    slot: Resource,
-    role: RoleEntry,
-    patient_id: str,
-    reason: str | None,
-    channel: Channel,
-    actors: list[Actor],
-    now: datetime,
-    check_overlap: bool,
-    hold_seconds: int | None,
-    extend: Extend | None,
-    instruction: str | None,
-    identifier: dict[str, str] | None,
-    new_patient: Resource | None,
-) -> Resource:
-    slot_id = slot["id"]
-    if check_overlap:
-        await _check_patient_free(fhir, patient_id, slot)
     holding = hold_seconds is not None
     tx = Transaction()
     if new_patient is not None:
@@ -192,7 +152,11 @@ async def _book(
             instruction=instruction,
         )
     )
-    booked = await _send(fhir, tx, slot_id=slot_id)
+    # The overlap check reads before the transaction writes: one booking per patient at a time.
+    async with exclusive(state, "patient-booking", patient_id):
+        if not force and new_patient is None:
+            await _check_patient_free(fhir, patient_id, slot)
+        booked = await _send(fhir, tx, slot_id=slot_id)
     log.info(
         "appointment.held" if holding else "appointment.booked",
         appointment=f"Appointment/{booked['id']}",
