@@ -189,6 +189,7 @@ def build_services(
         transcriber=speech,
         plans=PlanStore(state),
         state=state,
+        queue=queue,
         settings=settings,
         clock=clock,
     )

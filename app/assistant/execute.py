@@ -22,6 +22,7 @@ from app.inputs import CalendarDate, Instant
 from app.messaging import service as messaging
 from app.opportunities import service as opportunities
 from app.patients import service as patients
+from app.ports.jobs import JobQueue
 from app.ports.nlu import Intent
 from app.ports.state import StateStore
 from app.scheduling import booking
@@ -49,6 +50,7 @@ class Execution:
     fhir: FhirClient
     directory: DirectoryCache
     state: StateStore
+    queue: JobQueue
     actors: list[Actor]
     instruction: str
     now: datetime
@@ -322,12 +324,15 @@ async def _message(
     patient_id = _id(form.get("patient"), "Patient", "patient")
     if not form.get("message"):
         raise Invalid("form.message", "the message is empty")
-    message = await messaging.queue_message(
+    message = await messaging.prepare_message(
         ex.fhir,
+        ex.state,
+        ex.queue,
         patient_id=patient_id,
         channel=ContactChannel.WHATSAPP,
         text=str(form["message"]),
-        actors=ex.actors,
+        sender=ex.actors[0],
+        at=ex.now,
         instruction=ex.instruction,
         identifier=_tag(plan),
     )

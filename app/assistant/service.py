@@ -39,6 +39,7 @@ from app.fhir.client import FhirClient
 from app.inputs import control_character
 from app.language.specialties import SPECIALTIES
 from app.ports.clock import Clock
+from app.ports.jobs import JobQueue
 from app.ports.nlu import ExtractionContext, ExtractionFailed, Intent, IntentExtractor
 from app.ports.speech import Transcriber, TranscriptionFailed, TranscriptionUnavailable
 from app.ports.state import StateStore
@@ -73,6 +74,7 @@ class Assistant:
     transcriber: Transcriber | None
     plans: PlanStore
     state: StateStore
+    queue: JobQueue
     settings: Settings
     clock: Clock
     _patient_names: tuple[float, tuple[str, ...]] = (0.0, ())
@@ -236,6 +238,7 @@ async def confirm(
         fhir=assistant.fhir,
         directory=assistant.directory,
         state=assistant.state,
+        queue=assistant.queue,
         actors=[principal.actor(), ASSISTANT],
         instruction=stored.text,
         now=now,

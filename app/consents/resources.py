@@ -19,6 +19,7 @@ from app.fhir.canonical import (
     PROFILE_CONSENT,
 )
 from app.fhir.client import Resource
+from app.fhir.dates import parse_datetime
 from app.vocabulary import ContactChannel
 
 
@@ -79,19 +80,6 @@ def consent_resource(
         "policyRule": {"coding": [coding(CS_CONSENT_POLICY, CONSENT_POLICY_CONTACT)]},
         "provision": {"type": _PROVISION[decision], "period": {"start": when}},
     }
-
-
-def parse_datetime(text: object) -> datetime | None:
-    """A FHIR dateTime as an aware datetime; partial dates start their period (UTC); None if unreadable."""
-    if not isinstance(text, str) or not text:
-        return None
-    for candidate in (text, f"{text}-01", f"{text}-01-01"):
-        try:
-            moment = datetime.fromisoformat(candidate)
-        except ValueError:
-            continue
-        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    return None
 
 
 def record_of(consent: Resource) -> ConsentRecord | None:

@@ -32,6 +32,7 @@ PROFILE_OPPORTUNITY = _sd("prm-opportunity")
 PROFILE_TICKET = _sd("prm-ticket")
 PROFILE_CONSENT = _sd("prm-consent")
 PROFILE_REMINDER = _sd("prm-reminder")
+PROFILE_CONVERSATION = _sd("prm-conversation")
 
 # -- extensions -------------------------------------------------------------------------------
 EXT_PREFERRED_CHANNEL = _sd("preferred-channel")  # Patient: valueCode from VS_CONTACT_CHANNEL
@@ -41,6 +42,9 @@ EXT_HOLD_EXPIRES = _sd("hold-expires")  # Appointment (pending hold): valueDateT
 EXT_CHANNEL = _sd("channel")  # Communication, CommunicationRequest, Consent: valueCode (prm-channel)
 EXT_THREAD = _sd("conversation-thread")  # Communication: valueString (thread key)
 EXT_DELIVERY_STATUS = _sd("delivery-status")  # Communication: valueCode from CS_DELIVERY_STATUS
+EXT_MESSAGE_TEMPLATE = _sd("message-template")  # Communication: complex (name, language, variables JSON)
+EXT_CONVERSATION_TAG = _sd("conversation-tag")  # Task (conversation): valueString, 0..*
+EXT_READ_UP_TO = _sd("read-up-to")  # Task (conversation): valueDateTime, inbound messages read up to it
 EXT_ESTIMATED_VALUE = _sd("estimated-value")  # Task (opportunity): valueMoney
 EXT_SOURCE_CHANNEL = _sd("source-channel")  # Task (opportunity): valueCode from VS_SOURCE_CHANNEL
 EXT_TICKET_CATEGORY = _sd("ticket-category")  # Task (ticket): valueCode from CS_TICKET_CATEGORY
@@ -60,6 +64,7 @@ CS_SPECIALTY = _cs("prm-specialty")
 CS_AGENT_TYPE = _cs("prm-agent-type")
 CS_CONSENT_POLICY = _cs("prm-consent-policy")
 CS_CONSENT_SOURCE = _cs("consent-source")
+CS_MESSAGE_STATUS_REASON = _cs("message-status-reason")
 
 VS_BOOKING_CHANNEL = _vs("booking-channel")
 VS_SOURCE_CHANNEL = _vs("source-channel")
@@ -73,6 +78,7 @@ VS_AGENT_TYPE = _vs("prm-agent-type")
 VS_CONSENT_POLICY = _vs("prm-consent-policy")
 VS_CONSENT_SOURCE = _vs("consent-source")
 VS_TASK_TYPE = _vs("prm-task-type")
+VS_MESSAGE_STATUS_REASON = _vs("message-status-reason")
 
 # -- identifier systems (NamingSystem resources) -----------------------------------------------
 SID_PHONE = _sid("phone")  # Patient: the E.164 phone, for exact token search
@@ -81,11 +87,13 @@ SID_PRM_AGENT = _sid("prm-agent")  # Provenance agent: assistant, whatsapp-bot, 
 SID_ASSISTANT_PLAN = _sid("assistant-plan")  # resources written by confirming an assistant plan
 SID_TWILIO_MESSAGE = _sid("twilio-message-sid")
 SID_VOICE_CALL = _sid("voice-call-id")
+SID_CONVERSATION = _sid("conversation")  # Task (conversation): "<channel>:<address>"
 
 # -- codes used in code ----------------------------------------------------------------------------
 SNOMED = "http://snomed.info/sct"
 TASK_TYPE_OPPORTUNITY = "opportunity"
 TASK_TYPE_TICKET = "ticket"
+TASK_TYPE_CONVERSATION = "conversation"
 # Consent (profile prm-consent): category and policyRule codes in CS_CONSENT_POLICY, core scope.
 CONSENT_CATEGORY_CONTACT = "contact-channel"
 CONSENT_POLICY_CONTACT = "clinic-contact-policy"

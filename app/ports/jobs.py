@@ -19,6 +19,7 @@ class Job(StrEnum):
     RELEASE_EXPIRED_HOLDS = "release_expired_holds"
     HANDLE_CHANGE = "handle_change"
     SWEEP_CHANGES = "sweep_changes"
+    SEND_MESSAGE = "send_message"  # one outbound Communication, by id
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,1 @@
+"""The staff inbox: conversation threads (Task prm-conversation) and their messages."""
