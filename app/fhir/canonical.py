@@ -88,6 +88,7 @@ SID_ASSISTANT_PLAN = _sid("assistant-plan")  # resources written by confirming a
 SID_TWILIO_MESSAGE = _sid("twilio-message-sid")
 SID_VOICE_CALL = _sid("voice-call-id")
 SID_CONVERSATION = _sid("conversation")  # Task (conversation): "<channel>:<address>"
+SID_MESSAGE_KEY = _sid("message-key")  # Communication: the business event it is sent for (sent once)
 
 # -- codes used in code ----------------------------------------------------------------------------
 SNOMED = "http://snomed.info/sct"

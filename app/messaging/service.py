@@ -12,6 +12,7 @@ from app.consents.service import opted_out
 from app.conversations import service as conversations
 from app.errors import Invalid, OptedOut
 from app.fhir.builders import Actor
+from app.fhir.canonical import SID_MESSAGE_KEY
 from app.fhir.client import FhirClient, Resource
 from app.fhir.records import create_with_provenance, require
 from app.messaging import resources as res
@@ -22,6 +23,9 @@ from app.ports.state import StateStore
 from app.vocabulary import ContactChannel
 
 log = structlog.get_logger(__name__)
+
+# The one message an opted-out patient still gets: the confirmation that they are opted out.
+OPT_OUT_CONFIRMATION = "opt_out_confirmation"
 
 
 def send_job_id(communication_id: str) -> str:
@@ -54,9 +58,13 @@ async def prepare_message(
     about: Sequence[str] = (),
     instruction: str | None = None,
     identifier: dict[str, str] | None = None,
+    key: str | None = None,
 ) -> Resource:
     """Record an outbound message on its conversation (the patient's on `channel`, or the one given)
-    and queue its send job; the stored Communication (status preparation)."""
+    and queue its send job; the stored Communication (status preparation).
+
+    With `key` (the business event it is for) the message is created once: a second call returns the first.
+    """
     if conversation_id is not None:
         conversation = await conversations.get(fhir, conversation_id)
         if conversation.channel != channel:
@@ -73,7 +81,8 @@ async def prepare_message(
         conversation_id = str(task["id"])
     else:
         raise Invalid("patient", "a message needs a patient or a conversation")
-    if patient_id and await opted_out(fhir, patient_id=patient_id, channel=channel):
+    confirms_opt_out = template is not None and template.name == OPT_OUT_CONFIRMATION
+    if patient_id and not confirms_opt_out and await opted_out(fhir, patient_id=patient_id, channel=channel):
         raise OptedOut(patient_id, channel)
     message = res.outbound_message(
         channel=channel,
@@ -85,10 +94,18 @@ async def prepare_message(
         template=template,
         about=about,
     )
-    if identifier:
-        message["identifier"] = [identifier]
+    identifiers = [identifier] if identifier else []
+    if key:
+        identifiers.append({"system": SID_MESSAGE_KEY, "value": key})
+    if identifiers:
+        message["identifier"] = identifiers
     stored = await create_with_provenance(
-        fhir, message, actors=[sender], activity="message.prepare", instruction=instruction
+        fhir,
+        message,
+        actors=[sender],
+        activity="message.prepare",
+        instruction=instruction,
+        if_none_exist={"identifier": f"{SID_MESSAGE_KEY}|{key}"} if key else None,
     )
     await conversations.record_message(fhir, conversation_id, at=at, inbound=False)
     # If the queue is down the Communication stays in preparation and the pending-send sweep queues it.

@@ -15,6 +15,7 @@ from app.conformance import LoadReport, load_conformance, read_conformance_resou
 from app.fhir.canonical import (
     EXT_BOOKING_CHANNEL,
     EXT_CHANNEL,
+    EXT_CONVERSATION_TAG,
     EXT_ESTIMATED_VALUE,
     EXT_PREFERRED_CHANNEL,
     EXT_SOURCE_CHANNEL,
@@ -45,6 +46,8 @@ async def write_one_of_each(made: Made, thread: str) -> dict[str, tuple[Resource
     opportunity = new_from("Task/prm-example-opportunity")
     ticket = new_from("Task/prm-example-ticket")
     message = new_from("Communication/prm-example-communication")
+    conversation = new_from("Task/prm-example-conversation")
+    set_extension(conversation, EXT_CONVERSATION_TAG, valueString="billing-query")
     set_extension(appointment, EXT_BOOKING_CHANNEL, valueCode="voice")
     set_extension(patient, EXT_PREFERRED_CHANNEL, valueCode="sms")
     set_extension(opportunity, EXT_SOURCE_CHANNEL, valueCode="campaign")
@@ -53,7 +56,7 @@ async def write_one_of_each(made: Made, thread: str) -> dict[str, tuple[Resource
     set_extension(message, EXT_THREAD, valueString=thread)
     set_extension(message, EXT_CHANNEL, valueCode="sms")
     ex = {"appointment": appointment, "patient": patient, "opportunity": opportunity, "ticket": ticket,
-          "message": message}  # fmt: skip
+          "message": message, "conversation": conversation}  # fmt: skip
     stored = {name: await made.create(resource) for name, resource in ex.items()}
     return {
         "appointment-booking-channel": (stored["appointment"], "voice", "whatsapp"),
@@ -63,6 +66,7 @@ async def write_one_of_each(made: Made, thread: str) -> dict[str, tuple[Resource
         "task-ticket-category": (stored["ticket"], "billing", "complaint"),
         "communication-conversation-thread": (stored["message"], thread, thread + "-other"),
         "prm-channel": (stored["message"], "sms", "whatsapp"),
+        "task-conversation-tag": (stored["conversation"], "billing-query", "billing"),
     }
 
 

@@ -16,7 +16,7 @@ from app.errors import OptedOut
 from app.fhir.builders import Actor, AgentKind
 from app.fhir.canonical import EXT_PREFERRED_CHANNEL, PROFILE_CONSENT
 from app.fhir.client import FhirClient
-from app.messaging.service import queue_message
+from app.messaging.service import prepare_message
 from app.patients.service import find_by_phone
 from tests.clinic import make_patient
 
@@ -69,16 +69,23 @@ async def test_opt_in_then_opt_out_keeps_history_and_the_latest_wins(
 
 
 async def test_a_message_is_refused_after_an_opt_out(
-    api: httpx.AsyncClient, staff: dict[str, str], fhir: FhirClient
+    api: httpx.AsyncClient, staff: dict[str, str], fhir: FhirClient, app: FastAPI
 ) -> None:
     pid = (await make_patient(api, staff))["id"]
+    services = app.state.services
     actor = Actor(kind=AgentKind.STAFF, user="reception@test")
-    await queue_message(fhir, patient_id=pid, channel="sms", text="Hello", actors=[actor])
 
+    async def send(text: str) -> None:
+        await prepare_message(
+            fhir, services.state, services.queue, patient_id=pid, channel="sms", text=text, sender=actor,
+            at=services.clock.now(),
+        )  # fmt: skip
+
+    await send("Hello")
     assert (await _put(api, staff, pid, "sms", {"decision": "opt-out"})).status_code == 200
 
     with pytest.raises(OptedOut):
-        await queue_message(fhir, patient_id=pid, channel="sms", text="Hello again", actors=[actor])
+        await send("Hello again")
     assert len(await fhir.search("Communication", {"subject": f"Patient/{pid}"})) == 1
 
 
