@@ -87,8 +87,13 @@ async def store_media(
     patient_id: str | None,
     received: datetime,
     message_sid: str,
+    hints: Sequence[str] = (),
 ) -> StoredMedia:
-    """Download and store every item of a message once; raises MediaUnavailable so the job retries."""
+    """Download and store every item of a message once; raises MediaUnavailable so the job retries.
+
+    `hints` are words the speech engine should expect (the offline engine needs the clinic's doctor
+    and specialty names to recognise them: the assistant's `hints()`).
+    """
     documents: list[str] = []
     transcripts: list[str] = []
     rejected: list[Rejected] = []
@@ -106,6 +111,7 @@ async def store_media(
                     message_sid=message_sid,
                     patient_id=patient_id,
                     received=received,
+                    hints=hints,
                 )
             except MediaRejected as exc:
                 log.warning("media.rejected", message_sid=message_sid, index=index, reason=exc.reason)
@@ -116,6 +122,11 @@ async def store_media(
         if transcript:
             transcripts.append(transcript)
     return StoredMedia(tuple(documents), "\n".join(transcripts) or None, tuple(rejected))
+
+
+def binary_id(key: str) -> str:
+    """The Binary id of item `<MessageSid>/<index>`: derived, so a retry rewrites the same Binary."""
+    return "media-" + hashlib.sha256(key.encode()).hexdigest()[:40]
 
 
 async def _stored(fhir: FhirClient, key: str) -> tuple[str, str | None] | None:
@@ -142,15 +153,15 @@ async def _store_item(
     message_sid: str,
     patient_id: str | None,
     received: datetime,
+    hints: Sequence[str],
 ) -> tuple[str, str | None]:
     accepted_type(item.content_type)  # a type we refuse is not even downloaded
     media = await fetcher.fetch(item.url)
     audio = media.content_type.startswith("audio/")
-    transcript, why_not = await _transcribe(transcriber, media) if audio else (None, None)
-    binary_id = "media-" + hashlib.sha256(key.encode()).hexdigest()[:40]
+    transcript, why_not = await _transcribe(transcriber, media, hints) if audio else (None, None)
     where = _Where(message_sid=message_sid, patient_id=patient_id, received=received)
     tx = Transaction()
-    binary = tx.update(_binary(binary_id, media, patient_id))
+    binary = tx.update(_binary(binary_id(key), media, patient_id))
     description = "WhatsApp voice note" if audio else "WhatsApp media"
     if why_not:
         description += f" (not transcribed: {why_not})"
@@ -186,12 +197,14 @@ async def _store_item(
     return refs[1], transcript
 
 
-async def _transcribe(transcriber: Transcriber | None, media: FetchedMedia) -> tuple[str | None, str | None]:
+async def _transcribe(
+    transcriber: Transcriber | None, media: FetchedMedia, hints: Sequence[str]
+) -> tuple[str | None, str | None]:
     """(transcript, None), or (None, why it was not transcribed)."""
     if transcriber is None:
         return None, NO_ENGINE
     try:
-        result = await transcriber.transcribe(media.data, content_type=media.content_type)
+        result = await transcriber.transcribe(media.data, content_type=media.content_type, hints=hints)
     except TranscriptionUnavailable:
         return None, NO_ENGINE
     except TranscriptionFailed as exc:
