@@ -54,7 +54,7 @@ class TwilioMediaFetcher:
         try:
             async with self._http.stream("GET", url, auth=self._auth, follow_redirects=True) as response:
                 return await self._read(response)
-        except httpx.TransportError as exc:  # timeouts included
+        except httpx.RequestError as exc:  # timeouts, connection errors, redirect loops
             log.warning("media.twilio.unavailable", error=type(exc).__name__)
             raise MediaUnavailable(f"Twilio media could not be fetched ({type(exc).__name__})") from None
 

@@ -138,6 +138,14 @@ async def test_a_timeout_is_retried(respx_mock: respx.MockRouter) -> None:
         await fetcher().fetch(MEDIA_URL)
 
 
+@respx.mock
+async def test_a_redirect_loop_is_retried(respx_mock: respx.MockRouter) -> None:
+    respx_mock.get(MEDIA_URL).mock(return_value=httpx.Response(302, headers={"Location": MEDIA_URL}))
+
+    with pytest.raises(MediaUnavailable):
+        await fetcher().fetch(MEDIA_URL)
+
+
 @pytest.mark.parametrize(
     "url",
     [
