@@ -18,7 +18,7 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import NamedTuple, TypedDict
+from typing import NamedTuple
 
 import structlog
 
@@ -40,14 +40,6 @@ BOT = Actor(AgentKind.WHATSAPP_BOT)
 NO_ENGINE = "no speech engine is configured"
 UNREADABLE = "the audio could not be decoded or recognised"
 SILENT = "no speech was recognised"
-
-
-class _Where(TypedDict):
-    """What every resource of an item shares: its message, patient and time."""
-
-    message_sid: str
-    patient_id: str | None
-    received: datetime
 
 
 class MediaItem(NamedTuple):
@@ -155,18 +147,27 @@ async def _store_item(
     received: datetime,
     hints: Sequence[str],
 ) -> tuple[str, str | None]:
+    """Download one item and write it (and its transcript) in one transaction: (document, transcript)."""
     accepted_type(item.content_type)  # a type we refuse is not even downloaded
     media = await fetcher.fetch(item.url)
     audio = media.content_type.startswith("audio/")
     transcript, why_not = await _transcribe(transcriber, media, hints) if audio else (None, None)
-    where = _Where(message_sid=message_sid, patient_id=patient_id, received=received)
     tx = Transaction()
     binary = tx.update(_binary(binary_id(key), media, patient_id))
     description = "WhatsApp voice note" if audio else "WhatsApp media"
     if why_not:
         description += f" (not transcribed: {why_not})"
     document = tx.create(
-        _document(key, media.data, media.content_type, binary=binary, description=description, **where),
+        _document(
+            key,
+            media.data,
+            media.content_type,
+            binary=binary,
+            description=description,
+            message_sid=message_sid,
+            patient_id=patient_id,
+            received=received,
+        ),
         if_none_exist={"identifier": f"{SID_TWILIO_MESSAGE}|{key}"},
     )
     targets = [binary, document]
@@ -177,7 +178,9 @@ async def _store_item(
             TRANSCRIPT_TYPE,
             binary=None,
             description="Transcript of a WhatsApp voice note (machine transcription)",
-            **where,
+            message_sid=message_sid,
+            patient_id=patient_id,
+            received=received,
         )
         text["docStatus"] = "preliminary"
         text["relatesTo"] = [{"code": "transforms", "target": {"reference": document}}]

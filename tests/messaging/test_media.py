@@ -96,6 +96,8 @@ async def test_an_image_and_a_pdf_become_binary_and_document_reference_on_the_pa
 
     assert stored.transcript is None and stored.rejected == ()
     assert len(stored.documents) == 2
+    to_twilio = [call.request for call in twilio.calls if call.request.url.host == "api.twilio.com"]
+    assert len(to_twilio) == 2 and all(r.headers["Authorization"].startswith("Basic ") for r in to_twilio)
     for index, (data, content_type, cdn) in enumerate(
         [(PNG, "image/png", image_cdn), (PDF, "application/pdf", pdf_cdn)]
     ):
