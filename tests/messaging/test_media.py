@@ -16,12 +16,14 @@ import pytest
 import respx
 
 from adapters.twilio.media import TwilioMediaFetcher
+from app.conformance.loader import comparable
 from app.fhir.canonical import SID_TWILIO_MESSAGE
 from app.fhir.client import FhirClient, Resource
 from app.messaging.media import MediaItem, Rejected, binary_id, store_media
 from app.ports.media import MediaUnavailable
 from app.ports.speech import Transcriber
 from tests.clinic import make_patient
+from tests.conformance.test_round_trip import content, dump, model_of
 from tests.factories import unique
 from tests.support.opus import opus_from_wav
 
@@ -290,3 +292,36 @@ async def test_audio_that_cannot_be_decoded_is_stored_and_marked_not_transcribed
     [note] = await stored_for(fhir, sid, 0)
     assert note["description"].startswith("WhatsApp voice note (not transcribed:")
     assert await stored_for(fhir, sid, 0, "/transcript") == []
+
+
+async def test_what_store_media_writes_round_trips_through_the_r4b_models(
+    fhir: FhirClient,
+    fetcher: TwilioMediaFetcher,
+    twilio: respx.MockRouter,
+    pocketsphinx: Transcriber,
+    tmp_path: Path,
+) -> None:
+    if not (shutil.which("espeak-ng") and shutil.which("sox")):
+        pytest.skip("needs espeak-ng and sox")
+    sid = unique("MM")
+    url, _ = serve(twilio, sid, 0, spoken(tmp_path, "vorbis"), "audio/ogg")
+
+    stored = await store_media(
+        fhir, fetcher, pocketsphinx, items=[MediaItem(url, "audio/ogg")], patient_id=None,
+        received=RECEIVED, message_sid=sid, hints=HINTS,
+    )  # fmt: skip
+
+    assert stored.transcript is not None
+    [note] = await stored_for(fhir, sid, 0)
+    [text] = await stored_for(fhir, sid, 0, "/transcript")
+    binary = await fhir.read("Binary", binary_id(f"{sid}/0"))
+    for resource in (note, text, binary):
+        model = model_of(resource["resourceType"])
+        body = {**dump(model.model_validate(resource)), "id": unique("rt-")}
+        body.pop("identifier", None)  # the copy must not be taken for the message's media
+
+        await fhir.update(body)
+        read_back = await fhir.read(resource["resourceType"], body["id"])
+
+        assert comparable(read_back) == comparable(body)  # HAPI keeps what the R4B model wrote
+        assert content(dump(model.model_validate(read_back))) == content(body)
