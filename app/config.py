@@ -155,6 +155,9 @@ class Settings(BaseSettings):
     twilio_auth_token: SecretStr | None = None
     twilio_whatsapp_from: str | None = None  # E.164, without "whatsapp:"
     twilio_sms_from: str | None = None  # E.164; unset: SMS is refused with provider twilio
+    # Inbound media (WhatsApp images, PDFs, voice notes) larger than this are refused, not stored;
+    # WhatsApp's own cap for audio and video is 16 MB.
+    max_media_bytes: int = Field(default=16 * 1024 * 1024, gt=0)
     # Email goes through this relay when smtp_host is set, else to the sandbox.
     smtp_host: str | None = None
     smtp_port: int = Field(default=587, gt=0, lt=65536)

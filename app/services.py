@@ -16,9 +16,11 @@ from adapters.llm.offline import OfflineExtractor
 from adapters.redis_ratelimit import RedisRateLimiter
 from adapters.redis_state import RedisStateStore
 from adapters.routing_messenger import ChannelMessenger
+from adapters.sandbox.media import SandboxMediaFetcher
 from adapters.sandbox.messenger import SandboxMessenger
 from adapters.smtp.messenger import SmtpMessenger
 from adapters.speech.pocketsphinx_transcriber import PocketsphinxTranscriber
+from adapters.twilio.media import TwilioMediaFetcher
 from adapters.twilio.messenger import TwilioMessenger
 from app.assistant.service import Assistant
 from app.assistant.store import PlanStore
@@ -27,6 +29,7 @@ from app.directory.index import DirectoryCache
 from app.fhir.client import FhirClient
 from app.ports.clock import Clock
 from app.ports.jobs import JobQueue
+from app.ports.media import MediaFetcher
 from app.ports.messaging import MessageChannel, Messenger
 from app.ports.nlu import IntentExtractor
 from app.ports.ratelimit import RateLimiter
@@ -55,6 +58,7 @@ class Services:
     messenger: Messenger
     rate_limiter: RateLimiter
     assistant: Assistant
+    media: MediaFetcher
     closers: list[Closer] = field(default_factory=list, repr=False)
 
     async def aclose(self) -> None:
@@ -135,6 +139,18 @@ def build_messenger(settings: Settings) -> Messenger:
     return ChannelMessenger(routes)
 
 
+def build_media_fetcher(settings: Settings) -> MediaFetcher:
+    """Twilio's media downloads with provider twilio; else the in-memory sandbox."""
+    if settings.messaging_provider == "twilio":
+        assert settings.twilio_account_sid and settings.twilio_auth_token
+        return TwilioMediaFetcher(
+            account_sid=settings.twilio_account_sid,
+            auth_token=settings.twilio_auth_token.get_secret_value(),
+            max_bytes=settings.max_media_bytes,
+        )
+    return SandboxMediaFetcher(max_bytes=settings.max_media_bytes)
+
+
 def build_queue(settings: Settings) -> RqJobQueue:
     """The job queue adapter (rq on Redis) for these settings."""
     return RqJobQueue(
@@ -158,6 +174,7 @@ def build_services(
     transcriber: Transcriber | EllipsisType | None = ...,
     messenger: Messenger | None = None,
     rate_limiter: RateLimiter | None = None,
+    media: MediaFetcher | None = None,
 ) -> Services:
     """Build every service from settings; keyword overrides replace one part (tests, benches)."""
     closers: list[Closer] = []
@@ -211,5 +228,6 @@ def build_services(
             per_key_limit=settings.rate_limit_per_key,
         ),
         assistant=assistant,
+        media=media or owned(build_media_fetcher(settings)),
         closers=closers,
     )

@@ -29,7 +29,8 @@ port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 if port_busy "$redis_port"; then
   echo "redis: reusing the server already on port $redis_port"
 else
-  redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$PWD/var/redis" --appendonly yes \
+  redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$PWD/var/redis" \
+    --appendonly yes --appendfsync always --save "" \
     > var/log/redis.log 2>&1 &
   pids+=($!)
 fi

@@ -1,7 +1,8 @@
 """Audio bytes to what speech engines need: format sniffing, WAV decoding, mono 16 kHz 16-bit PCM.
 
 Standard library only (no numpy): WAV is decoded with `wave`, mixed down and resampled here;
-other containers (OGG, FLAC, MP3 ...) go through the `sox` binary when it is installed.
+other containers (OGG, FLAC, MP3 ...) go through the `sox` binary when it is installed, except
+Ogg/Opus (WhatsApp voice notes), which sox 14.4 cannot read: libsndfile decodes it (sndfile.py).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import wave
 from dataclasses import dataclass
 from itertools import cycle
 
+from adapters.speech.sndfile import is_opus, read_opus
 from app.ports.speech import TranscriptionFailed
 
 TARGET_RATE = 16_000
@@ -104,6 +106,9 @@ def to_pcm16k(audio: bytes) -> Pcm:
         decoded = _decode_wav(audio)
         if decoded is not None:
             return decoded
+    if kind == "ogg" and is_opus(audio):
+        samples, channels, rate = read_opus(audio)
+        return _to_pcm(samples, channels, rate)
     if shutil.which(SOX_BINARY):
         return _decode_with_sox(audio, kind)
     raise TranscriptionFailed(f"unsupported audio: {kind} needs the sox binary; send 16-bit PCM WAV instead")
@@ -140,8 +145,12 @@ def _decode_wav(audio: bytes) -> Pcm | None:
     samples.frombytes(frames[: len(frames) - len(frames) % (SAMPLE_WIDTH * channels)])
     if sys.byteorder == "big":
         samples.byteswap()  # WAV is little-endian
-    mono = _mix_down(samples, channels)
-    resampled = _resample(mono, rate, TARGET_RATE)
+    return _to_pcm(samples, channels, rate)
+
+
+def _to_pcm(samples: array.array[int], channels: int, rate: int) -> Pcm:
+    """Interleaved native-order samples to Pcm (mono, TARGET_RATE, little-endian)."""
+    resampled = _resample(_mix_down(samples, channels), rate, TARGET_RATE)
     if sys.byteorder == "big":
         resampled.byteswap()
     return Pcm(resampled.tobytes())

@@ -70,8 +70,17 @@ def start_hapi(workdir: Path) -> Server:
     raise RuntimeError(f"HAPI did not start within {HAPI_START_TIMEOUT_SECONDS}s; see {workdir / 'hapi.log'}")
 
 
+# Append-only file, fsync before acknowledging each write ("acknowledged means durable"); no RDB
+# snapshots (the AOF alone is replayed on start).
+REDIS_DURABILITY = ("--appendonly", "yes", "--appendfsync", "always", "--save", "")
+
+
 def start_redis(workdir: Path) -> Server:
-    """A redis-server on a free port with persistence off (redis-server from the OS packages)."""
+    """A redis-server on a free port, persisting as production does (append-only, fsync every write).
+
+    The same flags as scripts/run-stack.sh and docker-compose.yml, so a test that kills Redis and
+    restarts it on the same `workdir` finds every acknowledged job (DESIGN.md invariant 8).
+    """
     binary = shutil.which("redis-server")
     if binary is None:
         raise RuntimeError("redis-server is not installed (apt-get install redis-server)")
@@ -84,10 +93,7 @@ def start_redis(workdir: Path) -> Server:
             str(port),
             "--bind",
             "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
+            *REDIS_DURABILITY,
             "--dir",
             str(workdir),
         ],
