@@ -9,6 +9,7 @@ from types import EllipsisType
 from typing import TypeVar
 
 import structlog
+from fastapi import APIRouter
 
 from adapters.clock import SystemClock
 from adapters.llm.fallback import FallbackExtractor
@@ -19,6 +20,7 @@ from adapters.routing_messenger import ChannelMessenger
 from adapters.sandbox.messenger import SandboxMessenger
 from adapters.smtp.messenger import SmtpMessenger
 from adapters.speech.pocketsphinx_transcriber import PocketsphinxTranscriber
+from adapters.twilio import webhooks as twilio_webhooks
 from adapters.twilio.messenger import TwilioMessenger
 from app.assistant.service import Assistant
 from app.assistant.store import PlanStore
@@ -133,6 +135,11 @@ def build_messenger(settings: Settings) -> Messenger:
     if all(messenger is sandbox for messenger in routes.values()):
         return sandbox  # the local stack and the tests read what it recorded (`.sent`)
     return ChannelMessenger(routes)
+
+
+def webhook_routers() -> list[APIRouter]:
+    """The vendors' webhook routers (verify, parse, de-duplicate, enqueue), for app.main to mount."""
+    return [twilio_webhooks.router]
 
 
 def build_queue(settings: Settings) -> RqJobQueue:

@@ -7,6 +7,8 @@ from typing import Any
 
 from app.changes import jobs as changes
 from app.changes.registry import ChangeContext, registry, watched_types
+from app.messaging import inbound
+from app.ports.inbound import DeliveryReport, InboundMessage
 from app.ports.jobs import Job
 from app.scheduling import jobs as scheduling
 from app.services import Services
@@ -51,9 +53,25 @@ async def _sweep_changes(services: Services, payload: dict[str, Any]) -> object:
     )
 
 
+async def _receive_message(services: Services, payload: dict[str, Any]) -> object:
+    return await inbound.receive_message(
+        services.fhir,
+        services.state,
+        services.queue,
+        message=InboundMessage.from_payload(payload),
+        region=services.settings.default_phone_region,
+    )
+
+
+async def _record_delivery_status(services: Services, payload: dict[str, Any]) -> object:
+    return await inbound.record_delivery_status(services.fhir, report=DeliveryReport.from_payload(payload))
+
+
 JOBS: dict[Job, JobFunction] = {
     Job.EXTEND_SLOT_HORIZONS: _extend_slot_horizons,
     Job.RELEASE_EXPIRED_HOLDS: _release_expired_holds,
     Job.HANDLE_CHANGE: _handle_change,
     Job.SWEEP_CHANGES: _sweep_changes,
+    Job.RECEIVE_MESSAGE: _receive_message,
+    Job.RECORD_DELIVERY_STATUS: _record_delivery_status,
 }
