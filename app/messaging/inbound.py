@@ -101,6 +101,8 @@ async def receive_message(
             patients=patients,
             conversation_id=conversation["id"],
         )
+    # The media seam: app/messaging/media.py's store_media(items=message.media ...) goes here; its
+    # DocumentReferences become `attachments=` and a voice note's transcript the text when there is none.
     communication = res.inbound_message(
         provider_id=message.provider_id,
         channel=channel,

@@ -268,3 +268,34 @@ async def test_a_closed_thread_reopens_when_the_patient_writes(
     assert (
         len(await fhir.search("Task", {"identifier": f"{SID_CONVERSATION}|whatsapp:{patient['phone']}"})) == 1
     )
+
+
+async def test_webhooks_and_jobs_log_no_phone_text_or_profile_name(
+    api: httpx.AsyncClient,
+    staff: dict[str, str],
+    fhir: FhirClient,
+    settings: Settings,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    patient = await make_patient(api, staff)
+    text = "confidential: my sugar readings are 310"
+    form = inbound_form(sender=patient["phone"], text=text, ProfileName="Secret Profile Name")
+    capsys.readouterr()
+
+    await post_signed(api, INBOUND_PATH, form)
+    await post_signed(api, INBOUND_PATH, form)
+    await api.post(INBOUND_PATH, data=form)  # unsigned
+    await drain(settings)
+
+    logged = capsys.readouterr().out
+    assert '"twilio.message.received"' in logged and '"message.received"' in logged  # webhook and job
+    assert form["MessageSid"] in logged
+    for secret in (
+        patient["phone"],
+        patient["phone"][3:],
+        text,
+        "sugar",
+        "Secret Profile Name",
+        patient["name"],
+    ):
+        assert secret not in logged

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+from redis import Redis
+from redis.exceptions import RedisError
 
 ROOT = Path(__file__).resolve().parents[2]
 HAPI_SCRIPT = ROOT / "scripts" / "hapi.sh"
@@ -147,3 +149,32 @@ def start_api(env: dict[str, str], port: int) -> Server:
         time.sleep(0.2)
     process.kill()
     raise RuntimeError(f"the API did not start within {API_START_TIMEOUT_SECONDS}s")
+
+
+def start_durable_redis(workdir: Path) -> Server:
+    """redis-server on a free port writing every command to its append-only file in `workdir` before
+    answering (fsync always): start it again on the same directory after a SIGKILL to see what survived."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        raise RuntimeError("redis-server is not installed (apt-get install redis-server)")
+    port = free_port()
+    workdir.mkdir(parents=True, exist_ok=True)
+    process = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(workdir), "--save", "",
+         "--appendonly", "yes", "--appendfsync", "always"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    url = f"redis://127.0.0.1:{port}/0"
+    deadline = time.monotonic() + REDIS_START_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"redis-server exited with {process.returncode}")
+        try:
+            # Answers only once the append-only file is loaded (LOADING errors until then).
+            if Redis.from_url(url, socket_timeout=1).ping():
+                return Server(url=url, process=process)
+        except RedisError:
+            time.sleep(0.1)
+    process.kill()
+    raise RuntimeError("redis-server did not start")
