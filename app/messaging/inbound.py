@@ -11,6 +11,8 @@ Every step is idempotent: jobs are retried, and a replay stores nothing new.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import structlog
 
 from app.changes.model import Change, ChangeKind
@@ -28,7 +30,7 @@ from app.fhir.records import create_with_provenance, update_with_provenance
 from app.messaging import catalog
 from app.messaging import resources as res
 from app.messaging.keywords import Keyword, keyword_of
-from app.messaging.resources import TemplateUse
+from app.messaging.resources import Direction, TemplateUse
 from app.messaging.service import OPT_OUT_CONFIRMATION, prepare_message
 from app.patients.resources import preferred_language
 from app.patients.service import find_by_phone
@@ -203,30 +205,46 @@ async def record_delivery_status(fhir: FhirClient, *, report: DeliveryReport) ->
     if report.error_code == UNSUBSCRIBED:
         # First, so that a retry after a failed update still records it (ensure: at most once).
         await _record_unsubscribed(fhir, message, report)
+    updated = await _change_message(
+        fhir, message, lambda m: _apply(m, report), activity="message.delivery-status"
+    )
+    log.info(
+        "message.delivery_status",
+        communication=f"Communication/{message['id']}",
+        status=report.status.value,
+        error_code=report.error_code,
+        applied=updated is not message,
+    )
+    return updated
+
+
+def _apply(message: Resource, report: DeliveryReport) -> bool:
+    if not res.set_delivery_status(message, report.status.value):
+        return False
+    if report.status in (ReportedStatus.FAILED, ReportedStatus.UNDELIVERED):
+        res.set_status_reason(message, "undeliverable", provider_code=report.error_code)
+    return True
+
+
+async def _change_message(
+    fhir: FhirClient, message: Resource, edit: Callable[[Resource], bool], *, activity: str
+) -> Resource:
+    """Apply `edit` (False: nothing to write, the message is returned as is) and write the message with
+    If-Match; a concurrent write makes it re-read and apply `edit` again."""
     for _ in range(_UPDATE_ATTEMPTS):
-        if not res.set_delivery_status(message, report.status.value):
+        if not edit(message):
             return message
-        if report.status in (ReportedStatus.FAILED, ReportedStatus.UNDELIVERED):
-            res.set_status_reason(message, "undeliverable", provider_code=report.error_code)
         try:
-            updated = await update_with_provenance(
+            return await update_with_provenance(
                 fhir,
                 message,
                 actors=[Actor(kind=AgentKind.SYSTEM)],
-                activity="message.delivery-status",
+                activity=activity,
                 if_match=version_of(message),
             )
         except FhirConflict:
             message = await fhir.read("Communication", message["id"])
-            continue
-        log.info(
-            "message.delivery_status",
-            communication=f"Communication/{message['id']}",
-            status=report.status.value,
-            error_code=report.error_code,
-        )
-        return updated
-    raise Conflict("The message kept changing while its delivery status was recorded; retry")
+    raise Conflict("The message kept changing while it was updated; retry")
 
 
 async def _record_unsubscribed(fhir: FhirClient, message: Resource, report: DeliveryReport) -> None:
@@ -246,8 +264,8 @@ async def _record_unsubscribed(fhir: FhirClient, message: Resource, report: Deli
 
 @on("Patient")
 async def join_conversations(change: Change, *, context: ChangeContext) -> None:
-    """Threads a patient's number opened before they were registered now name the patient (only when the
-    number is that patient's alone)."""
+    """Threads a patient's number opened before they were registered now name the patient, and so do
+    their messages (only when the number is that patient's alone)."""
     patient = change.resource
     if change.kind is ChangeKind.DELETED or patient is None or patient.get("active") is False:
         return
@@ -262,16 +280,36 @@ async def join_conversations(change: Change, *, context: ChangeContext) -> None:
             continue
         for channel in PHONE_CHANNELS:
             threads = await context.fhir.search("Task", conversation_res.identifier_search(channel, phone))
-            if threads and conversation_res.conversation_of(threads[0]).patient_id is None:
-                # An existing thread: ensure_conversation joins it (under the address's lock).
-                joined = await conversations.ensure_conversation(
-                    context.fhir,
-                    context.state,
-                    channel=channel,
-                    address=phone,
-                    patient_id=change.id,
-                    at=context.now,
+            if not threads or conversation_res.conversation_of(threads[0]).patient_id is not None:
+                continue
+            # The messages first, the thread last: a retry after a crash finds the thread still unjoined.
+            for message in await context.fhir.search(
+                "Communication", {"conversation-thread": threads[0]["id"]}
+            ):
+                await _change_message(
+                    context.fhir, message, lambda m: _attribute(m, change.id), activity="message.attribute"
                 )
-                log.info(
-                    "conversation.joined", conversation=f"Task/{joined['id']}", patient=f"Patient/{change.id}"
-                )
+            # ensure_conversation joins the existing thread (under the address's lock).
+            joined = await conversations.ensure_conversation(
+                context.fhir,
+                context.state,
+                channel=channel,
+                address=phone,
+                patient_id=change.id,
+                at=context.now,
+            )
+            log.info(
+                "conversation.joined", conversation=f"Task/{joined['id']}", patient=f"Patient/{change.id}"
+            )
+
+
+def _attribute(message: Resource, patient_id: str) -> bool:
+    """Name the patient on a message stored before the number was theirs (the sender of an inbound one)."""
+    if message.get("subject"):
+        return False
+    message["subject"] = {"reference": f"Patient/{patient_id}"}
+    if res.message_of(message).direction is Direction.INBOUND:
+        message["sender"] = {"reference": f"Patient/{patient_id}"}
+    else:
+        message.setdefault("recipient", [{"reference": f"Patient/{patient_id}"}])
+    return True

@@ -104,6 +104,9 @@ async def test_a_message_from_an_unknown_number_opens_a_thread_by_number_joined_
 
     assert conversation_of(joined).patient_id == patient["id"]
     assert (await fhir.read("Task", before["id"]))["meta"]["versionId"] == joined["meta"]["versionId"]
+    attributed = await fhir.read("Communication", stored["id"])
+    assert attributed["subject"] == attributed["sender"] == {"reference": f"Patient/{patient['id']}"}
+    assert attributed["meta"]["versionId"] == "2"  # attributed once, not again by the second call
     listed = await api.get("/api/v1/patients", params={"phone": number}, headers=staff)
     assert [p["id"] for p in listed.json()] == [patient["id"]]
 
