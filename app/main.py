@@ -31,7 +31,7 @@ from app.patients.router import router as patients_router
 from app.ports.ratelimit import RateLimited
 from app.scheduling.router import practitioners_router
 from app.scheduling.router import router as scheduling_router
-from app.services import build_services
+from app.services import build_services, webhook_routers
 
 log = structlog.get_logger(__name__)
 
@@ -119,5 +119,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> FastAPI:
     app.include_router(admin_router)
     app.include_router(fhir_router)
     app.include_router(changes_router)
+    for webhooks in webhook_routers():
+        app.include_router(webhooks)
     document_common_errors(app)
     return app

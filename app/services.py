@@ -9,6 +9,7 @@ from types import EllipsisType
 from typing import TypeVar
 
 import structlog
+from fastapi import APIRouter
 
 from adapters.clock import SystemClock
 from adapters.llm.fallback import FallbackExtractor
@@ -20,6 +21,7 @@ from adapters.sandbox.media import SandboxMediaFetcher
 from adapters.sandbox.messenger import SandboxMessenger
 from adapters.smtp.messenger import SmtpMessenger
 from adapters.speech.pocketsphinx_transcriber import PocketsphinxTranscriber
+from adapters.twilio import webhooks as twilio_webhooks
 from adapters.twilio.media import TwilioMediaFetcher
 from adapters.twilio.messenger import TwilioMessenger
 from app.assistant.service import Assistant
@@ -149,6 +151,11 @@ def build_media_fetcher(settings: Settings) -> MediaFetcher:
             max_bytes=settings.max_media_bytes,
         )
     return SandboxMediaFetcher(max_bytes=settings.max_media_bytes)
+
+
+def webhook_routers() -> list[APIRouter]:
+    """The vendors' webhook routers (verify, parse, de-duplicate, enqueue), for app.main to mount."""
+    return [twilio_webhooks.router]
 
 
 def build_queue(settings: Settings) -> RqJobQueue:

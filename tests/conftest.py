@@ -22,6 +22,7 @@ ADMIN_KEY = "test-admin-key"
 STAFF_KEY = "test-staff-key"
 INTEGRATION_KEY = "test-integration-key"
 PUBLIC_BASE_URL = "https://prm.test"
+TWILIO_AUTH_TOKEN = "test-twilio-auth-token"
 
 
 @pytest.fixture(scope="session")
@@ -72,6 +73,8 @@ def make_settings(*, fhir_base_url: str, redis_url: str, **overrides: object) ->
         # Only tests/changes subscribe HAPI to a receiver (their own port); others must not point it at :8000.
         "change_feed_subscribe_on_startup": False,
         "log_json": True,
+        # Signs and verifies Twilio webhooks in tests (tests/support/twilio.py signs like Twilio).
+        "twilio_auth_token": SecretStr(TWILIO_AUTH_TOKEN),
         # The session's in-process client calls from one address with three keys, faster than any
         # clinic: the suite must not be answered 429. tests/app/test_ratelimit.py sets real limits.
         "auth_failure_limit": "1000/minute",

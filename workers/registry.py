@@ -7,6 +7,8 @@ from typing import Any
 
 from app.changes import jobs as changes
 from app.changes.registry import ChangeContext, registry, watched_types
+from app.messaging import inbound
+from app.ports.inbound import DeliveryReport, InboundMessage
 from app.ports.jobs import Job
 from app.scheduling import jobs as scheduling
 from app.services import Services
@@ -51,9 +53,31 @@ async def _sweep_changes(services: Services, payload: dict[str, Any]) -> object:
     )
 
 
+async def _receive_message(services: Services, payload: dict[str, Any]) -> object:
+    message = InboundMessage.from_payload(payload)
+    # The offline speech engine needs the clinic's names to recognise them; only voice notes need it.
+    voice = any((m.content_type or "").startswith("audio/") for m in message.media)
+    return await inbound.receive_message(
+        services.fhir,
+        services.state,
+        services.queue,
+        message=message,
+        region=services.settings.default_phone_region,
+        fetcher=services.media,
+        transcriber=services.transcriber,
+        hints=await services.assistant.hints() if voice else (),
+    )
+
+
+async def _record_delivery_status(services: Services, payload: dict[str, Any]) -> object:
+    return await inbound.record_delivery_status(services.fhir, report=DeliveryReport.from_payload(payload))
+
+
 JOBS: dict[Job, JobFunction] = {
     Job.EXTEND_SLOT_HORIZONS: _extend_slot_horizons,
     Job.RELEASE_EXPIRED_HOLDS: _release_expired_holds,
     Job.HANDLE_CHANGE: _handle_change,
     Job.SWEEP_CHANGES: _sweep_changes,
+    Job.RECEIVE_MESSAGE: _receive_message,
+    Job.RECORD_DELIVERY_STATUS: _record_delivery_status,
 }

@@ -19,7 +19,7 @@ from app.ports.state import StateStore
 log = structlog.get_logger(__name__)
 
 # Modules whose import registers handlers (capabilities add theirs here, e.g. "app.scheduling.changes").
-HANDLER_MODULES: tuple[str, ...] = ()
+HANDLER_MODULES: tuple[str, ...] = ("app.messaging.inbound",)
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,8 @@ class Job(StrEnum):
     HANDLE_CHANGE = "handle_change"
     SWEEP_CHANGES = "sweep_changes"
     SEND_MESSAGE = "send_message"  # one outbound Communication, by id
+    RECEIVE_MESSAGE = "receive_message"  # one inbound message (app.ports.inbound.InboundMessage)
+    RECORD_DELIVERY_STATUS = "record_delivery_status"  # one provider delivery report (DeliveryReport)
 
 
 @dataclass(frozen=True)
