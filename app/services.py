@@ -13,6 +13,7 @@ import structlog
 from adapters.clock import SystemClock
 from adapters.llm.fallback import FallbackExtractor
 from adapters.llm.offline import OfflineExtractor
+from adapters.redis_events import RedisEventBus
 from adapters.redis_ratelimit import RedisRateLimiter
 from adapters.redis_state import RedisStateStore
 from adapters.routing_messenger import ChannelMessenger
@@ -26,6 +27,7 @@ from app.config import Settings
 from app.directory.index import DirectoryCache
 from app.fhir.client import FhirClient
 from app.ports.clock import Clock
+from app.ports.events import EventBus
 from app.ports.jobs import JobQueue
 from app.ports.messaging import MessageChannel, Messenger
 from app.ports.nlu import IntentExtractor
@@ -55,6 +57,7 @@ class Services:
     messenger: Messenger
     rate_limiter: RateLimiter
     assistant: Assistant
+    events: EventBus
     closers: list[Closer] = field(default_factory=list, repr=False)
 
     async def aclose(self) -> None:
@@ -158,6 +161,7 @@ def build_services(
     transcriber: Transcriber | EllipsisType | None = ...,
     messenger: Messenger | None = None,
     rate_limiter: RateLimiter | None = None,
+    events: EventBus | None = None,
 ) -> Services:
     """Build every service from settings; keyword overrides replace one part (tests, benches)."""
     closers: list[Closer] = []
@@ -211,5 +215,7 @@ def build_services(
             per_key_limit=settings.rate_limit_per_key,
         ),
         assistant=assistant,
+        events=events
+        or owned(RedisEventBus.from_url(settings.redis_url, timeout_seconds=settings.redis_timeout_seconds)),
         closers=closers,
     )
