@@ -16,6 +16,11 @@ class InMemoryEventBus:
         self._subscribers: set[asyncio.Queue[Event]] = set()
         self.published: list[Event] = []
 
+    @property
+    def subscribers(self) -> int:
+        """How many subscriptions are live."""
+        return len(self._subscribers)
+
     async def publish(self, event: Event) -> None:
         """Hand the event to every subscriber."""
         self.published.append(event)

@@ -43,7 +43,7 @@ class Event:
         try:
             parsed = json.loads(raw)
             kind = EventType(parsed["type"])
-            data = parsed.get("data") or {}
+            data = parsed.get("data", {})
         except (ValueError, KeyError, TypeError):
             return None
         if not isinstance(data, dict):
