@@ -20,21 +20,25 @@ CONFIRM_TIMEOUT_SECONDS = 5.0
 class RedisEventBus:
     """Publishes with PUBLISH; each subscription holds its own pub/sub connection."""
 
-    def __init__(self, redis: Redis, *, channel: str = CHANNEL) -> None:
+    def __init__(self, redis: Redis, *, listener: Redis | None = None, channel: str = CHANNEL) -> None:
         self._redis = redis
+        self._listener = listener or redis
         self._channel = channel
 
     @classmethod
     def from_url(cls, url: str, *, timeout_seconds: float) -> RedisEventBus:
-        """A bus on the Redis at `url`; publishing gives up after `timeout_seconds`.
-
-        Subscriptions block reading for as long as no event comes, so their socket has no read timeout.
-        """
-        return cls(Redis.from_url(url, socket_connect_timeout=timeout_seconds, socket_timeout=None))
+        """A bus on the Redis at `url`: publishing gives up after `timeout_seconds`; subscriptions wait
+        for events as long as it takes, so their connections have no read timeout."""
+        return cls(
+            Redis.from_url(url, socket_timeout=timeout_seconds, socket_connect_timeout=timeout_seconds),
+            listener=Redis.from_url(url, socket_timeout=None, socket_connect_timeout=timeout_seconds),
+        )
 
     async def aclose(self) -> None:
-        """Close the connection pool."""
+        """Close the connection pools."""
         await self._redis.aclose()
+        if self._listener is not self._redis:
+            await self._listener.aclose()
 
     async def publish(self, event: Event) -> None:
         """PUBLISH the event's JSON."""
@@ -46,7 +50,7 @@ class RedisEventBus:
     @asynccontextmanager
     async def subscribe(self) -> AsyncIterator[AsyncIterator[Event]]:
         """SUBSCRIBE (confirmed before the block starts); UNSUBSCRIBE and close when it ends."""
-        pubsub = self._redis.pubsub()
+        pubsub = self._listener.pubsub()
         try:
             try:
                 await pubsub.subscribe(self._channel)

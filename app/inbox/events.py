@@ -20,7 +20,7 @@ async def _publish(bus: EventBus, event: Event, change: Change) -> None:
     try:
         await bus.publish(event)
     except EventsUnavailable:
-        log.warning("events.publish.failed", change=change.reference, event=event.type.value)
+        log.warning("events.publish.failed", change=change.reference, event_type=event.type.value)
 
 
 @on("Communication")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 
+import structlog.testing
+
 from adapters.clock import FakeClock
 from adapters.memory_events import InMemoryEventBus
 from adapters.memory_state import InMemoryStateStore
@@ -14,7 +16,7 @@ from app.conversations.resources import conversation_resource, set_owner
 from app.fhir.builders import Actor, AgentKind
 from app.inbox import events, live
 from app.messaging.resources import inbound_message, outbound_message, set_delivery_status
-from app.ports.events import Event, EventType
+from app.ports.events import Event, EventsUnavailable, EventType
 
 NOW = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
 PHONE = "+919844111173"
@@ -141,3 +143,21 @@ def test_events_round_trip_and_foreign_payloads_are_ignored() -> None:
     assert Event.from_json('{"type": "other", "data": {}}') is None
     assert Event.from_json('{"type": "message.status", "data": []}') is None
     assert Event.from_json("[1, 2]") is None
+
+
+class _DownBus(InMemoryEventBus):
+    async def publish(self, event: Event) -> None:
+        raise EventsUnavailable("redis: ConnectionError")
+
+
+async def test_a_lost_event_does_not_fail_the_change() -> None:
+    task = conversation_resource(channel="sms", address=PHONE, patient_id=None, at=NOW) | {"id": "t9"}
+
+    with structlog.testing.capture_logs() as logged:
+        await events.conversation_events(
+            Change("Task", "t9", "1", ChangeKind.CREATED, task), context=_context(_DownBus())
+        )
+
+    assert [(e["event"], e["event_type"], e["change"]) for e in logged] == [
+        ("events.publish.failed", "conversation.updated", "Task/t9/_history/1")
+    ]
