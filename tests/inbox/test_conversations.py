@@ -10,7 +10,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from app.fhir.canonical import EXT_READ_UP_TO
+from app.fhir.canonical import EXT_CHANNEL, EXT_READ_UP_TO, EXT_THREAD, PROFILE_COMMUNICATION
 from app.fhir.client import FhirClient
 from tests.clinic import make_patient
 from tests.conformance.support import new_from
@@ -305,3 +305,32 @@ async def test_the_inbox_needs_a_staff_key(
     assert (
         await api.get("/api/v1/conversations", params={"phone": phone()}, headers=admin)
     ).status_code == 200
+
+
+async def test_messages_written_by_others_with_little_in_them_are_listed(
+    api: httpx.AsyncClient, staff: dict[str, str], app: FastAPI, fhir: FhirClient
+) -> None:
+    services = app.state.services
+    now = services.clock.now()
+    thread = await open_thread(fhir, services.state, channel="sms", address=phone(), patient_id=None, at=now)
+    bare = await fhir.create(
+        {
+            "resourceType": "Communication",
+            "meta": {"profile": [PROFILE_COMMUNICATION]},
+            "extension": [
+                {"url": EXT_CHANNEL, "valueCode": "sms"},
+                {"url": EXT_THREAD, "valueString": thread},
+            ],
+            "status": "in-progress",
+        }
+    )
+
+    listed = await api.get(f"/api/v1/conversations/{thread}/messages", headers=staff)
+    shown = await api.get(f"/api/v1/conversations/{thread}", headers=staff)
+
+    assert listed.status_code == 200, listed.text
+    assert [(m["id"], m["direction"], m["text"], m["status"], m["sent_at"]) for m in listed.json()] == [
+        (bare["id"], "outbound", None, None, None)
+    ]
+    assert listed.json()[0]["sender"] == {"kind": "system", "user": None}
+    assert (shown.json()["patient"], shown.json()["unread_count"]) == (None, 0)
