@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
+import structlog.testing
 from fastapi import FastAPI
 
 from app.fhir.canonical import EXT_CHANNEL, EXT_READ_UP_TO, EXT_THREAD, PROFILE_COMMUNICATION
@@ -48,7 +49,8 @@ async def test_the_threads_of_a_number_are_listed_whatever_its_format(
     national = e164.removeprefix("+91")
 
     formats = [e164, f"+91 {national[:5]} {national[5:]}", f"0{national}", national, f"91-{national}"]
-    listings = [await _threads(api, staff, phone=raw) for raw in formats]
+    with structlog.testing.capture_logs() as logged:
+        listings = [await _threads(api, staff, phone=raw) for raw in formats]
 
     assert [ids(found) for found in listings] == [[sms, whatsapp]] * len(formats)
     first = listings[0][1]
@@ -57,6 +59,7 @@ async def test_the_threads_of_a_number_are_listed_whatever_its_format(
         "address": e164, "assignee": None,
     }  # fmt: skip
     assert await _threads(api, staff, phone=phone()) == []
+    assert logged and national not in str(logged)  # no phone number in our logs
 
 
 async def test_a_bad_phone_or_filter_is_422(api: httpx.AsyncClient, staff: dict[str, str]) -> None:
