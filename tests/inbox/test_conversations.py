@@ -3,7 +3,7 @@ assignment, close/reopen, tags, read marks and their Provenance, and the 404/422
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -233,7 +233,7 @@ async def test_messages_are_listed_oldest_first_and_read_marks_clear_the_unread_
         channel="whatsapp",
         patient_id=pid,
         text="Thanks",
-        at=now + timedelta(seconds=2),
+        at=datetime.fromisoformat(read.json()["read_up_to"]) + timedelta(seconds=1),
     )
     assert (await _threads(api, staff, patient=pid))[0]["unread_count"] == 1
 
