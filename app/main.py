@@ -48,7 +48,7 @@ CORS_REQUEST_HEADERS = [
     "Prefer",
     "X-Request-ID",
 ]
-CORS_EXPOSED_HEADERS = ["ETag", "Location", "Content-Location", "Last-Modified", "X-Request-ID"]
+CORS_EXPOSED_HEADERS = ["ETag", "Location", "Content-Location", "Last-Modified", "X-Request-ID", "Link"]
 
 
 async def _load_conformance(fhir: FhirClient, *, include_examples: bool) -> None:
