@@ -23,6 +23,7 @@ from app.fhir.client import FhirClient
 from app.fhir.errors import FhirUnavailable
 from app.fhir_proxy.router import router as fhir_router
 from app.health.router import router as health_router
+from app.inbox.router import router as inbox_router
 from app.limits import BodySizeLimit, rate_limited_response
 from app.logging import RequestLog, configure_logging
 from app.messaging.router import router as messaging_router
@@ -47,7 +48,7 @@ CORS_REQUEST_HEADERS = [
     "Prefer",
     "X-Request-ID",
 ]
-CORS_EXPOSED_HEADERS = ["ETag", "Location", "Content-Location", "Last-Modified", "X-Request-ID"]
+CORS_EXPOSED_HEADERS = ["ETag", "Location", "Content-Location", "Last-Modified", "X-Request-ID", "Link"]
 
 
 async def _load_conformance(fhir: FhirClient, *, include_examples: bool) -> None:
@@ -116,6 +117,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> FastAPI:
     app.include_router(scheduling_router)
     app.include_router(assistant_router)
     app.include_router(messaging_router)
+    app.include_router(inbox_router)
     app.include_router(admin_router)
     app.include_router(fhir_router)
     app.include_router(changes_router)

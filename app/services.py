@@ -14,6 +14,7 @@ from fastapi import APIRouter
 from adapters.clock import SystemClock
 from adapters.llm.fallback import FallbackExtractor
 from adapters.llm.offline import OfflineExtractor
+from adapters.redis_events import RedisEventBus
 from adapters.redis_ratelimit import RedisRateLimiter
 from adapters.redis_state import RedisStateStore
 from adapters.routing_messenger import ChannelMessenger
@@ -30,6 +31,7 @@ from app.config import Settings
 from app.directory.index import DirectoryCache
 from app.fhir.client import FhirClient
 from app.ports.clock import Clock
+from app.ports.events import EventBus
 from app.ports.jobs import JobQueue
 from app.ports.media import MediaFetcher
 from app.ports.messaging import MessageChannel, Messenger
@@ -61,6 +63,7 @@ class Services:
     rate_limiter: RateLimiter
     assistant: Assistant
     media: MediaFetcher
+    events: EventBus
     closers: list[Closer] = field(default_factory=list, repr=False)
 
     async def aclose(self) -> None:
@@ -182,6 +185,7 @@ def build_services(
     messenger: Messenger | None = None,
     rate_limiter: RateLimiter | None = None,
     media: MediaFetcher | None = None,
+    events: EventBus | None = None,
 ) -> Services:
     """Build every service from settings; keyword overrides replace one part (tests, benches)."""
     closers: list[Closer] = []
@@ -236,5 +240,7 @@ def build_services(
         ),
         assistant=assistant,
         media=media or owned(build_media_fetcher(settings)),
+        events=events
+        or owned(RedisEventBus.from_url(settings.redis_url, timeout_seconds=settings.redis_timeout_seconds)),
         closers=closers,
     )

@@ -29,7 +29,11 @@ async def _release_expired_holds(services: Services, payload: dict[str, Any]) ->
 
 def _change_context(services: Services) -> ChangeContext:
     return ChangeContext(
-        fhir=services.fhir, queue=services.queue, state=services.state, now=services.clock.now()
+        fhir=services.fhir,
+        queue=services.queue,
+        state=services.state,
+        now=services.clock.now(),
+        events=services.events,
     )
 
 

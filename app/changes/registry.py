@@ -13,13 +13,14 @@ import structlog
 
 from app.changes.model import Change, check_type
 from app.fhir.client import FhirClient
+from app.ports.events import EventBus
 from app.ports.jobs import JobQueue
 from app.ports.state import StateStore
 
 log = structlog.get_logger(__name__)
 
 # Modules whose import registers handlers (capabilities add theirs here, e.g. "app.scheduling.changes").
-HANDLER_MODULES: tuple[str, ...] = ("app.messaging.inbound",)
+HANDLER_MODULES: tuple[str, ...] = ("app.messaging.inbound", "app.inbox.events")
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,7 @@ class ChangeContext:
     queue: JobQueue
     state: StateStore
     now: datetime
+    events: EventBus
 
 
 class Handler(Protocol):

@@ -11,10 +11,11 @@ import structlog
 from app.conversations import resources as res
 from app.conversations.resources import Conversation, conversation_of
 from app.errors import Conflict, NotFound
+from app.fhir.builders import Actor
 from app.fhir.canonical import TASK_TYPE_CONVERSATION
 from app.fhir.client import FhirClient, Resource, version_of
 from app.fhir.errors import FhirConflict
-from app.fhir.records import require
+from app.fhir.records import require, update_with_provenance
 from app.locking import exclusive
 from app.ports.state import StateStore
 
@@ -60,28 +61,41 @@ def _join(task: Resource, patient_id: str) -> bool:
 async def get(fhir: FhirClient, conversation_id: str) -> Conversation:
     """One conversation; NotFound if the id is not a conversation."""
     task = await require(fhir, "Task", conversation_id, what="Conversation")
-    if not _is_conversation(task):
+    if not is_conversation(task):
         raise NotFound("Conversation", conversation_id)
     return conversation_of(task)
 
 
-def _is_conversation(task: Resource) -> bool:
+def is_conversation(task: Resource) -> bool:
+    """Whether a Task is an inbox conversation (not an opportunity, a ticket ...)."""
     return any(c.get("code") == TASK_TYPE_CONVERSATION for c in (task.get("code") or {}).get("coding", []))
 
 
-async def change(fhir: FhirClient, conversation_id: str, edit: Callable[[Resource], bool]) -> Resource:
+async def change(
+    fhir: FhirClient,
+    conversation_id: str,
+    edit: Callable[[Resource], bool],
+    *,
+    actor: Actor | None = None,
+    activity: str = "conversation.update",
+) -> Resource:
     """Apply `edit` to the latest version (guarded by If-Match, retried on a concurrent write).
 
-    `edit` changes the Task in place and returns False when there is nothing to write.
+    `edit` changes the Task in place and returns False when there is nothing to write. With `actor`
+    (a staff user's change) the update carries its Provenance, in one transaction.
     """
     for _ in range(_UPDATE_ATTEMPTS):
         task = await require(fhir, "Task", conversation_id, what="Conversation")
-        if not _is_conversation(task):
+        if not is_conversation(task):
             raise NotFound("Conversation", conversation_id)
         if not edit(task):
             return task
         try:
-            return await fhir.update(task, if_match=version_of(task))
+            if actor is None:
+                return await fhir.update(task, if_match=version_of(task))
+            return await update_with_provenance(
+                fhir, task, actors=[actor], activity=activity, if_match=version_of(task)
+            )
         except FhirConflict:
             continue
     raise Conflict("The conversation is being changed by someone else; retry")

@@ -33,6 +33,7 @@ PROFILE_TICKET = _sd("prm-ticket")
 PROFILE_CONSENT = _sd("prm-consent")
 PROFILE_REMINDER = _sd("prm-reminder")
 PROFILE_CONVERSATION = _sd("prm-conversation")
+PROFILE_CANNED_RESPONSE = _sd("prm-canned-response")
 
 # -- extensions -------------------------------------------------------------------------------
 EXT_PREFERRED_CHANNEL = _sd("preferred-channel")  # Patient: valueCode from VS_CONTACT_CHANNEL
@@ -65,6 +66,7 @@ CS_AGENT_TYPE = _cs("prm-agent-type")
 CS_CONSENT_POLICY = _cs("prm-consent-policy")
 CS_CONSENT_SOURCE = _cs("consent-source")
 CS_MESSAGE_STATUS_REASON = _cs("message-status-reason")
+CS_LIBRARY_TYPE = _cs("prm-library-type")
 
 VS_BOOKING_CHANNEL = _vs("booking-channel")
 VS_SOURCE_CHANNEL = _vs("source-channel")
@@ -89,12 +91,14 @@ SID_TWILIO_MESSAGE = _sid("twilio-message-sid")
 SID_VOICE_CALL = _sid("voice-call-id")
 SID_CONVERSATION = _sid("conversation")  # Task (conversation): "<channel>:<address>"
 SID_MESSAGE_KEY = _sid("message-key")  # Communication: the business event it is sent for (sent once)
+SID_CANNED_RESPONSE_SHORTCUT = _sid("canned-response-shortcut")  # Library (canned response)
 
 # -- codes used in code ----------------------------------------------------------------------------
 SNOMED = "http://snomed.info/sct"
 TASK_TYPE_OPPORTUNITY = "opportunity"
 TASK_TYPE_TICKET = "ticket"
 TASK_TYPE_CONVERSATION = "conversation"
+LIBRARY_TYPE_CANNED_RESPONSE = "canned-response"
 # Consent (profile prm-consent): category and policyRule codes in CS_CONSENT_POLICY, core scope.
 CONSENT_CATEGORY_CONTACT = "contact-channel"
 CONSENT_POLICY_CONTACT = "clinic-contact-policy"

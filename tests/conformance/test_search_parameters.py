@@ -21,6 +21,7 @@ from app.fhir.canonical import (
     EXT_SOURCE_CHANNEL,
     EXT_THREAD,
     EXT_TICKET_CATEGORY,
+    SID_STAFF_USER,
 )
 from app.fhir.client import FhirClient, Resource
 from tests.conformance.conftest import Made
@@ -67,6 +68,12 @@ async def write_one_of_each(made: Made, thread: str) -> dict[str, tuple[Resource
         "communication-conversation-thread": (stored["message"], thread, thread + "-other"),
         "prm-channel": (stored["message"], "sms", "whatsapp"),
         "task-conversation-tag": (stored["conversation"], "billing-query", "billing"),
+        "task-channel": (stored["conversation"], "whatsapp", "sms"),
+        "task-owner-identifier": (
+            stored["conversation"],
+            f"{SID_STAFF_USER}|reception@example",
+            f"{SID_STAFF_USER}|someone@example",
+        ),
     }
 
 

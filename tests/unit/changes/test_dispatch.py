@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from adapters.clock import FakeClock
+from adapters.memory_events import InMemoryEventBus
 from adapters.memory_state import InMemoryStateStore
 from app.changes.model import Change, ChangeKind
 from app.changes.registry import ChangeContext, HandlerRegistry, watched_types
@@ -38,7 +39,13 @@ class RecordingQueue:
 
 
 def _context(state: InMemoryStateStore, queue: RecordingQueue) -> ChangeContext:
-    return ChangeContext(fhir=None, queue=queue, state=state, now=NOW)  # type: ignore[arg-type]
+    return ChangeContext(
+        fhir=None,  # type: ignore[arg-type]
+        queue=queue,
+        state=state,
+        now=NOW,
+        events=InMemoryEventBus(),
+    )
 
 
 async def test_a_failing_handler_does_not_stop_the_others_and_is_reported() -> None:
