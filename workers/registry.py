@@ -7,6 +7,7 @@ from typing import Any
 
 from app.changes import jobs as changes
 from app.changes.registry import ChangeContext, registry, watched_types
+from app.messaging import jobs as messaging
 from app.ports.jobs import Job
 from app.scheduling import jobs as scheduling
 from app.services import Services
@@ -27,7 +28,11 @@ async def _release_expired_holds(services: Services, payload: dict[str, Any]) ->
 
 def _change_context(services: Services) -> ChangeContext:
     return ChangeContext(
-        fhir=services.fhir, queue=services.queue, state=services.state, now=services.clock.now()
+        fhir=services.fhir,
+        queue=services.queue,
+        state=services.state,
+        now=services.clock.now(),
+        default_timezone=services.settings.default_timezone,
     )
 
 
@@ -51,9 +56,28 @@ async def _sweep_changes(services: Services, payload: dict[str, Any]) -> object:
     )
 
 
+async def _send_message(services: Services, payload: dict[str, Any]) -> object:
+    return await messaging.send_message(
+        fhir=services.fhir,
+        queue=services.queue,
+        messenger=services.messenger,
+        policy=messaging.send_policy(services.settings),
+        now=services.clock.now(),
+        **payload,
+    )
+
+
+async def _requeue_pending_sends(services: Services, payload: dict[str, Any]) -> object:
+    return await messaging.requeue_pending_sends(
+        fhir=services.fhir, queue=services.queue, now=services.clock.now(), **payload
+    )
+
+
 JOBS: dict[Job, JobFunction] = {
     Job.EXTEND_SLOT_HORIZONS: _extend_slot_horizons,
     Job.RELEASE_EXPIRED_HOLDS: _release_expired_holds,
     Job.HANDLE_CHANGE: _handle_change,
     Job.SWEEP_CHANGES: _sweep_changes,
+    Job.SEND_MESSAGE: _send_message,
+    Job.REQUEUE_PENDING_SENDS: _requeue_pending_sends,
 }

@@ -19,7 +19,7 @@ from app.ports.state import StateStore
 log = structlog.get_logger(__name__)
 
 # Modules whose import registers handlers (capabilities add theirs here, e.g. "app.scheduling.changes").
-HANDLER_MODULES: tuple[str, ...] = ()
+HANDLER_MODULES: tuple[str, ...] = ("app.messaging.notifications",)
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,8 @@ class ChangeContext:
     queue: JobQueue
     state: StateStore
     now: datetime
+    # The clinic's time zone where a Location carries none (settings.default_timezone).
+    default_timezone: str = "UTC"
 
 
 class Handler(Protocol):

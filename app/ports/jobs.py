@@ -20,6 +20,7 @@ class Job(StrEnum):
     HANDLE_CHANGE = "handle_change"
     SWEEP_CHANGES = "sweep_changes"
     SEND_MESSAGE = "send_message"  # one outbound Communication, by id
+    REQUEUE_PENDING_SENDS = "requeue_pending_sends"  # messages whose send job was lost
 
 
 @dataclass(frozen=True)
