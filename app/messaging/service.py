@@ -21,7 +21,7 @@ from app.messaging.resources import Priority, TemplateUse
 from app.messaging.rules import OPT_OUT_CONFIRMATION, session_open
 from app.messaging.sending import send_job_id
 from app.patients.resources import phone_of, preferred_channel, preferred_language
-from app.ports.jobs import Job, JobQueue
+from app.ports.jobs import Job, JobQueue, QueueUnavailable
 from app.ports.state import StateStore
 from app.vocabulary import ContactChannel
 
@@ -120,8 +120,13 @@ async def prepare_message(
         if_none_exist={"identifier": f"{SID_MESSAGE_KEY}|{key}"} if key else None,
     )
     await conversations.record_message(fhir, conversation_id, at=at, inbound=False)
-    # If the queue is down the Communication stays in preparation and the pending-send sweep queues it.
-    await queue.enqueue(Job.SEND_MESSAGE, {"communication": stored["id"]}, job_id=send_job_id(stored["id"]))
+    try:
+        await queue.enqueue(
+            Job.SEND_MESSAGE, {"communication": stored["id"]}, job_id=send_job_id(stored["id"])
+        )
+    except QueueUnavailable:
+        # The message is safe in HAPI (preparation): the pending-send sweep queues it within minutes.
+        log.warning("message.send.enqueue_failed", communication=f"Communication/{stored['id']}")
     log.info("message.prepared", communication=f"Communication/{stored['id']}", channel=channel)
     return stored
 
