@@ -69,7 +69,11 @@ async def _send_message(services: Services, payload: dict[str, Any]) -> object:
 
 async def _requeue_pending_sends(services: Services, payload: dict[str, Any]) -> object:
     return await messaging.requeue_pending_sends(
-        fhir=services.fhir, queue=services.queue, now=services.clock.now(), **payload
+        fhir=services.fhir,
+        queue=services.queue,
+        policy=messaging.send_policy(services.settings),
+        now=services.clock.now(),
+        **payload,
     )
 
 

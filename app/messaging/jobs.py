@@ -12,14 +12,15 @@ from app.fhir.builders import instant
 from app.fhir.canonical import PROFILE_COMMUNICATION
 from app.fhir.client import FhirClient
 from app.messaging import sending
-from app.messaging.rules import SendPolicy
+from app.messaging.rules import SendPolicy, quiet_hours_end
 from app.messaging.sending import send_job_id
 from app.ports.jobs import Job, JobQueue
 from app.ports.messaging import Messenger
 
 log = structlog.get_logger(__name__)
 
-# A message still in preparation this long after its last write lost its send job (the enqueue failed).
+# A message still in preparation (or on hold after quiet hours) this long after its last write lost
+# its send job.
 PENDING_GRACE_SECONDS = 60
 # Older ones are left alone: their job ran out of retries (rq's failed-job list shows them).
 PENDING_LOOKBACK_HOURS = 24
@@ -52,22 +53,27 @@ async def send_message(
     return outcome.value
 
 
-async def requeue_pending_sends(*, fhir: FhirClient, queue: JobQueue, now: datetime) -> int:
-    """Queue the send job of every message left in preparation (a job already queued, running or done
-    under the same id is not queued again); how many were found."""
+async def requeue_pending_sends(
+    *, fhir: FhirClient, queue: JobQueue, policy: SendPolicy, now: datetime
+) -> int:
+    """Queue the send job of every message left in preparation (its enqueue failed), and, once quiet
+    hours are over, of every message still on hold (its deferred job ran early or was lost); a job
+    already queued, running or done under the same id is not queued again. How many were found."""
+    quiet = quiet_hours_end(now, start=policy.quiet_start, end=policy.quiet_end, tz=policy.timezone)
     pending = await fhir.search(
         "Communication",
         [
             ("_profile", PROFILE_COMMUNICATION),
-            ("status", "preparation"),
+            ("status", "preparation" if quiet else "preparation,on-hold"),
             ("_lastUpdated", f"lt{instant(now - timedelta(seconds=PENDING_GRACE_SECONDS))}"),
             ("_lastUpdated", f"gt{instant(now - timedelta(hours=PENDING_LOOKBACK_HOURS))}"),
         ],
     )
     for message in pending:
-        await queue.enqueue(
-            Job.SEND_MESSAGE, {"communication": message["id"]}, job_id=send_job_id(message["id"])
-        )
+        job_id = send_job_id(message["id"])
+        if message.get("status") == "on-hold":
+            job_id = f"{job_id}-resume-{now.astimezone(policy.timezone):%Y%m%d}"
+        await queue.enqueue(Job.SEND_MESSAGE, {"communication": message["id"]}, job_id=job_id)
     if pending:
         log.info("job.pending_sends.requeued", messages=len(pending))
     return len(pending)

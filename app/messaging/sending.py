@@ -54,6 +54,8 @@ _SENDER = Actor(kind=AgentKind.SYSTEM)
 # Statuses of a message still to be sent (on-hold: waiting for quiet hours to end), and of one claimed.
 PENDING = ("preparation", "on-hold")
 CLAIMED = ("in-progress",)
+# Communication.priority values that go out in quiet hours (ours is urgent; asap and stat rank higher).
+URGENT = (Priority.URGENT.value, "asap", "stat")
 # Writers of one Communication (a status callback, staff) race the send job rarely; retry this often.
 _UPDATE_ATTEMPTS = 3
 
@@ -98,8 +100,8 @@ async def send_message(
 ) -> Outcome:
     """Apply the rules to a prepared message and send it once; a retry or replay changes nothing."""
     draft = await _draft(fhir, communication_id)
-    if draft is None:
-        return Outcome.DONE_ALREADY
+    if isinstance(draft, Outcome):
+        return draft
     message, read, conversation = draft.message, draft.read, draft.conversation
     channel = str(read.channel)
     inside = await session_open(fhir, conversation_id=conversation.id, now=now, hours=policy.window_hours)
@@ -115,7 +117,7 @@ async def send_message(
     )
     if refusal is not None:
         return await _refuse(fhir, message, refusal)
-    if message.get("priority") != Priority.URGENT.value and (
+    if message.get("priority") not in URGENT and (
         until := quiet_hours_end(now, start=policy.quiet_start, end=policy.quiet_end, tz=policy.timezone)
     ):
         return await _defer(fhir, queue, message, until)
@@ -147,15 +149,15 @@ async def send_message(
     return Outcome.SENT
 
 
-async def _draft(fhir: FhirClient, communication_id: str) -> _Draft | None:
-    """The message if it is still to be sent (preparation, or on-hold for quiet hours), else None."""
+async def _draft(fhir: FhirClient, communication_id: str) -> _Draft | Outcome:
+    """The message if it is still to be sent (preparation, or on-hold for quiet hours), else why not."""
     try:
         message = await fhir.read("Communication", communication_id)
     except FhirNotFound:
         log.info("message.send.gone", communication=f"Communication/{communication_id}")
-        return None
+        return Outcome.DONE_ALREADY
     if message.get("status") not in PENDING:
-        return None
+        return Outcome.DONE_ALREADY
     read = res.message_of(message)
     conversation = None
     if read.thread_id:
@@ -165,8 +167,7 @@ async def _draft(fhir: FhirClient, communication_id: str) -> _Draft | None:
             conversation = None
     sendable = {c.value for c in MessageChannel}
     if conversation is None or not conversation.address or read.channel not in sendable or not read.text:
-        await _refuse(fhir, message, "no-address")
-        return None
+        return await _refuse(fhir, message, "no-address")
     return _Draft(message, read, conversation)
 
 

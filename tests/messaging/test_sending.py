@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 import httpx
@@ -27,7 +27,17 @@ from app.messaging.sending import Outcome, deferred_job_id, send_job_id
 from app.ports.jobs import Job
 from app.services import Services, build_services
 from tests.clinic import make_patient
-from tests.messaging.support import CONTENT_SID, KOLKATA, STAFF, consent, inbound, reason_of, send, today_at
+from tests.messaging.support import (
+    CONTENT_SID,
+    KOLKATA,
+    STAFF,
+    consent,
+    inbound,
+    policy,
+    reason_of,
+    send,
+    today_at,
+)
 from workers.queue import RqJobQueue, rq_job_id
 from workers.registry import JOBS
 
@@ -241,24 +251,30 @@ async def test_a_replayed_or_concurrent_send_job_sends_once(
     assert (await fhir.read("Communication", message["id"]))["status"] == "completed"
 
 
-async def test_a_message_whose_enqueue_failed_is_queued_by_the_sweep(
+async def test_the_sweep_queues_a_lost_send_and_resumes_a_held_one_after_quiet_hours(
     services: Services, settings: Settings, api: httpx.AsyncClient, staff: dict[str, str], fhir: FhirClient
 ) -> None:
     patient = await make_patient(api, staff)
+    await consent(fhir, patient["id"], "sms", Decision.OPT_IN, DAY - timedelta(days=1))
     down = RqJobQueue("redis://127.0.0.1:1/0", queue_name=settings.queue_name, timeout_seconds=0.2)
-
-    message = await _confirmation_on(down, services, patient)
+    lost = await _confirmation_on(down, services, patient)  # stored, but its job never queued
+    held = await _confirmation(services, patient, "sms")
+    assert await send(fhir, services.queue, SandboxMessenger(), held, now=today_at(23)) is Outcome.DEFERRED
     redis = Redis.from_url(settings.redis_url)
-    assert not RqJob.exists(send_job_id(message["id"]), connection=redis)
+    assert not RqJob.exists(send_job_id(lost["id"]), connection=redis)
+    later = datetime.now(UTC) + timedelta(minutes=2)  # the sweep looks at messages untouched for a minute
+    resume = rq_job_id(f"{send_job_id(held['id'])}-resume-{later.astimezone(KOLKATA):%Y%m%d}")
 
-    found = await requeue_pending_sends(
-        fhir=fhir,
-        queue=services.queue,
-        now=datetime.now(UTC) + timedelta(minutes=2),
+    await requeue_pending_sends(
+        fhir=fhir, queue=services.queue, policy=policy(quiet_start=time(0), quiet_end=time(23, 59)), now=later
     )
+    assert RqJob.exists(send_job_id(lost["id"]), connection=redis)
+    assert not RqJob.exists(resume, connection=redis)  # quiet (all day): its deferred job sends it
 
-    assert found >= 1
-    assert RqJob.exists(send_job_id(message["id"]), connection=redis)
+    await requeue_pending_sends(
+        fhir=fhir, queue=services.queue, policy=policy(quiet_start=time(0), quiet_end=time(0)), now=later
+    )
+    assert RqJob.exists(resume, connection=redis)  # no quiet hours now: resumed
 
 
 async def _confirmation_on(queue: RqJobQueue, services: Services, patient: dict[str, Any]) -> dict[str, Any]:
