@@ -27,6 +27,7 @@ from app.messaging.sending import Outcome, deferred_job_id, send_job_id
 from app.ports.jobs import Job
 from app.services import Services, build_services
 from tests.clinic import make_patient
+from tests.factories import phone, unique
 from tests.messaging.support import (
     CONTENT_SID,
     KOLKATA,
@@ -289,3 +290,64 @@ async def _confirmation_on(queue: RqJobQueue, services: Services, patient: dict[
         patient_id=str(patient["id"]),
         channel="sms",
     )
+
+
+async def test_an_unknown_number_is_answered_inside_the_window_only(
+    services: Services, fhir: FhirClient
+) -> None:
+    number = phone()
+    conversation = await inbound(fhir, services.state, phone=number, patient_id=None, at=DAY)
+    sandbox = SandboxMessenger()
+
+    answer = await messaging.prepare_message(
+        fhir, services.state, services.queue, channel="whatsapp", text="Which doctor would you like?",
+        sender=STAFF, at=DAY, conversation_id=conversation,
+    )  # fmt: skip
+    late = await messaging.prepare_message(
+        fhir, services.state, services.queue, channel="whatsapp", text="Are you still there?",
+        sender=STAFF, at=DAY, conversation_id=conversation,
+    )  # fmt: skip
+
+    assert await send(fhir, services.queue, sandbox, answer, now=DAY + timedelta(minutes=1)) is Outcome.SENT
+    assert await send(fhir, services.queue, sandbox, late, now=DAY + timedelta(hours=25)) is Outcome.REFUSED
+    assert await reason_of(fhir, late) == ("not-done", "no-consent", None)
+    assert [(m.reference, m.to.address) for m in sandbox.sent] == [(answer["id"], number)]
+
+
+async def test_an_email_goes_with_its_subject_and_keeps_the_message_id(
+    services: Services, api: httpx.AsyncClient, staff: dict[str, str], fhir: FhirClient
+) -> None:
+    patient = await make_patient(api, staff, preferred_language="hi", preferred_channel="email")
+    stored = await fhir.read("Patient", patient["id"])
+    stored["telecom"].append({"system": "email", "value": f"{unique()}@example.org"})
+    await fhir.update(stored)
+    message = await messaging.prepare_template_message(
+        fhir, services.state, services.queue, template="appointment_confirmation", variables=CONFIRMATION,
+        sender=STAFF, at=DAY, patient_id=patient["id"],
+    )  # fmt: skip
+    sandbox = SandboxMessenger()
+
+    assert await send(fhir, services.queue, sandbox, message, now=DAY) is Outcome.SENT
+
+    [sent] = sandbox.sent
+    assert sent.to.channel.value == "email" and sent.to.address == stored["telecom"][-1]["value"]
+    assert (
+        sent.subject is not None
+        and "10:30 AM" in sent.subject
+        and sent.body == message["payload"][0]["contentString"]
+    )
+    written = await fhir.read("Communication", message["id"])
+    assert {"system": "https://fhir.prm.health/sid/email-message-id", "value": sent.provider_id} in written[
+        "identifier"
+    ]
+
+
+async def test_the_send_job_is_retried_five_times_with_growing_intervals(
+    services: Services, settings: Settings, api: httpx.AsyncClient, staff: dict[str, str]
+) -> None:
+    patient = await make_patient(api, staff)
+
+    message = await _confirmation(services, patient, "sms")
+
+    job = RqJob.fetch(send_job_id(message["id"]), connection=Redis.from_url(settings.redis_url))
+    assert (job.retries_left, job.retry_intervals) == (5, [10, 30, 120, 600, 1800])
