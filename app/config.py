@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import sys
+from datetime import time
 from enum import StrEnum
 from functools import lru_cache
 from typing import Any, Literal
@@ -166,6 +168,17 @@ class Settings(BaseSettings):
     smtp_starttls: bool = True
     email_from: str | None = None  # "Sunrise Clinic <noreply@sunrise.example>"
 
+    # -- sending rules, checked by the send job at send time (app/messaging/rules.py) ---------------
+    # Routine messages due in quiet hours (clinic time zone: default_timezone) wait for their end;
+    # urgent ones go at once. Equal start and end: no quiet hours.
+    quiet_hours_start: time = time(21, 0)
+    quiet_hours_end: time = time(8, 0)
+    # WhatsApp's customer-service window: free text only this long after the patient's last message.
+    session_window_hours: int = Field(default=24, gt=0)
+    # Approved Twilio Content templates, `{"<template>.<language>": "HX..."}` (JSON); they override the
+    # template files' content_sid. Outside the window a WhatsApp template without one is not sent.
+    twilio_content_sids: dict[str, str] = Field(default_factory=dict)
+
     @model_validator(mode="before")
     @classmethod
     def _environment_is_explicit(cls, data: Any) -> Any:
@@ -228,6 +241,9 @@ def _check_messaging(settings: Settings) -> None:
         }
     if settings.smtp_host:
         required["email_from"] = settings.email_from
+    for key, sid in settings.twilio_content_sids.items():
+        if not re.fullmatch(r"[a-z][a-z0-9_]*\.[a-z]{2}", key) or not re.fullmatch(r"HX[0-9a-f]{32}", sid):
+            raise ValueError(f"PRM_TWILIO_CONTENT_SIDS: {key!r} is not '<template>.<language>': 'HX<32 hex>'")
     for name, value in required.items():
         if not value:
             needs = "PRM_SMTP_HOST" if name == "email_from" else "PRM_MESSAGING_PROVIDER=twilio"

@@ -18,9 +18,14 @@ from rq.registry import FailedJobRegistry
 from app.ports.jobs import FailedJob, QueueUnavailable
 from app.ports.jobs import Job as JobName
 
-# A job gets this many retries after its first failure, waiting these many seconds before each.
-JOB_MAX_RETRIES = 3
+# A job is retried after a failure once per interval, waiting that many seconds each time.
 JOB_RETRY_INTERVALS_SECONDS = (10, 60, 300)
+JOB_MAX_RETRIES = len(JOB_RETRY_INTERVALS_SECONDS)
+# Jobs that retry longer, one interval per retry: a provider outage (Twilio 429/5xx) can last minutes,
+# and the send job's message stays in preparation until it goes (about 43 minutes in all).
+RETRY_INTERVALS_SECONDS: dict[JobName, tuple[int, ...]] = {
+    JobName.SEND_MESSAGE: (10, 30, 120, 600, 1800),
+}
 # A job running longer than this is killed and counts as failed.
 JOB_TIMEOUT_SECONDS = 300
 # Failed jobs stay listed (for the admin endpoint) this long.
@@ -54,12 +59,16 @@ class RqJobQueue:
         queue_name: str,
         timeout_seconds: float = 2.0,
         retry_intervals: tuple[int, ...] = JOB_RETRY_INTERVALS_SECONDS,
+        job_retry_intervals: dict[JobName, tuple[int, ...]] | None = None,
     ) -> None:
         self._redis = Redis.from_url(
             redis_url, socket_timeout=timeout_seconds, socket_connect_timeout=timeout_seconds
         )
         self._queue = Queue(queue_name, connection=self._redis)
-        self._retry_intervals = list(retry_intervals)
+        self._retry_intervals = retry_intervals
+        self._job_retry_intervals = (
+            RETRY_INTERVALS_SECONDS if job_retry_intervals is None else job_retry_intervals
+        )
 
     async def enqueue(
         self, job: JobName, payload: dict[str, Any], *, job_id: str | None = None, at: datetime | None = None
@@ -69,6 +78,7 @@ class RqJobQueue:
 
     def _enqueue(self, name: str, payload: dict[str, Any], job_id: str | None, at: datetime | None) -> str:
         unique = job_id is not None
+        intervals = self._job_retry_intervals.get(JobName(name), self._retry_intervals)
         job_id = rq_job_id(job_id) if job_id is not None else None
         try:
             job = self._queue.create_job(
@@ -78,7 +88,7 @@ class RqJobQueue:
                 timeout=JOB_TIMEOUT_SECONDS,
                 result_ttl=FINISHED_JOB_TTL_SECONDS,
                 failure_ttl=FAILED_JOB_TTL_SECONDS,
-                retry=Retry(max=JOB_MAX_RETRIES, interval=self._retry_intervals),
+                retry=Retry(max=len(intervals), interval=list(intervals)),
                 description=name,
             )
             if at is None:
@@ -102,10 +112,14 @@ class RqJobQueue:
             jobs = [job for job in Job.fetch_many(ids, connection=self._redis) if job is not None]
         except RedisError as exc:
             raise QueueUnavailable(f"job queue unavailable ({type(exc).__name__})") from exc
-        return [_failed(job) for job in jobs]
+        return [_failed(job, self._max_retries(job.description)) for job in jobs]
+
+    def _max_retries(self, name: str | None) -> int:
+        by_name = {job.value: intervals for job, intervals in self._job_retry_intervals.items()}
+        return len(by_name.get(name or "", self._retry_intervals))
 
 
-def _failed(job: Job) -> FailedJob:
+def _failed(job: Job, max_retries: int) -> FailedJob:
     try:
         result = job.latest_result()
         trace = (result.exc_string or "") if result else ""
@@ -121,5 +135,5 @@ def _failed(job: Job) -> FailedJob:
         enqueued_at=job.enqueued_at,
         failed_at=job.ended_at,
         error_type=error_type,
-        attempts=1 + JOB_MAX_RETRIES - retries_left,
+        attempts=1 + max_retries - retries_left,
     )

@@ -8,6 +8,7 @@ from typing import Any
 from app.changes import jobs as changes
 from app.changes.registry import ChangeContext, registry, watched_types
 from app.messaging import inbound
+from app.messaging import jobs as messaging
 from app.ports.inbound import DeliveryReport, InboundMessage
 from app.ports.jobs import Job
 from app.scheduling import jobs as scheduling
@@ -27,20 +28,22 @@ async def _release_expired_holds(services: Services, payload: dict[str, Any]) ->
     return await scheduling.release_expired_holds(fhir=services.fhir, now=services.clock.now(), **payload)
 
 
-def _change_context(services: Services) -> ChangeContext:
+def change_context(services: Services) -> ChangeContext:
+    """What change handlers run with, from the process's services (the workers' and tests' one way)."""
     return ChangeContext(
         fhir=services.fhir,
         queue=services.queue,
         state=services.state,
         now=services.clock.now(),
         events=services.events,
+        default_timezone=services.settings.default_timezone,
     )
 
 
 async def _handle_change(services: Services, payload: dict[str, Any]) -> object:
     return await changes.handle_change(
         **payload,
-        context=_change_context(services),
+        context=change_context(services),
         dedupe_ttl_seconds=services.settings.change_feed_dedupe_ttl_seconds,
     )
 
@@ -48,7 +51,7 @@ async def _handle_change(services: Services, payload: dict[str, Any]) -> object:
 async def _sweep_changes(services: Services, payload: dict[str, Any]) -> object:
     settings = services.settings
     return await changes.sweep_changes(
-        context=_change_context(services),
+        context=change_context(services),
         types=watched_types(registry, settings.change_feed_types),
         overlap_seconds=settings.change_feed_overlap_seconds,
         lookback_seconds=settings.change_feed_lookback_seconds,
@@ -77,6 +80,27 @@ async def _record_delivery_status(services: Services, payload: dict[str, Any]) -
     return await inbound.record_delivery_status(services.fhir, report=DeliveryReport.from_payload(payload))
 
 
+async def _send_message(services: Services, payload: dict[str, Any]) -> object:
+    return await messaging.send_message(
+        fhir=services.fhir,
+        queue=services.queue,
+        messenger=services.messenger,
+        policy=messaging.send_policy(services.settings),
+        now=services.clock.now(),
+        **payload,
+    )
+
+
+async def _requeue_pending_sends(services: Services, payload: dict[str, Any]) -> object:
+    return await messaging.requeue_pending_sends(
+        fhir=services.fhir,
+        queue=services.queue,
+        policy=messaging.send_policy(services.settings),
+        now=services.clock.now(),
+        **payload,
+    )
+
+
 JOBS: dict[Job, JobFunction] = {
     Job.EXTEND_SLOT_HORIZONS: _extend_slot_horizons,
     Job.RELEASE_EXPIRED_HOLDS: _release_expired_holds,
@@ -84,4 +108,6 @@ JOBS: dict[Job, JobFunction] = {
     Job.SWEEP_CHANGES: _sweep_changes,
     Job.RECEIVE_MESSAGE: _receive_message,
     Job.RECORD_DELIVERY_STATUS: _record_delivery_status,
+    Job.SEND_MESSAGE: _send_message,
+    Job.REQUEUE_PENDING_SENDS: _requeue_pending_sends,
 }

@@ -67,6 +67,8 @@ SCHEDULE: tuple[Periodic, ...] = (
     Daily(Job.EXTEND_SLOT_HORIZONS, at=time(1, 0), key="slot-horizon"),
     # The change feed's catch-up: the worst-case lag of a change that rest-hook did not deliver.
     Every(Job.SWEEP_CHANGES, seconds=30, key="change-sweep"),
+    # Messages whose send job was never queued (Redis down at the time) are sent within two minutes.
+    Every(Job.REQUEUE_PENDING_SENDS, seconds=60, key="pending-sends"),
 )
 # Workers tick the schedule this often: often enough for the shortest cadence above.
 TICK_SECONDS = 10

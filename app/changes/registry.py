@@ -20,7 +20,11 @@ from app.ports.state import StateStore
 log = structlog.get_logger(__name__)
 
 # Modules whose import registers handlers (capabilities add theirs here, e.g. "app.scheduling.changes").
-HANDLER_MODULES: tuple[str, ...] = ("app.messaging.inbound", "app.inbox.events")
+HANDLER_MODULES: tuple[str, ...] = (
+    "app.messaging.inbound",
+    "app.messaging.notifications",
+    "app.inbox.events",
+)
 
 
 @dataclass(frozen=True)
@@ -32,6 +36,8 @@ class ChangeContext:
     state: StateStore
     now: datetime
     events: EventBus
+    # The clinic's time zone where a Location carries none (settings.default_timezone).
+    default_timezone: str = "UTC"
 
 
 class Handler(Protocol):

@@ -88,6 +88,7 @@ SID_STAFF_USER = _sid("staff-user")  # Provenance agent: the API key's user
 SID_PRM_AGENT = _sid("prm-agent")  # Provenance agent: assistant, whatsapp-bot, voice-agent ...
 SID_ASSISTANT_PLAN = _sid("assistant-plan")  # resources written by confirming an assistant plan
 SID_TWILIO_MESSAGE = _sid("twilio-message-sid")
+SID_EMAIL_MESSAGE = _sid("email-message-id")  # Communication: the Message-ID of an email sent
 SID_VOICE_CALL = _sid("voice-call-id")
 SID_CONVERSATION = _sid("conversation")  # Task (conversation): "<channel>:<address>"
 SID_MESSAGE_KEY = _sid("message-key")  # Communication: the business event it is sent for (sent once)

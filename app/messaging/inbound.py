@@ -32,7 +32,8 @@ from app.messaging import resources as res
 from app.messaging.keywords import Keyword, keyword_of
 from app.messaging.media import MediaItem, store_media
 from app.messaging.resources import Direction, TemplateUse
-from app.messaging.service import OPT_OUT_CONFIRMATION, prepare_message
+from app.messaging.rules import OPT_OUT_CONFIRMATION
+from app.messaging.service import prepare_message
 from app.patients.resources import preferred_language
 from app.patients.service import find_by_phone
 from app.ports.inbound import DeliveryReport, InboundMessage, ReportedStatus

@@ -22,6 +22,7 @@ class Job(StrEnum):
     SEND_MESSAGE = "send_message"  # one outbound Communication, by id
     RECEIVE_MESSAGE = "receive_message"  # one inbound message (app.ports.inbound.InboundMessage)
     RECORD_DELIVERY_STATUS = "record_delivery_status"  # one provider delivery report (DeliveryReport)
+    REQUEUE_PENDING_SENDS = "requeue_pending_sends"  # messages whose send job was lost
 
 
 @dataclass(frozen=True)

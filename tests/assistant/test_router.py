@@ -7,6 +7,7 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
 
 from adapters.clock import FakeClock
 from app.config import Settings
@@ -15,6 +16,7 @@ from app.main import create_app
 from tests.clinic import KOLKATA
 from tests.conftest import STAFF_KEY, bearer, make_settings, started
 from tests.factories import person_name, phone
+from tests.messaging.support import inbound
 
 pytestmark = pytest.mark.integration
 INSTRUCTION = "For patient with phone number 9844111173, book an appointment with Dr. Rajiv Sharma of {} for 10AM tomorrow"
@@ -257,11 +259,14 @@ async def test_cancel_shows_exactly_what_changes_and_frees_the_slot(
 
 
 async def test_send_message_queues_a_whatsapp_communication(
-    api: httpx.AsyncClient, staff: dict[str, str], fhir: FhirClient
+    api: httpx.AsyncClient, staff: dict[str, str], fhir: FhirClient, app: FastAPI
 ) -> None:
     patient = (
         await api.post("/api/v1/patients", json={"name": person_name(), "phone": phone()}, headers=staff)
     ).json()
+    # Free text goes on WhatsApp only inside the session window: the patient wrote a minute ago.
+    now = datetime.now(UTC) - timedelta(minutes=1)
+    await inbound(fhir, app.state.services.state, phone=patient["phone"], patient_id=patient["id"], at=now)
     plan = await _interpret(
         api, staff, f"Send a WhatsApp message to {patient['phone']}: your reports are ready"
     )

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import httpx
 import pytest
+from fastapi import FastAPI
 
 from app.fhir.canonical import PROFILE_APPOINTMENT, PROFILE_COMMUNICATION, PROFILE_PATIENT, PROFILE_TICKET
 from app.fhir.client import FhirClient, Resource
 from tests.clinic import Clinic, bookable
 from tests.factories import person_name, phone
+from tests.messaging.support import inbound
 
 pytestmark = pytest.mark.integration
 
@@ -34,10 +38,13 @@ async def test_a_registered_patient_and_its_booking_conform(
 
 
 async def test_an_assistant_ticket_and_message_conform(
-    api: httpx.AsyncClient, staff: dict[str, str], fhir: FhirClient
+    api: httpx.AsyncClient, staff: dict[str, str], fhir: FhirClient, app: FastAPI
 ) -> None:
     name, e164 = person_name(), phone()
-    await api.post("/api/v1/patients", json={"name": name, "phone": e164}, headers=staff)
+    patient = (await api.post("/api/v1/patients", json={"name": name, "phone": e164}, headers=staff)).json()
+    # WhatsApp free text goes only inside the session window: the patient wrote a minute ago.
+    wrote = datetime.now(UTC) - timedelta(minutes=1)
+    await inbound(fhir, app.state.services.state, phone=e164, patient_id=patient["id"], at=wrote)
     written = []
     for text in (
         f"Remind me to call {e164} back tomorrow at 5 pm",

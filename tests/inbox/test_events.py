@@ -17,7 +17,6 @@ from redis.asyncio import Redis
 
 from adapters.redis_events import CHANNEL
 from app.changes.jobs import handle_change
-from app.changes.registry import ChangeContext
 from app.config import Settings
 from app.fhir.client import FhirClient, Resource
 from app.main import create_app
@@ -25,6 +24,7 @@ from app.services import Services
 from tests.clinic import make_patient
 from tests.inbox.support import open_thread, receive
 from tests.support.live import serve
+from workers.registry import change_context
 
 pytestmark = pytest.mark.integration
 
@@ -39,10 +39,7 @@ async def _dispatch(services: Services, resource: Resource) -> None:
         resource_id=resource["id"],
         version=version,
         kind="created" if version == "1" else "updated",
-        context=ChangeContext(
-            fhir=services.fhir, queue=services.queue, state=services.state, now=services.clock.now(),
-            events=services.events,
-        ),
+        context=change_context(services),
         dedupe_ttl_seconds=60,
     )  # fmt: skip
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -12,7 +12,6 @@ from redis import Redis
 
 from adapters.twilio.webhooks import DEDUPE_TTL_SECONDS
 from app.changes.model import Change, ChangeKind
-from app.changes.registry import ChangeContext
 from app.config import Settings
 from app.conversations.resources import conversation_of
 from app.fhir.builders import extension_value
@@ -30,6 +29,7 @@ from tests.factories import phone
 from tests.messaging.twilio_webhooks import TWIML, communications, drain, post_signed
 from tests.support.servers import free_port
 from tests.support.twilio import INBOUND_PATH, inbound_form, message_sid
+from workers.registry import change_context
 
 pytestmark = pytest.mark.integration
 
@@ -94,7 +94,7 @@ async def test_a_message_from_an_unknown_number_opens_a_thread_by_number_joined_
 
     patient = await make_patient(api, staff, phone=number)
     services = app.state.services
-    context = ChangeContext(fhir=fhir, queue=services.queue, state=services.state, now=datetime.now(UTC))
+    context = change_context(services)
     change = Change(
         "Patient", patient["id"], "1", ChangeKind.CREATED, await fhir.read("Patient", patient["id"])
     )

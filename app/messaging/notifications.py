@@ -1,0 +1,188 @@
+"""Business messages from the change feed: a booked, rescheduled or cancelled appointment tells the patient.
+
+Whoever wrote the Appointment (the API, an EHR through /fhir, a script into HAPI), the change feed
+hands each version here once or more; the message key `appointment/<id>/<version>/<template>` makes
+one message per version. What changed is read from the previous version: booked from anything else
+is a confirmation (a reschedule when the appointment replaces another), booked to cancelled is a
+cancellation, except the old appointment of a reschedule (its replacement carries that message).
+Consent, quiet hours and the window are the send job's: an appointment message needs an opt-in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import structlog
+
+from app.changes.model import Change, ChangeKind
+from app.changes.registry import ChangeContext, on
+from app.directory.resources import display_name
+from app.errors import Invalid, OptedOut
+from app.fhir.builders import Actor, AgentKind, extension_value
+from app.fhir.canonical import EXT_TIMEZONE
+from app.fhir.client import FhirClient, Resource
+from app.fhir.dates import parse_datetime
+from app.fhir.errors import FhirNotFound
+from app.messaging import catalog
+from app.messaging.service import prepare_template_message
+from app.patients.resources import preferred_language
+from app.scheduling.resources import participant, rescheduled_from
+
+log = structlog.get_logger(__name__)
+
+CONFIRMATION = "appointment_confirmation"
+RESCHEDULE = "appointment_reschedule"
+CANCELLATION = "appointment_cancellation"
+# booking.reschedule cancels the replaced appointment with this reason.
+REPLACED = "rescheduled"
+_SENDER = Actor(kind=AgentKind.SYSTEM)
+
+_MONTHS = {
+    "hi": ["जनवरी", "फ़रवरी", "मार्च", "अप्रैल", "मई", "जून", "जुलाई", "अगस्त", "सितंबर", "अक्टूबर", "नवंबर", "दिसंबर"],
+    "kn": ["ಜನವರಿ", "ಫೆಬ್ರವರಿ", "ಮಾರ್ಚ್", "ಏಪ್ರಿಲ್", "ಮೇ", "ಜೂನ್", "ಜುಲೈ", "ಆಗಸ್ಟ್", "ಸೆಪ್ಟೆಂಬರ್", "ಅಕ್ಟೋಬರ್", "ನವೆಂಬರ್", "ಡಿಸೆಂಬರ್"],
+}
+
+
+def template_for(appointment: Resource, previous: Resource | None) -> str | None:
+    """Which message this version of the appointment calls for (None: nothing to tell)."""
+    status, before = appointment.get("status"), (previous or {}).get("status")
+    if status == "booked" and before != "booked":
+        return RESCHEDULE if rescheduled_from(appointment) else CONFIRMATION
+    if status == "cancelled" and before == "booked":
+        replaced = (appointment.get("cancelationReason") or {}).get("text") == REPLACED
+        return None if replaced else CANCELLATION
+    return None
+
+
+def when_for(start: datetime, *, language: str, tz: ZoneInfo) -> tuple[str, str]:
+    """The date and time as the patient reads them, in the clinic's time zone."""
+    local = start.astimezone(tz)
+    month = _MONTHS.get(language, [f"{local:%B}"] * 12)[local.month - 1]
+    return f"{local.day} {month} {local.year}", local.strftime("%I:%M %p").lstrip("0")
+
+
+@on("Appointment")
+async def notify_patient(change: Change, *, context: ChangeContext) -> None:
+    """Queue the confirmation, reschedule or cancellation message of an appointment version (once)."""
+    if change.kind is ChangeKind.DELETED:
+        return
+    fhir = context.fhir
+    appointment = change.resource or await fhir.vread("Appointment", change.id, change.version)
+    template = template_for(appointment, await _previous(fhir, change))
+    patient_id = participant(appointment, "Patient")
+    if template is None or patient_id is None:
+        return
+    reference = f"Appointment/{change.id}"
+    patient = await _read(fhir, "Patient", patient_id)
+    variables = await _variables(
+        fhir, appointment, patient, template, default_timezone=context.default_timezone
+    )
+    if patient is None or variables is None:
+        log.warning("appointment.notification.incomplete", appointment=reference, template=template)
+        return
+    try:
+        message = await prepare_template_message(
+            fhir,
+            context.state,
+            context.queue,
+            template=template,
+            variables=variables,
+            sender=_SENDER,
+            at=context.now,
+            patient_id=patient_id,
+            about=[reference],
+            key=f"appointment/{change.id}/{change.version}/{template}",
+        )
+    except (OptedOut, Invalid) as exc:
+        # An opted-out patient, or one with no phone or email: there is nothing to send, ever.
+        log.info(
+            "appointment.notification.skipped", appointment=reference, template=template, error=exc.error
+        )
+        return
+    log.info(
+        "appointment.notification.queued",
+        appointment=reference,
+        template=template,
+        communication=f"Communication/{message['id']}",
+    )
+
+
+async def _previous(fhir: FhirClient, change: Change) -> Resource | None:
+    """The version before this one (None for the first, or when HAPI no longer has it)."""
+    if not change.version.isdigit() or int(change.version) <= 1:
+        return None
+    try:
+        return await fhir.vread("Appointment", change.id, str(int(change.version) - 1))
+    except FhirNotFound:
+        return None
+
+
+async def _read(fhir: FhirClient, resource_type: str, resource_id: str | None) -> Resource | None:
+    if not resource_id:
+        return None
+    try:
+        return await fhir.read(resource_type, resource_id)
+    except FhirNotFound:
+        return None
+
+
+@dataclass(frozen=True)
+class _Clinic:
+    name: str | None
+    phone: str | None
+    location: str | None
+    timezone: str | None
+
+
+async def _clinic(fhir: FhirClient, appointment: Resource) -> _Clinic:
+    """Where the appointment is: the Location (name, time zone) and the Organization running it."""
+    location = await _read(fhir, "Location", participant(appointment, "Location"))
+    role = await _read(fhir, "PractitionerRole", participant(appointment, "PractitionerRole"))
+    org_ref = ((location or {}).get("managingOrganization") or (role or {}).get("organization") or {}).get(
+        "reference", ""
+    )
+    organization = await _read(fhir, "Organization", org_ref.removeprefix("Organization/") or None) or {}
+    phones = [t for t in organization.get("telecom", []) if t.get("system") == "phone" and t.get("value")]
+    return _Clinic(
+        name=organization.get("name"),
+        phone=str(phones[0]["value"]) if phones else None,
+        location=(location or {}).get("name"),
+        timezone=extension_value(location, EXT_TIMEZONE) if location else None,
+    )
+
+
+def _timezone(name: str | None, default: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name or default)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo(default)
+
+
+async def _variables(
+    fhir: FhirClient, appointment: Resource, patient: Resource | None, template: str, *, default_timezone: str
+) -> dict[str, str] | None:
+    """The template's variables from the directory; None when one is unknown (nothing half-filled goes)."""
+    start = parse_datetime(appointment.get("start"))
+    practitioner = await _read(fhir, "Practitioner", participant(appointment, "Practitioner"))
+    if patient is None or start is None or practitioner is None:
+        return None
+    clinic = await _clinic(fhir, appointment)
+    language = catalog.choose_language(preferred_language(patient))
+    date, time = when_for(start, language=language, tz=_timezone(clinic.timezone, default_timezone))
+    name = (practitioner.get("name") or [{}])[0]
+    # A name's text is written whole ("Dr. Meera Rao"); otherwise its prefix goes before the parts.
+    prefix = "" if name.get("text") else " ".join(name.get("prefix", []))
+    known = {
+        "patient_name": display_name(patient),
+        "clinic_name": clinic.name,
+        "practitioner_name": f"{prefix} {display_name(practitioner)}".strip(),
+        "date": date,
+        "time": time,
+        "location_name": clinic.location,
+        "clinic_phone": clinic.phone,
+    }
+    wanted = catalog.template(template).variables
+    variables = {name: value for name, value in known.items() if name in wanted and value}
+    return variables if set(variables) == set(wanted) else None

@@ -1,0 +1,193 @@
+"""The send job through the real Twilio adapter, Twilio faked over HTTP (respx); HAPI and Redis real."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from typing import Any
+from urllib.parse import parse_qs
+
+import httpx
+import pytest
+import respx
+from fastapi import FastAPI
+
+from adapters.twilio.messenger import TwilioMessenger
+from app.consents import service as consents
+from app.consents.resources import Decision
+from app.fhir.client import FhirClient
+from app.messaging import service as messaging
+from app.messaging.sending import Outcome
+from app.ports.messaging import MessengerUnavailable
+from app.services import Services
+from tests.clinic import make_patient
+from tests.messaging.support import CONTENT_SID, STAFF, consent, reason_of, send, today_at
+
+pytestmark = pytest.mark.integration
+ACCOUNT_SID = "AC0123456789abcdef0123456789abcdef"
+MESSAGES_URL = f"https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT_SID}/Messages.json"
+SID = "SM0123456789abcdef0123456789abcdef"
+DAY = today_at(11)
+WELCOME = {"patient_name": "Ravi", "clinic_name": "Sunrise", "clinic_phone": "+918041234567"}
+
+
+@pytest.fixture
+def twilio_api() -> respx.MockRouter:
+    return respx.MockRouter(assert_all_called=False)
+
+
+@pytest.fixture
+async def twilio(twilio_api: respx.MockRouter) -> AsyncIterator[TwilioMessenger]:
+    # Only the adapter's client goes to the fake: HAPI is spoken to for real.
+    client = httpx.AsyncClient(transport=httpx.MockTransport(twilio_api.handler))
+    yield TwilioMessenger(
+        account_sid=ACCOUNT_SID,
+        auth_token="test-twilio-auth-token",
+        whatsapp_from="+14155238886",
+        sms_from="+15005550006",
+        public_base_url="https://prm.clinic.example",
+        http_client=client,
+    )
+    await client.aclose()
+
+
+@pytest.fixture
+def services(app: FastAPI, api: httpx.AsyncClient) -> Services:
+    found: Services = app.state.services
+    return found
+
+
+def refused(code: int) -> httpx.Response:
+    return httpx.Response(400, json={"code": code, "message": "refused", "status": 400})
+
+
+async def _welcome(services: Services, patient_id: str) -> dict[str, Any]:
+    return await messaging.prepare_template_message(
+        services.fhir,
+        services.state,
+        services.queue,
+        template="welcome",
+        variables=WELCOME,
+        sender=STAFF,
+        at=DAY,
+        patient_id=patient_id,
+        channel="whatsapp",
+    )
+
+
+async def _opted_in(
+    api: httpx.AsyncClient, staff: dict[str, str], fhir: FhirClient, **fields: str
+) -> dict[str, str]:
+    patient = await make_patient(api, staff, **fields)
+    await consent(fhir, patient["id"], "whatsapp", Decision.OPT_IN, DAY - timedelta(days=1))
+    return patient
+
+
+async def test_a_template_outside_the_window_goes_as_content_sid_and_variables(
+    services: Services,
+    twilio: TwilioMessenger,
+    twilio_api: respx.MockRouter,
+    api: httpx.AsyncClient,
+    staff: dict[str, str],
+    fhir: FhirClient,
+) -> None:
+    route = twilio_api.post(MESSAGES_URL).respond(201, json={"sid": SID, "status": "queued"})
+    patient = await _opted_in(api, staff, fhir, preferred_language="kn")
+    message = await _welcome(services, patient["id"])
+
+    outcome = await send(
+        fhir, services.queue, twilio, message, now=DAY, content_sids={"welcome.kn": CONTENT_SID}
+    )
+
+    assert outcome is Outcome.SENT
+    form = {k: v[0] for k, v in parse_qs(route.calls.last.request.content.decode()).items()}
+    assert form["ContentSid"] == CONTENT_SID
+    assert json.loads(form["ContentVariables"]) == {"1": "Ravi", "2": "Sunrise", "3": "+918041234567"}
+    assert "Body" not in form
+    assert form["To"] == f"whatsapp:{patient['phone']}"
+    stored = await fhir.read("Communication", str(message["id"]))
+    assert stored["status"] == "completed"
+    assert {"system": "https://fhir.prm.health/sid/twilio-message-sid", "value": SID} in stored["identifier"]
+
+
+async def test_twilio_429_then_success_sends_once(
+    services: Services,
+    twilio: TwilioMessenger,
+    twilio_api: respx.MockRouter,
+    api: httpx.AsyncClient,
+    staff: dict[str, str],
+    fhir: FhirClient,
+) -> None:
+    route = twilio_api.post(MESSAGES_URL).mock(
+        side_effect=[
+            httpx.Response(429, json={"code": 20429}),
+            httpx.Response(201, json={"sid": SID, "status": "sent"}),
+        ]
+    )
+    patient = await _opted_in(api, staff, fhir)
+    message = await _welcome(services, patient["id"])
+    sids = {"welcome.en": CONTENT_SID}
+
+    with pytest.raises(MessengerUnavailable):
+        await send(fhir, services.queue, twilio, message, now=DAY, content_sids=sids)
+    assert (await fhir.read("Communication", str(message["id"])))["status"] == "preparation"
+    retried = await send(
+        fhir, services.queue, twilio, message, now=DAY + timedelta(seconds=10), content_sids=sids
+    )
+    replayed = await send(
+        fhir, services.queue, twilio, message, now=DAY + timedelta(seconds=40), content_sids=sids
+    )
+
+    assert (retried, replayed) == (Outcome.SENT, Outcome.DONE_ALREADY)
+    assert route.call_count == 2
+    stored = await fhir.read("Communication", str(message["id"]))
+    assert stored["status"] == "completed"
+    assert [i["value"] for i in stored["identifier"]] == [SID]
+
+
+async def test_twilio_63016_is_a_permanent_failure_with_its_code(
+    services: Services,
+    twilio: TwilioMessenger,
+    twilio_api: respx.MockRouter,
+    api: httpx.AsyncClient,
+    staff: dict[str, str],
+    fhir: FhirClient,
+) -> None:
+    route = twilio_api.post(MESSAGES_URL).mock(return_value=refused(63016))
+    patient = await _opted_in(api, staff, fhir)
+    message = await _welcome(services, patient["id"])
+
+    outcome = await send(
+        fhir, services.queue, twilio, message, now=DAY, content_sids={"welcome.en": CONTENT_SID}
+    )
+    again = await send(
+        fhir, services.queue, twilio, message, now=DAY, content_sids={"welcome.en": CONTENT_SID}
+    )
+
+    assert (outcome, again) == (Outcome.REJECTED, Outcome.DONE_ALREADY)
+    assert route.call_count == 1
+    assert await reason_of(fhir, message) == ("not-done", "rejected", "63016")
+    assert (await consents.current(fhir, patient_id=patient["id"]))["whatsapp"] == Decision.OPT_IN
+
+
+async def test_twilio_21610_unsubscribed_records_an_opt_out(
+    services: Services,
+    twilio: TwilioMessenger,
+    twilio_api: respx.MockRouter,
+    api: httpx.AsyncClient,
+    staff: dict[str, str],
+    fhir: FhirClient,
+) -> None:
+    twilio_api.post(MESSAGES_URL).mock(return_value=refused(21610))
+    patient = await _opted_in(api, staff, fhir)
+    message = await _welcome(services, patient["id"])
+
+    outcome = await send(
+        fhir, services.queue, twilio, message, now=DAY, content_sids={"welcome.en": CONTENT_SID}
+    )
+
+    assert outcome is Outcome.REJECTED
+    assert await reason_of(fhir, message) == ("not-done", "rejected", "21610")
+    [latest, *_] = await consents.history(fhir, patient_id=patient["id"])
+    assert (latest.channel, latest.decision, latest.source) == ("whatsapp", Decision.OPT_OUT, "whatsapp")
