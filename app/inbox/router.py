@@ -102,10 +102,12 @@ async def send_reply(
     state: State,
     queue: Queue,
     now: Now,
+    settings: AppSettings,
     principal: StaffUser,
 ) -> MessageOut:
     """Queue a staff reply (text, template + variables, or canned response) on the thread's channel;
-    409 `opted_out` when the patient opted out of it."""
+    409 `opted_out` when the patient opted out of it, 409 `outside_session_window` for WhatsApp free
+    text when the patient has not written for 24 hours (the error names the templates to use)."""
     message = await service.reply(
         fhir,
         state,
@@ -120,6 +122,7 @@ async def send_reply(
         ),
         sender=principal.actor(),
         at=now,
+        window_hours=settings.session_window_hours,
     )
     return MessageOut.of(message)
 

@@ -30,8 +30,8 @@ from app.fhir.dates import parse_datetime
 from app.fhir.errors import FhirNotFound
 from app.inbox.canned import get_canned
 from app.messaging import catalog
-from app.messaging.resources import Message, TemplateUse, message_of
-from app.messaging.service import prepare_message
+from app.messaging.resources import Message, message_of
+from app.messaging.service import prepare_message, prepare_template_message
 from app.patients.resources import preferred_language
 from app.patients.service import phone_or_422
 from app.ports.jobs import JobQueue
@@ -169,27 +169,19 @@ async def _patient_language(fhir: FhirClient, patient_id: str | None) -> str | N
         return None
 
 
-async def _compose(
-    fhir: FhirClient, conversation: Conversation, reply: Reply
-) -> tuple[str, TemplateUse | None]:
-    """The text to send (and the template it came from) in the chosen or the patient's language."""
-    if reply.text is not None:
-        return reply.text, None
+async def _canned_text(fhir: FhirClient, conversation: Conversation, reply: Reply) -> str:
+    """The canned response in the chosen or the patient's language (English, then any, otherwise)."""
+    assert reply.canned_response is not None  # the schema demands exactly one of the three
     language = catalog.choose_language(
         reply.language or await _patient_language(fhir, conversation.patient_id)
     )
-    if reply.template is not None:
-        variables = dict(reply.variables or {})
-        rendered = catalog.render(reply.template, language=language, variables=variables)
-        return rendered.body, TemplateUse(name=rendered.name, language=rendered.language, variables=variables)
-    assert reply.canned_response is not None  # the schema demands exactly one of the three
     canned = await get_canned(fhir, reply.canned_response)
     text = canned.text_in(language, fallback=catalog.DEFAULT_LANGUAGE) or next(
         iter(canned.texts.values()), None
     )
     if text is None:
         raise Invalid("canned_response", f"canned response {canned.id!r} has no text")
-    return text, None
+    return text
 
 
 async def reply(
@@ -201,12 +193,27 @@ async def reply(
     message: Reply,
     sender: Actor,
     at: datetime,
+    window_hours: int,
 ) -> Message:
     """Queue a staff reply on the thread (a Communication in preparation and its send job)."""
     conversation = await conversations.get(fhir, conversation_id)
     if conversation.channel is None:
         raise Invalid("conversation", "the conversation names no channel to reply on")
-    text, template = await _compose(fhir, conversation, message)
+    if message.template is not None:
+        stored = await prepare_template_message(
+            fhir,
+            state,
+            queue,
+            template=message.template,
+            variables=dict(message.variables or {}),
+            language=message.language,
+            conversation_id=conversation_id,
+            sender=sender,
+            at=at,
+            window_hours=window_hours,
+        )
+        return message_of(stored)
+    text = message.text if message.text is not None else await _canned_text(fhir, conversation, message)
     stored = await prepare_message(
         fhir,
         state,
@@ -216,7 +223,7 @@ async def reply(
         text=text,
         sender=sender,
         at=at,
-        template=template,
+        window_hours=window_hours,
     )
     return message_of(stored)
 

@@ -157,9 +157,10 @@ async def prepare_template_message(
     instruction: str | None = None,
     key: str | None = None,
     window_hours: int = DEFAULT_WINDOW_HOURS,
+    language: str | None = None,
 ) -> Resource:
-    """Render a template in the patient's preferred language (English otherwise) and prepare it on the
-    conversation given, or on the patient's `channel` (their preferred one when None).
+    """Render a template in `language`, else the patient's preferred one (English otherwise), and prepare
+    it on the conversation given, or on the patient's `channel` (their preferred one when None).
 
     Invalid names a missing or unknown variable, or a channel the template is not made for.
     """
@@ -175,7 +176,9 @@ async def prepare_template_message(
     if channel not in catalog.template(template).channels:
         raise Invalid("channel", f"template {template} is not sent on {channel}")
     rendered = catalog.render(
-        template, language=preferred_language(patient) if patient else None, variables=variables
+        template,
+        language=language or (preferred_language(patient) if patient else None),
+        variables=variables,
     )
     return await prepare_message(
         fhir,
