@@ -68,7 +68,7 @@ class LoadReport:
     created: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
-    # SearchParameter code -> seconds until HAPI accepted a search with it.
+    # SearchParameter id -> seconds until HAPI accepted a search with it (codes repeat across types).
     activated_search_parameters: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -121,7 +121,7 @@ async def load_conformance(
         await _put(fhir, resource, existed, report)
     parameters = [r for r, _ in changed if r["resourceType"] == "SearchParameter"]
     for parameter in (p for p in parameters if p.get("status") == "active"):
-        report.activated_search_parameters[parameter["code"]] = await wait_until_searchable(fhir, parameter)
+        report.activated_search_parameters[parameter["id"]] = await wait_until_searchable(fhir, parameter)
     if include_examples:
         examples = read_examples(profiles_dir)
         await _write_examples(fhir, await _changed(fhir, examples, report), report)

@@ -4,6 +4,7 @@ thread with their send job; canned responses are stored in FHIR and managed thro
 from __future__ import annotations
 
 import base64
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -18,7 +19,7 @@ from app.fhir.client import FhirClient
 from app.messaging.service import send_job_id
 from tests.clinic import make_patient
 from tests.factories import unique
-from tests.inbox.support import open_thread
+from tests.messaging.support import inbound
 from workers.queue import rq_job_id
 
 pytestmark = pytest.mark.integration
@@ -43,13 +44,32 @@ def send_job(communication_id: str) -> dict[str, Any]:
 async def _thread_of(
     api: httpx.AsyncClient, staff: dict[str, str], app: FastAPI, fhir: FhirClient, **fields: Any
 ) -> tuple[dict[str, Any], str]:
+    """A patient who just wrote on WhatsApp (so free text may answer) and their thread."""
     services = app.state.services
     patient = await make_patient(api, staff, **fields)
-    thread = await open_thread(
-        fhir, services.state, channel="whatsapp", address=patient["phone"], patient_id=patient["id"],
-        at=services.clock.now(),
-    )  # fmt: skip
+    thread = await inbound(
+        fhir, services.state, phone=patient["phone"], patient_id=patient["id"], at=services.clock.now()
+    )
     return patient, thread
+
+
+async def test_free_text_to_a_patient_who_has_not_written_for_a_day_is_409_naming_the_templates(
+    api: httpx.AsyncClient, staff: dict[str, str], app: FastAPI, fhir: FhirClient
+) -> None:
+    services = app.state.services
+    patient = await make_patient(api, staff)
+    thread = await inbound(
+        fhir, services.state, phone=patient["phone"], patient_id=patient["id"],
+        at=services.clock.now() - timedelta(hours=25),
+    )  # fmt: skip
+
+    refused = await api.post(f"/api/v1/conversations/{thread}/messages", json={"text": "Hi"}, headers=staff)
+    messages = await api.get(f"/api/v1/conversations/{thread}/messages", headers=staff)
+
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["error"] == "outside_session_window"
+    assert "appointment_reminder_24h" in refused.json()["templates"]
+    assert [m["direction"] for m in messages.json()] == ["inbound"]
 
 
 async def test_a_text_reply_is_a_queued_communication_on_the_thread_with_a_send_job(
@@ -150,7 +170,7 @@ async def test_a_reply_to_an_opted_out_patient_is_409_and_writes_nothing(
 
     assert refused.status_code == 409
     assert refused.json()["error"] == "opted_out"
-    assert await fhir.count("Communication", {"conversation-thread": thread}) == 0
+    assert await fhir.count("Communication", {"conversation-thread": thread}) == 1  # only what they wrote
 
 
 async def test_canned_responses_crud_in_fhir(
