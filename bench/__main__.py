@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from bench import assistant, booking, change_feed, fhir_gateway
+from bench import assistant, booking, change_feed, fhir_gateway, messaging
 from bench.support import servers
 
 
@@ -15,6 +15,7 @@ def main() -> None:
         asyncio.run(booking.run(fhir_url, redis_url))
         asyncio.run(assistant.run(fhir_url, redis_url))
         asyncio.run(change_feed.run(fhir_url, redis_url))
+        asyncio.run(messaging.run(fhir_url, redis_url))
 
 
 if __name__ == "__main__":

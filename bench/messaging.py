@@ -19,13 +19,14 @@ from app.config import Settings
 from app.consents import service as consents
 from app.consents.resources import ConsentSource, Decision
 from app.fhir.builders import Actor, AgentKind
-from app.fhir.canonical import PROFILE_PATIENT
 from app.fhir.client import FhirClient
+from app.logging import configure_logging
 from app.messaging.jobs import send_policy
 from app.messaging.sending import Outcome, send_message
 from app.messaging.service import prepare_message
+from app.patients.resources import patient_resource
 from app.services import Services, build_services
-from bench.support import Timing, measure_side_by_side, report, servers
+from bench.support import Timing, measure, measure_side_by_side, report, servers
 from tests.support.servers import free_port, start_api
 
 RATE_PER_SECOND = 100
@@ -49,6 +50,20 @@ def _form(i: int, run_id: str) -> dict[str, str]:
         "Body": f"bench message {i}",
         "NumMedia": "0",
     }
+
+
+async def sequential_acknowledgements(base_url: str, run_id: str, count: int = 300) -> Timing:
+    """The same webhook one request at a time: the service time of one acknowledgement, unloaded."""
+    validator = RequestValidator(TOKEN)
+    async with httpx.AsyncClient(base_url=base_url, timeout=30) as client:
+
+        async def one(i: int) -> None:
+            form = _form(i, run_id)
+            signature = validator.compute_signature(f"{base_url}{PATH}", form)
+            response = await client.post(PATH, data=form, headers={"X-Twilio-Signature": signature})
+            response.raise_for_status()
+
+        return await measure("webhook ack, one request at a time", count, one)
 
 
 async def acknowledgements(base_url: str, run_id: str) -> Timing:
@@ -77,7 +92,7 @@ async def acknowledgements(base_url: str, run_id: str) -> Timing:
 
 
 class RecordingTransport(httpx.AsyncBaseTransport):
-    """Sends to HAPI and, while `recording`, keeps every write (method, path, body) for a replay."""
+    """Sends to HAPI and, while `recording`, keeps every write (method, URL, body) for a replay."""
 
     def __init__(self) -> None:
         self.inner = httpx.AsyncHTTPTransport()
@@ -87,7 +102,7 @@ class RecordingTransport(httpx.AsyncBaseTransport):
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         """Record a write, then send."""
         if self.recording and request.method != "GET":
-            self.writes.append((request.method, request.url.path, await request.aread()))
+            self.writes.append((request.method, str(request.url), await request.aread()))
         return await self.inner.handle_async_request(request)
 
     async def aclose(self) -> None:
@@ -95,21 +110,32 @@ class RecordingTransport(httpx.AsyncBaseTransport):
         await self.inner.aclose()
 
 
-def _unconditional(body: bytes) -> bytes:
-    """A write without its preconditions (If-None-Exist, If-Match), so a replay does the same work."""
+def _unconditional(method: str, body: bytes) -> bytes:
+    """A write without its preconditions (If-None-Exist, If-Match), its creates with fresh identifier
+    values: a replay does the same work and never collides with what the PRM looks up by identifier."""
     if not body:
         return body
     resource = json.loads(body)
-    for entry in resource.get("entry", []) if resource.get("resourceType") == "Bundle" else []:
+    entries = resource.get("entry", []) if resource.get("resourceType") == "Bundle" else []
+    for entry in entries:
         entry.get("request", {}).pop("ifNoneExist", None)
         entry.get("request", {}).pop("ifMatch", None)
+    creates = [e["resource"] for e in entries if e.get("request", {}).get("method") == "POST"]
+    if method == "POST" and not entries:
+        creates.append(resource)
+    for created in creates:
+        for identifier in created.get("identifier", []):
+            identifier["value"] = f"{identifier.get('value', '')}-replay-{uuid.uuid4().hex[:8]}"
     return json.dumps(resource).encode()
 
 
 async def _replay(raw: httpx.AsyncClient, writes: list[tuple[str, str, bytes]]) -> None:
-    for method, path, body in writes:
+    for method, url, body in writes:
         response = await raw.request(
-            method, path, content=_unconditional(body), headers={"Content-Type": "application/fhir+json"}
+            method,
+            url,
+            content=_unconditional(method, body),
+            headers={"Content-Type": "application/fhir+json"},
         )
         response.raise_for_status()
 
@@ -119,13 +145,8 @@ async def _patients(services: Services, count: int) -> list[str]:
     ids = []
     actor = Actor(kind=AgentKind.SYSTEM)
     for _ in range(count):
-        patient = {
-            "resourceType": "Patient",
-            "meta": {"profile": [PROFILE_PATIENT]},
-            "name": [{"given": ["Bench"], "family": "Patient"}],
-            "telecom": [{"system": "phone", "value": f"+9197{uuid.uuid4().int % 10**8:08d}"}],
-        }
-        stored = await services.fhir.create(patient)
+        phone = f"+9197{uuid.uuid4().int % 10**8:08d}"
+        stored = await services.fhir.create(patient_resource(given="Bench", family="Patient", phone=phone))
         await consents.record(
             services.fhir, patient_id=stored["id"], channel="sms", decision=Decision.OPT_IN,
             source=ConsentSource.IMPORT, actors=[actor], recorded_at=services.clock.now(),
@@ -142,9 +163,7 @@ async def _prepare(services: Services, patient_id: str, i: int) -> str:
     return str(stored["id"])
 
 
-async def pipeline_vs_writes(
-    services: Services, recorder: RecordingTransport, fhir_url: str
-) -> tuple[Timing, Timing]:
+async def pipeline_vs_writes(services: Services, recorder: RecordingTransport) -> tuple[Timing, Timing]:
     """One message at a time: prepare + send job (sandbox) vs the same HAPI writes sent straight."""
     patients = await _patients(services, PATIENTS)
     policy = send_policy(services.settings)
@@ -162,7 +181,7 @@ async def pipeline_vs_writes(
             raise RuntimeError(f"message {i} was not sent: {outcome}")
         recorded.append(recorder.writes)
 
-    async with httpx.AsyncClient(base_url=fhir_url.rstrip("/") + "/") as raw:
+    async with httpx.AsyncClient() as raw:
 
         async def writes(i: int) -> None:
             await _replay(raw, recorded[i])
@@ -244,9 +263,11 @@ def _services(fhir_url: str, redis_url: str, queue: str, fhir: FhirClient | None
 
 async def run(fhir_url: str, redis_url: str) -> None:
     """Measure and print."""
+    configure_logging(level="WARNING", json=False)
     port, run_id = free_port(), uuid.uuid4().hex[:8]
     api = start_api(_env(fhir_url, redis_url, f"bench-ack-{run_id}", port), port)
     try:
+        sequential = await sequential_acknowledgements(api.url, run_id[::-1])
         ack = await acknowledgements(api.url, run_id)
     finally:
         api.stop()
@@ -255,7 +276,7 @@ async def run(fhir_url: str, redis_url: str) -> None:
         fhir_url, redis_url, f"bench-single-{run_id}", FhirClient(fhir_url, transport=recorder)
     )
     try:
-        prm, baseline = await pipeline_vs_writes(single, recorder, fhir_url)
+        prm, baseline = await pipeline_vs_writes(single, recorder)
     finally:
         await single.aclose()
     queue = f"bench-send-{run_id}"
@@ -264,7 +285,7 @@ async def run(fhir_url: str, redis_url: str) -> None:
         prepared, sent = await throughput(many, _env(fhir_url, redis_url, queue, port))
     finally:
         await many.aclose()
-    report("Messaging", [(prm, baseline)], [ack])
+    report("Messaging", [(prm, baseline)], [sequential, ack])
     print(
         f"\n{THROUGHPUT_MESSAGES} messages: prepared at {prepared:.1f}/s (one process, sequential); "
         f"sent at {sent:.1f}/s by {WORKERS} workers (sandbox messenger)."
