@@ -8,6 +8,7 @@ from fastapi import FastAPI
 
 from app.errors import ErrorBody
 from app.fhir.client import FHIR_JSON
+from app.ingress import SIGNATURE_SCHEMES
 from app.limits import is_fhir_path
 
 _ERROR_REF = {"$ref": "#/components/schemas/ErrorBody"}
@@ -32,9 +33,9 @@ def document_common_errors(app: FastAPI) -> None:
 
     def openapi() -> dict[str, Any]:
         schema = build()
-        schema.setdefault("components", {}).setdefault("schemas", {}).setdefault(
-            "ErrorBody", ErrorBody.model_json_schema()
-        )
+        components = schema.setdefault("components", {})
+        components.setdefault("schemas", {}).setdefault("ErrorBody", ErrorBody.model_json_schema())
+        components.setdefault("securitySchemes", {}).update(SIGNATURE_SCHEMES)
         for path, operations in schema.get("paths", {}).items():
             for operation in operations.values():
                 _add_statuses(path, operation)
@@ -45,7 +46,10 @@ def document_common_errors(app: FastAPI) -> None:
 
 def _add_statuses(path: str, operation: dict[str, Any]) -> None:
     responses: dict[str, Any] = operation.setdefault("responses", {})
-    statuses = {**(SECURED_STATUSES if operation.get("security") else {})}
+    api_key = any(
+        scheme not in SIGNATURE_SCHEMES for entry in operation.get("security", []) for scheme in entry
+    )
+    statuses = {**(SECURED_STATUSES if api_key else {})}
     if "requestBody" in operation:
         statuses.update(BODY_STATUSES)
     if is_fhir_path(path):

@@ -18,7 +18,7 @@ from twilio.request_validator import RequestValidator
 
 from adapters.twilio.schemas import TwilioMessageForm, TwilioStatusForm, parse_message, parse_status
 from app.errors import ApiError, ErrorBody
-from app.ingress import accept
+from app.ingress import TWILIO_SIGNATURE, accept
 from app.ingress.deps import AppSettings, Now, Queue, State
 from app.ports.jobs import Job
 
@@ -38,7 +38,10 @@ Params = ImmutableMultiDict[str, str]
 
 def _form_body(model: type[TwilioMessageForm | TwilioStatusForm]) -> dict[str, Any]:
     schema = model.model_json_schema()
-    return {"requestBody": {"required": True, "content": {FORM: {"schema": schema}}}}
+    return {
+        "requestBody": {"required": True, "content": {FORM: {"schema": schema}}},
+        "security": [{TWILIO_SIGNATURE: []}],
+    }
 
 
 _RESPONSES: dict[int | str, dict[str, Any]] = {

@@ -17,6 +17,17 @@ RETRY_AFTER_SECONDS = 5
 # enqueue, the mark expires and the sender's retry (or a catch-up sweep) is not taken for a duplicate.
 PENDING_SECONDS = 60
 _PENDING, _QUEUED = "pending", "queued"
+# How each provider signs its webhooks, as OpenAPI security schemes (webhooks carry no API key).
+TWILIO_SIGNATURE = "TwilioSignature"
+SIGNATURE_SCHEMES: dict[str, dict[str, str]] = {
+    TWILIO_SIGNATURE: {
+        "type": "apiKey",
+        "in": "header",
+        "name": "X-Twilio-Signature",
+        "description": "Twilio's HMAC-SHA1 of the public URL and every form parameter, made with the "
+        "account's auth token (docs/webhooks/whatsapp.md); a missing or wrong one is answered 403.",
+    },
+}
 
 
 def bearer_matches(authorization: str | None, secret: str) -> bool:

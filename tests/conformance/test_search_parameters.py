@@ -156,7 +156,7 @@ async def test_every_custom_parameter_finds_resources_written_before_it_existed(
             await fhir.delete("SearchParameter", variant["id"])
 
     assert sorted(report.created) == sorted(f"SearchParameter/{v['id']}" for v in variants.values())
-    assert set(report.activated_search_parameters) == {v["code"] for v in variants.values()}
+    assert set(report.activated_search_parameters) == {v["id"] for v in variants.values()}
     assert all(seconds < 10 for seconds in report.activated_search_parameters.values())
     assert list(pending) == [], f"not reindexed within {REINDEX_TIMEOUT_SECONDS}s"
     assert misses == dict.fromkeys(SEARCH_PARAMETERS, 0)

@@ -141,4 +141,7 @@ def test_both_webhooks_are_documented_as_signed_form_posts() -> None:
         assert operation["responses"]["200"]["content"] == {"text/xml": {"schema": {"type": "string"}}}
         form = operation["requestBody"]["content"]["application/x-www-form-urlencoded"]["schema"]
         assert "MessageSid" in form["required"]
-        assert "security" not in operation
+        assert operation["security"] == [{"TwilioSignature": []}]  # the signature, not an API key
+        assert "401" not in operation["responses"]
+    scheme = openapi_document()["components"]["securitySchemes"]["TwilioSignature"]
+    assert (scheme["type"], scheme["in"], scheme["name"]) == ("apiKey", "header", "X-Twilio-Signature")
