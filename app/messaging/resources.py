@@ -60,6 +60,21 @@ class TemplateUse:
     variables: Mapping[str, str] = field(default_factory=dict)
 
 
+def _message(*, channel: str, thread_id: str, delivery: str, status: str) -> Resource:
+    """What every message has: profile, channel (extension and medium), thread, delivery and status."""
+    return {
+        "resourceType": "Communication",
+        "meta": meta_profile(PROFILE_COMMUNICATION),
+        "extension": [
+            extension(EXT_CHANNEL, valueCode=channel),
+            extension(EXT_THREAD, valueString=thread_id),
+            extension(EXT_DELIVERY_STATUS, valueCode=delivery),
+        ],
+        "status": status,
+        "medium": [{"coding": [coding(CS_CHANNEL, channel)]}],
+    }
+
+
 def inbound_message(
     *,
     provider_id: str,
@@ -71,19 +86,9 @@ def inbound_message(
     attachments: Sequence[str] = (),
 ) -> Resource:
     """A message a patient (or an unknown number) sent; `attachments` are DocumentReference references."""
-    message: Resource = {
-        "resourceType": "Communication",
-        "meta": meta_profile(PROFILE_COMMUNICATION),
-        "extension": [
-            extension(EXT_CHANNEL, valueCode=channel),
-            extension(EXT_THREAD, valueString=thread_id),
-            extension(EXT_DELIVERY_STATUS, valueCode=RECEIVED),
-        ],
-        "identifier": [{"system": SID_TWILIO_MESSAGE, "value": provider_id}],
-        "status": "completed",
-        "medium": [{"coding": [coding(CS_CHANNEL, channel)]}],
-        "received": instant(received),
-    }
+    message = _message(channel=channel, thread_id=thread_id, delivery=RECEIVED, status="completed")
+    message["identifier"] = [{"system": SID_TWILIO_MESSAGE, "value": provider_id}]
+    message["received"] = instant(received)
     if patient_id:
         message["subject"] = {"reference": f"Patient/{patient_id}"}
         message["sender"] = {"reference": f"Patient/{patient_id}"}
@@ -106,20 +111,10 @@ def outbound_message(
     about: Sequence[str] = (),
 ) -> Resource:
     """A message the clinic will send, recorded before it is sent (status preparation)."""
-    message: Resource = {
-        "resourceType": "Communication",
-        "meta": meta_profile(PROFILE_COMMUNICATION),
-        "extension": [
-            extension(EXT_CHANNEL, valueCode=channel),
-            extension(EXT_THREAD, valueString=thread_id),
-            extension(EXT_DELIVERY_STATUS, valueCode="queued"),
-        ],
-        "status": "preparation",
-        "priority": priority.value,
-        "medium": [{"coding": [coding(CS_CHANNEL, channel)]}],
-        "sender": sender.agent()["who"],
-        "payload": [{"contentString": text}],
-    }
+    message = _message(channel=channel, thread_id=thread_id, delivery="queued", status="preparation")
+    message["priority"] = priority.value
+    message["sender"] = sender.agent()["who"]
+    message["payload"] = [{"contentString": text}]
     if patient_id:
         message["subject"] = {"reference": f"Patient/{patient_id}"}
         message["recipient"] = [{"reference": f"Patient/{patient_id}"}]
