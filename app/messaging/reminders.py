@@ -122,27 +122,29 @@ async def sync_reminders(fhir: FhirClient, *, appointment_id: str, now: datetime
         return
     start = parse_datetime((appointment or {}).get("start"))
     patient_id = participant(appointment, "Patient") if appointment else None
-    wanted = due_times(start, now=now) if status == "booked" and start and patient_id else {}
+    if status != "booked" or start is None or patient_id is None:
+        for unwanted in existing.values():
+            await _settle(fhir, unwanted, "revoked", only_if=("active",))
+        return
+    wanted = due_times(start, now=now)
     for kind in ReminderKind:
-        reminder, due = existing.get(kind), wanted.get(kind)
-        if reminder is None and due is not None and patient_id is not None:
+        reminder = existing.get(kind)
+        if reminder is None and kind in wanted:
             resource = reminder_resource(
-                appointment_id=appointment_id, patient_id=patient_id, kind=kind, due=due, now=now
+                appointment_id=appointment_id, patient_id=patient_id, kind=kind, due=wanted[kind], now=now
             )
             stored, created = await fhir.conditional_create(
                 resource, match={"identifier": f"{SID_REMINDER}|{reminder_key(appointment_id, kind)}"}
             )
             if created:
                 log.info("reminder.created", reminder=f"CommunicationRequest/{stored['id']}", kind=kind.value)
-        elif reminder is not None and due is None:
-            await _settle(fhir, reminder, "revoked", only_if=("active",))
-        elif (
-            reminder is not None
-            and due is not None
-            and parse_datetime(reminder.get("occurrenceDateTime")) != due
-        ):
-            # A moved start: a pending (or revoked, then re-booked) reminder is due again at the new time.
-            await _move(fhir, reminder, due)
+        elif reminder is not None and parse_datetime(reminder.get("occurrenceDateTime")) != start - kind.lead:
+            # A moved start: due again at the new time if that is ahead, else too late for this kind.
+            if kind in wanted:
+                await _move(fhir, reminder, wanted[kind])
+            else:
+                await _settle(fhir, reminder, "revoked", only_if=("active",))
+        # A reminder at the right time is left alone, even past due: the due job sends it or finds it stale.
 
 
 @on("Appointment")

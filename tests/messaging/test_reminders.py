@@ -257,6 +257,9 @@ async def test_the_due_job_sends_each_reminder_once_and_completes_it(
     await _feed(services, fhir, appointment["id"])
 
     clock.advance(seconds=(start - timedelta(hours=24, minutes=-1) - clock.now()).total_seconds())
+    # An unrelated edit between the due time and the job's run leaves the due reminder alone.
+    await fhir.update({**appointment, "comment": "Bring the earlier reports"})
+    await _feed(services, fhir, appointment["id"])
     await _run_due_job(services)
     await _run_due_job(services)  # a second run (or a second worker) sends nothing more
 
