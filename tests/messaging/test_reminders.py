@@ -262,6 +262,11 @@ async def test_the_due_job_sends_each_reminder_once_and_completes_it(
     await _feed(services, fhir, appointment["id"])
     await _run_due_job(services)
     await _run_due_job(services)  # a second run (or a second worker) sends nothing more
+    # A worker that died between preparing the message and completing the reminder: the rerun prepares
+    # the same message (its key), not a second one.
+    [done] = [r for r in await reminders_of(fhir, appointment["id"]) if r["status"] == "completed"]
+    await fhir.update({**done, "status": "active"})
+    await _run_due_job(services)
 
     [message] = await _reminder_messages(fhir, patient["id"])
     read = res.message_of(message)
