@@ -7,7 +7,7 @@ from typing import Any
 
 from app.changes import jobs as changes
 from app.changes.registry import ChangeContext, registry, watched_types
-from app.messaging import inbound
+from app.messaging import inbound, reminders
 from app.messaging import jobs as messaging
 from app.ports.inbound import DeliveryReport, InboundMessage
 from app.ports.jobs import Job
@@ -101,6 +101,17 @@ async def _requeue_pending_sends(services: Services, payload: dict[str, Any]) ->
     )
 
 
+async def _send_due_reminders(services: Services, payload: dict[str, Any]) -> object:
+    return await reminders.send_due_reminders(
+        fhir=services.fhir,
+        state=services.state,
+        queue=services.queue,
+        now=services.clock.now(),
+        default_timezone=services.settings.default_timezone,
+        **payload,
+    )
+
+
 JOBS: dict[Job, JobFunction] = {
     Job.EXTEND_SLOT_HORIZONS: _extend_slot_horizons,
     Job.RELEASE_EXPIRED_HOLDS: _release_expired_holds,
@@ -110,4 +121,5 @@ JOBS: dict[Job, JobFunction] = {
     Job.RECORD_DELIVERY_STATUS: _record_delivery_status,
     Job.SEND_MESSAGE: _send_message,
     Job.REQUEUE_PENDING_SENDS: _requeue_pending_sends,
+    Job.SEND_DUE_REMINDERS: _send_due_reminders,
 }

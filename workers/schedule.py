@@ -69,6 +69,8 @@ SCHEDULE: tuple[Periodic, ...] = (
     Every(Job.SWEEP_CHANGES, seconds=30, key="change-sweep"),
     # Messages whose send job was never queued (Redis down at the time) are sent within two minutes.
     Every(Job.REQUEUE_PENDING_SENDS, seconds=60, key="pending-sends"),
+    # Appointment reminders due by now go out within a minute of their time.
+    Every(Job.SEND_DUE_REMINDERS, seconds=60, key="due-reminders"),
 )
 # Workers tick the schedule this often: often enough for the shortest cadence above.
 TICK_SECONDS = 10

@@ -23,6 +23,7 @@ log = structlog.get_logger(__name__)
 HANDLER_MODULES: tuple[str, ...] = (
     "app.messaging.inbound",
     "app.messaging.notifications",
+    "app.messaging.reminders",
     "app.inbox.events",
 )
 

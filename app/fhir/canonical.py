@@ -92,6 +92,9 @@ SID_EMAIL_MESSAGE = _sid("email-message-id")  # Communication: the Message-ID of
 SID_VOICE_CALL = _sid("voice-call-id")
 SID_CONVERSATION = _sid("conversation")  # Task (conversation): "<channel>:<address>"
 SID_MESSAGE_KEY = _sid("message-key")  # Communication: the business event it is sent for (sent once)
+SID_REMINDER = _sid(
+    "reminder"
+)  # CommunicationRequest (prm-reminder): "appointment/<id>/<kind>", one per kind
 SID_CANNED_RESPONSE_SHORTCUT = _sid("canned-response-shortcut")  # Library (canned response)
 
 # -- codes used in code ----------------------------------------------------------------------------

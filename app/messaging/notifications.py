@@ -4,7 +4,8 @@ Whoever wrote the Appointment (the API, an EHR through /fhir, a script into HAPI
 hands each version here once or more; the message key `appointment/<id>/<version>/<template>` makes
 one message per version. What changed is read from the previous version: booked from anything else
 is a confirmation (a reschedule when the appointment replaces another), booked to cancelled is a
-cancellation, except the old appointment of a reschedule (its replacement carries that message).
+cancellation, except the old appointment of a reschedule (its replacement carries that message),
+booked to noshow is the no-show follow-up. Reminders (app.messaging.reminders) reuse the variables.
 Consent, quiet hours and the window are the send job's: an appointment message needs an opt-in.
 """
 
@@ -35,6 +36,7 @@ log = structlog.get_logger(__name__)
 CONFIRMATION = "appointment_confirmation"
 RESCHEDULE = "appointment_reschedule"
 CANCELLATION = "appointment_cancellation"
+NO_SHOW = "no_show_follow_up"
 # booking.reschedule cancels the replaced appointment with this reason.
 REPLACED = "rescheduled"
 _SENDER = Actor(kind=AgentKind.SYSTEM)
@@ -53,6 +55,8 @@ def template_for(appointment: Resource, previous: Resource | None) -> str | None
     if status == "cancelled" and before == "booked":
         replaced = (appointment.get("cancelationReason") or {}).get("text") == REPLACED
         return None if replaced else CANCELLATION
+    if status == "noshow" and before != "noshow":
+        return NO_SHOW
     return None
 
 
@@ -75,9 +79,13 @@ async def notify_patient(change: Change, *, context: ChangeContext) -> None:
     if template is None or patient_id is None:
         return
     reference = f"Appointment/{change.id}"
-    patient = await _read(fhir, "Patient", patient_id)
-    variables = await _variables(
-        fhir, appointment, patient, template, default_timezone=context.default_timezone
+    patient = await read_or_none(fhir, "Patient", patient_id)
+    variables = await appointment_variables(
+        fhir,
+        appointment=appointment,
+        patient=patient,
+        template=template,
+        default_timezone=context.default_timezone,
     )
     if patient is None or variables is None:
         log.warning("appointment.notification.incomplete", appointment=reference, template=template)
@@ -119,7 +127,8 @@ async def _previous(fhir: FhirClient, change: Change) -> Resource | None:
         return None
 
 
-async def _read(fhir: FhirClient, resource_type: str, resource_id: str | None) -> Resource | None:
+async def read_or_none(fhir: FhirClient, resource_type: str, resource_id: str | None) -> Resource | None:
+    """The resource, or None when there is no id or HAPI has none."""
     if not resource_id:
         return None
     try:
@@ -138,12 +147,14 @@ class _Clinic:
 
 async def _clinic(fhir: FhirClient, appointment: Resource) -> _Clinic:
     """Where the appointment is: the Location (name, time zone) and the Organization running it."""
-    location = await _read(fhir, "Location", participant(appointment, "Location"))
-    role = await _read(fhir, "PractitionerRole", participant(appointment, "PractitionerRole"))
+    location = await read_or_none(fhir, "Location", participant(appointment, "Location"))
+    role = await read_or_none(fhir, "PractitionerRole", participant(appointment, "PractitionerRole"))
     org_ref = ((location or {}).get("managingOrganization") or (role or {}).get("organization") or {}).get(
         "reference", ""
     )
-    organization = await _read(fhir, "Organization", org_ref.removeprefix("Organization/") or None) or {}
+    organization = (
+        await read_or_none(fhir, "Organization", org_ref.removeprefix("Organization/") or None) or {}
+    )
     phones = [t for t in organization.get("telecom", []) if t.get("system") == "phone" and t.get("value")]
     return _Clinic(
         name=organization.get("name"),
@@ -160,12 +171,12 @@ def _timezone(name: str | None, default: str) -> ZoneInfo:
         return ZoneInfo(default)
 
 
-async def _variables(
-    fhir: FhirClient, appointment: Resource, patient: Resource | None, template: str, *, default_timezone: str
+async def appointment_variables(
+    fhir: FhirClient, *, appointment: Resource, patient: Resource | None, template: str, default_timezone: str
 ) -> dict[str, str] | None:
     """The template's variables from the directory; None when one is unknown (nothing half-filled goes)."""
     start = parse_datetime(appointment.get("start"))
-    practitioner = await _read(fhir, "Practitioner", participant(appointment, "Practitioner"))
+    practitioner = await read_or_none(fhir, "Practitioner", participant(appointment, "Practitioner"))
     if patient is None or start is None or practitioner is None:
         return None
     clinic = await _clinic(fhir, appointment)

@@ -23,6 +23,7 @@ class Job(StrEnum):
     RECEIVE_MESSAGE = "receive_message"  # one inbound message (app.ports.inbound.InboundMessage)
     RECORD_DELIVERY_STATUS = "record_delivery_status"  # one provider delivery report (DeliveryReport)
     REQUEUE_PENDING_SENDS = "requeue_pending_sends"  # messages whose send job was lost
+    SEND_DUE_REMINDERS = "send_due_reminders"  # appointment reminders due by now
 
 
 @dataclass(frozen=True)
