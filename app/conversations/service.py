@@ -13,16 +13,12 @@ from app.conversations.resources import Conversation, conversation_of
 from app.errors import Conflict, NotFound
 from app.fhir.builders import Actor
 from app.fhir.canonical import TASK_TYPE_CONVERSATION
-from app.fhir.client import FhirClient, Resource, version_of
-from app.fhir.errors import FhirConflict
-from app.fhir.records import require, update_with_provenance
+from app.fhir.client import FhirClient, Resource
+from app.fhir.records import require, update_edited
 from app.locking import exclusive
 from app.ports.state import StateStore
 
 log = structlog.get_logger(__name__)
-
-# Concurrent writers of one conversation (a message arriving while staff assign it) retry this often.
-_UPDATE_ATTEMPTS = 5
 
 
 async def ensure_conversation(
@@ -84,21 +80,17 @@ async def change(
     `edit` changes the Task in place and returns False when there is nothing to write. With `actor`
     (a staff user's change) the update carries its Provenance, in one transaction.
     """
-    for _ in range(_UPDATE_ATTEMPTS):
-        task = await require(fhir, "Task", conversation_id, what="Conversation")
-        if not is_conversation(task):
-            raise NotFound("Conversation", conversation_id)
-        if not edit(task):
-            return task
-        try:
-            if actor is None:
-                return await fhir.update(task, if_match=version_of(task))
-            return await update_with_provenance(
-                fhir, task, actors=[actor], activity=activity, if_match=version_of(task)
-            )
-        except FhirConflict:
-            continue
-    raise Conflict("The conversation is being changed by someone else; retry")
+    task = await require(fhir, "Task", conversation_id, what="Conversation")
+    if not is_conversation(task):
+        raise NotFound("Conversation", conversation_id)
+    return await update_edited(
+        fhir,
+        task,
+        edit,
+        on_conflict=Conflict("The conversation is being changed by someone else; retry"),
+        actors=[actor] if actor else (),
+        activity=activity,
+    )
 
 
 async def record_message(fhir: FhirClient, conversation_id: str, *, at: datetime, inbound: bool) -> Resource:

@@ -3,12 +3,12 @@ conflict becomes the caller's domain error), and one-resource writes that carry 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
-from app.errors import Conflict, NotFound
+from app.errors import Conflict, DomainError, NotFound
 from app.fhir.builders import Actor, provenance
 from app.fhir.bundle import Transaction, response_resources
-from app.fhir.client import FhirClient, Resource
+from app.fhir.client import FhirClient, Resource, version_of
 from app.fhir.errors import FhirConflict, FhirNotFound
 
 
@@ -65,3 +65,33 @@ async def update_with_provenance(
         )
     )
     return response_resources(await fhir.transaction(tx.bundle()))[0]
+
+
+async def update_edited(
+    fhir: FhirClient,
+    resource: Resource,
+    edit: Callable[[Resource], bool],
+    *,
+    on_conflict: DomainError,
+    actors: Sequence[Actor] = (),
+    activity: str = "update",
+    attempts: int = 5,
+) -> Resource:
+    """Apply `edit` and write the resource guarded by its version (with its Provenance when `actors`
+    are given); after a concurrent write, re-read the latest version and apply `edit` again.
+
+    `edit` changes the resource in place and returns False when there is nothing to write (the resource
+    is returned as it is); `on_conflict` is raised when every attempt lost a race.
+    """
+    for _ in range(attempts):
+        if not edit(resource):
+            return resource
+        try:
+            if actors:
+                return await update_with_provenance(
+                    fhir, resource, actors=actors, activity=activity, if_match=version_of(resource)
+                )
+            return await fhir.update(resource, if_match=version_of(resource))
+        except FhirConflict:
+            resource = await fhir.read(resource["resourceType"], str(resource["id"]))
+    raise on_conflict

@@ -24,9 +24,8 @@ from app.conversations import service as conversations
 from app.errors import Conflict
 from app.fhir.builders import Actor, AgentKind
 from app.fhir.canonical import SID_PHONE, SID_TWILIO_MESSAGE
-from app.fhir.client import FhirClient, Resource, version_of
-from app.fhir.errors import FhirConflict
-from app.fhir.records import create_with_provenance, update_with_provenance
+from app.fhir.client import FhirClient, Resource
+from app.fhir.records import create_with_provenance, update_edited
 from app.messaging import catalog
 from app.messaging import resources as res
 from app.messaging.keywords import Keyword, keyword_of
@@ -49,7 +48,6 @@ log = structlog.get_logger(__name__)
 UNSUBSCRIBED = "21610"
 # Channels whose threads are keyed by a phone number.
 PHONE_CHANNELS = (ContactChannel.WHATSAPP, ContactChannel.SMS)
-_UPDATE_ATTEMPTS = 5
 # What a media item without a declared type is taken for (the fetcher refuses it unless the download says more).
 UNKNOWN_CONTENT_TYPE = "application/octet-stream"
 # The reply to START: plain text (the patient just wrote, so the session window is open).
@@ -251,22 +249,15 @@ def _apply(message: Resource, report: DeliveryReport) -> bool:
 async def _change_message(
     fhir: FhirClient, message: Resource, edit: Callable[[Resource], bool], *, activity: str
 ) -> Resource:
-    """Apply `edit` (False: nothing to write, the message is returned as is) and write the message with
-    If-Match; a concurrent write makes it re-read and apply `edit` again."""
-    for _ in range(_UPDATE_ATTEMPTS):
-        if not edit(message):
-            return message
-        try:
-            return await update_with_provenance(
-                fhir,
-                message,
-                actors=[Actor(kind=AgentKind.SYSTEM)],
-                activity=activity,
-                if_match=version_of(message),
-            )
-        except FhirConflict:
-            message = await fhir.read("Communication", message["id"])
-    raise Conflict("The message kept changing while it was updated; retry")
+    """Apply `edit` (False: nothing to write) and write the message with If-Match and Provenance."""
+    return await update_edited(
+        fhir,
+        message,
+        edit,
+        on_conflict=Conflict("The message kept changing while it was updated; retry"),
+        actors=[Actor(kind=AgentKind.SYSTEM)],
+        activity=activity,
+    )
 
 
 async def _record_unsubscribed(fhir: FhirClient, message: Resource, report: DeliveryReport) -> None:
