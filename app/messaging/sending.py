@@ -10,7 +10,6 @@ sent again automatically: it may have gone out, and a duplicate is worse than st
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -27,6 +26,7 @@ from app.fhir.builders import Actor, AgentKind, instant
 from app.fhir.canonical import SID_EMAIL_MESSAGE, SID_TWILIO_MESSAGE
 from app.fhir.client import FhirClient, Resource, version_of
 from app.fhir.errors import FhirConflict, FhirNotFound
+from app.fhir.records import update_edited
 from app.messaging import catalog
 from app.messaging import resources as res
 from app.messaging.catalog import Rendered
@@ -282,16 +282,20 @@ def _sent(message: Resource, channel: MessageChannel, result: SendResult, now: d
 
 async def _update(
     fhir: FhirClient, message: Resource, edit: Callable[[Resource], None], *, expect: tuple[str, ...]
-) -> Resource | None:
+) -> None:
     """Write `edit` of the version read; after a concurrent write, apply it to the new version only if
-    that is still in an `expect`ed status (None: someone else moved the message on)."""
-    for _ in range(_UPDATE_ATTEMPTS):
-        if message.get("status") not in expect:
-            return None
-        edited = copy.deepcopy(message)
-        edit(edited)
-        try:
-            return await fhir.update(edited, if_match=version_of(message))
-        except FhirConflict:
-            message = await fhir.read("Communication", str(message["id"]))
-    raise Conflict(f"Communication/{message['id']} is being changed by someone else")
+    that is still in an `expect`ed status (else someone else moved the message on: nothing is written)."""
+
+    def guarded(latest: Resource) -> bool:
+        if latest.get("status") not in expect:
+            return False
+        edit(latest)
+        return True
+
+    await update_edited(
+        fhir,
+        message,
+        guarded,
+        on_conflict=Conflict(f"Communication/{message['id']} is being changed by someone else"),
+        attempts=_UPDATE_ATTEMPTS,
+    )
