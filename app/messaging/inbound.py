@@ -33,7 +33,7 @@ from app.messaging.media import MediaItem, store_media
 from app.messaging.resources import Direction, TemplateUse
 from app.messaging.rules import OPT_OUT_CONFIRMATION
 from app.messaging.service import prepare_message
-from app.patients.resources import preferred_language
+from app.patients.resources import phone_of, preferred_language
 from app.patients.service import find_by_phone
 from app.ports.inbound import DeliveryReport, InboundMessage, ReportedStatus
 from app.ports.jobs import JobQueue
@@ -210,9 +210,8 @@ async def clinic_contact(fhir: FhirClient) -> tuple[str, str] | None:
         "Organization", {"_has:Location:organization:status": "active", "active": "true", "_sort": "_id"}
     )
     for organization in organizations:
-        phones = [t["value"] for t in organization.get("telecom", []) if t.get("system") == "phone"]
-        if organization.get("name") and phones and phones[0]:
-            return str(organization["name"]), str(phones[0])
+        if organization.get("name") and (phone := phone_of(organization)):
+            return str(organization["name"]), phone
     return None
 
 

@@ -28,7 +28,7 @@ from app.fhir.dates import parse_datetime
 from app.fhir.errors import FhirNotFound
 from app.messaging import catalog
 from app.messaging.service import prepare_template_message
-from app.patients.resources import preferred_language
+from app.patients.resources import phone_of, preferred_language
 from app.scheduling.resources import participant, rescheduled_from
 
 log = structlog.get_logger(__name__)
@@ -155,10 +155,9 @@ async def _clinic(fhir: FhirClient, appointment: Resource) -> _Clinic:
     organization = (
         await read_or_none(fhir, "Organization", org_ref.removeprefix("Organization/") or None) or {}
     )
-    phones = [t for t in organization.get("telecom", []) if t.get("system") == "phone" and t.get("value")]
     return _Clinic(
         name=organization.get("name"),
-        phone=str(phones[0]["value"]) if phones else None,
+        phone=phone_of(organization),
         location=(location or {}).get("name"),
         timezone=extension_value(location, EXT_TIMEZONE) if location else None,
     )

@@ -78,9 +78,9 @@ def set_preferences(patient: Resource, *, language: str | None, channel: str | N
         ] + [extension(EXT_PREFERRED_CHANNEL, valueCode=channel)]
 
 
-def phone_of(patient: Resource) -> str | None:
-    """The patient's first phone."""
-    phones = [t for t in patient.get("telecom", []) if t.get("system") == "phone"]
+def phone_of(resource: Resource) -> str | None:
+    """The first phone (by rank) of a Patient, or of anything with `telecom` (an Organization)."""
+    phones = [t for t in resource.get("telecom", []) if t.get("system") == "phone" and t.get("value")]
     phones.sort(key=lambda t: t.get("rank", 99))
     return str(phones[0]["value"]) if phones else None
 
