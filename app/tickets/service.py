@@ -20,16 +20,18 @@ async def create_ticket(
     due: datetime | None,
     owner: str | None,
     actors: Sequence[Actor],
+    priority: str = "routine",
     instruction: str | None = None,
     identifier: dict[str, str] | None = None,
 ) -> Resource:
-    """A ticket for staff (a callback, say) due at a time."""
+    """A ticket for staff (a callback, say) due at a time; `priority` is Task.priority (routine, urgent, asap, stat)."""
     task = res.ticket_resource(
         patient_ref=f"Patient/{patient_id}" if patient_id else None,
         category=category,
         description=description,
         due=due,
         owner=owner,
+        priority=priority,
     )
     if identifier:
         task["identifier"] = [identifier]
