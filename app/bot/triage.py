@@ -1,0 +1,210 @@
+"""Symptoms in a patient's words -> the department to book, or a red flag that must never be booked.
+
+The mapping is data (`data/triage.json`: versioned, with the clinical reviewer's sign-off fields), not
+code. Matching, per clause of the text (punctuation ends a clause):
+* a phrase matches its words in order, with at most MAX_GAP other words between two of them
+  ("pain in my chest" ~ "pain in chest"), never across a conjunction ("knee is fine but back pain");
+* a Latin-script word of FUZZY_MIN_LENGTH letters or more may be misspelt (rapidfuzz ratio at least
+  FUZZY_CUTOFF: "feaver", "unconcious", "siezure"); shorter words must be exact, because "couch" is
+  not "cough" and "never" is not "fever" (tests/unit/bot/test_triage.py measures the false positives);
+* a Kannada word may carry suffixes (ಜ್ವರವಿದೆ is ಜ್ವರ + "there is"): the phrase word is a prefix;
+* a phrase preceded by a negation ("no chest pain", "don't have fever") or followed at once by one
+  ("bukhar nahi", "ಜ್ವರ ಇಲ್ಲ") does not count.
+Red flags win over every other symptom; otherwise the first symptom named decides. A child (a child
+word, "5 year old", or `age` under the mapping's limit) moves entries with a child specialty there.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from rapidfuzz import fuzz
+
+from app.bot.text import KANNADA, clauses, normalize, tokens
+
+FUZZY_MIN_LENGTH = 5
+FUZZY_CUTOFF = 85.0
+MAX_GAP = 2
+# Words before a symptom that a negation may stand in front of ("no history of chest pain").
+NEGATION_REACH = 3
+
+_AGE = re.compile(r"(\d{1,3})\s*(?:-\s*)?([^\W\d]+)")
+
+
+@dataclass(frozen=True)
+class Triage:
+    """What a patient's symptom means for booking."""
+
+    symptom: str  # key of the mapping entry, e.g. "chest-pain"
+    specialty: str | None  # directory specialty code; None for a red flag
+    red_flag: bool  # True: never a booking flow; the emergency reply and a stat ticket instead
+    mapping_version: str
+
+
+@dataclass(frozen=True)
+class _Entry:
+    symptom: str
+    specialty: str | None
+    child_specialty: str | None
+    red_flag: bool
+    phrases: tuple[tuple[str, ...], ...]
+    with_phrases: tuple[tuple[str, ...], ...]
+
+
+@dataclass(frozen=True)
+class Mapping:
+    """The loaded triage mapping."""
+
+    version: str
+    reviewed_by: str | None
+    entries: tuple[_Entry, ...]
+    child_words: frozenset[str]
+    child_under_age: int
+    age_units: frozenset[str]
+    month_units: frozenset[str]
+    negate_before: frozenset[str]
+    negate_after: frozenset[str]
+    breaks: frozenset[str]
+
+
+def _phrases(by_language: dict[str, list[str]] | None) -> tuple[tuple[str, ...], ...]:
+    if not by_language:
+        return ()
+    return tuple(tuple(tokens(p)) for phrases in by_language.values() for p in phrases)
+
+
+def _words(values: list[str]) -> frozenset[str]:
+    return frozenset(normalize(v) for v in values)
+
+
+@cache
+def mapping() -> Mapping:
+    """The triage mapping shipped with the package (read once)."""
+    raw: dict[str, Any] = json.loads(
+        resources.files("app.bot").joinpath("data/triage.json").read_text("utf-8")
+    )
+    child, negation = raw["child"], raw["negation"]
+    return Mapping(
+        version=raw["version"],
+        reviewed_by=raw["reviewed_by"],
+        entries=tuple(
+            _Entry(
+                symptom=e["symptom"],
+                specialty=e["specialty"],
+                child_specialty=e.get("child_specialty"),
+                red_flag=e["red_flag"],
+                phrases=_phrases(e["phrases"]),
+                with_phrases=_phrases(e.get("with")),
+            )
+            for e in raw["entries"]
+        ),
+        child_words=_words(child["words"]),
+        child_under_age=child["under_age"],
+        age_units=_words(child["age_units"]),
+        month_units=_words(child["month_units"]),
+        negate_before=_words(negation["before"]),
+        negate_after=_words(negation["after"]),
+        breaks=_words(negation["breaks"]),
+    )
+
+
+def _same_word(written: str, phrase_word: str) -> bool:
+    if written == phrase_word:
+        return True
+    if KANNADA.match(phrase_word):
+        return len(phrase_word) > 1 and written.startswith(phrase_word)
+    return (
+        len(phrase_word) >= FUZZY_MIN_LENGTH
+        and len(written) >= FUZZY_MIN_LENGTH
+        and written.isascii()
+        and fuzz.ratio(written, phrase_word) >= FUZZY_CUTOFF
+    )
+
+
+def _find(words: list[str], phrase: tuple[str, ...], m: Mapping) -> int | None:
+    """Where `phrase` starts in the clause `words`, not negated; None if it is not there."""
+    for start, word in enumerate(words):
+        if not _same_word(word, phrase[0]):
+            continue
+        end = _rest(words, start + 1, phrase[1:], m)
+        if end is not None and not _negated(words, start, end, m):
+            return start
+    return None
+
+
+def _rest(words: list[str], at: int, phrase: tuple[str, ...], m: Mapping) -> int | None:
+    """The end of the phrase's remaining words from `at` (gaps allowed, conjunctions not)."""
+    for phrase_word in phrase:
+        for i in range(at, min(at + MAX_GAP + 1, len(words))):
+            if _same_word(words[i], phrase_word):
+                at = i + 1
+                break
+            if words[i] in m.breaks:
+                return None
+        else:
+            return None
+    return at
+
+
+def _negated(words: list[str], start: int, end: int, m: Mapping) -> bool:
+    if end < len(words) and words[end] in m.negate_after:
+        return True
+    for word in reversed(words[max(0, start - NEGATION_REACH) : start]):
+        if word in m.breaks:
+            return False
+        if word in m.negate_before:
+            return True
+    return False
+
+
+def _position(parts: list[list[str]], phrases: tuple[tuple[str, ...], ...], m: Mapping) -> int | None:
+    """The first place (clause-major) any of `phrases` is named, not negated."""
+    offset, best = 0, None
+    for words in parts:
+        for phrase in phrases:
+            at = _find(words, phrase, m)
+            if at is not None and (best is None or offset + at < best):
+                best = offset + at
+        offset += len(words)
+    return best
+
+
+def _kannada_child(word: str, m: Mapping) -> bool:
+    return bool(KANNADA.match(word)) and any(word.startswith(c) for c in m.child_words if KANNADA.match(c))
+
+
+def _is_child(parts: list[list[str]], age: int | None, m: Mapping) -> bool:
+    if age is not None and age < m.child_under_age:
+        return True
+    words = [w for part in parts for w in part]
+    if any(w in m.child_words or _kannada_child(w, m) for w in words):
+        return True
+    for part in parts:
+        for number, unit in _AGE.findall(" ".join(part)):
+            if unit in m.month_units or (unit in m.age_units and int(number) < m.child_under_age):
+                return True
+    return False
+
+
+def triage(text: str, *, age: int | None = None) -> Triage | None:
+    """The symptom a patient's message names and where it leads; None when it names none."""
+    m = mapping()
+    parts = clauses(text)
+    found: list[tuple[bool, int, _Entry]] = []
+    for entry in m.entries:
+        at = _position(parts, entry.phrases, m)
+        if at is None or (entry.with_phrases and _position(parts, entry.with_phrases, m) is None):
+            continue
+        found.append((not entry.red_flag, at, entry))
+    if not found:
+        return None
+    _, _, entry = min(found, key=lambda f: (f[0], f[1]))
+    specialty = entry.specialty
+    if entry.child_specialty and _is_child(parts, age, m):
+        specialty = entry.child_specialty
+    return Triage(entry.symptom, specialty, entry.red_flag, m.version)
