@@ -23,7 +23,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 from app.bot.text import KANNADA, clauses, normalize, tokens
 
@@ -70,6 +70,9 @@ class Mapping:
     negate_before: frozenset[str]
     negate_after: frozenset[str]
     breaks: frozenset[str]
+    vocabulary: frozenset[str]  # every word of every phrase
+    kannada_words: tuple[str, ...]  # phrase words a suffixed Kannada word may start with
+    fuzzy_words: tuple[str, ...]  # Latin phrase words long enough to be matched misspelt
 
 
 def _phrases(by_language: dict[str, list[str]] | None) -> tuple[tuple[str, ...], ...]:
@@ -89,20 +92,22 @@ def mapping() -> Mapping:
         resources.files("app.bot").joinpath("data/triage.json").read_text("utf-8")
     )
     child, negation = raw["child"], raw["negation"]
+    entries = tuple(
+        _Entry(
+            symptom=e["symptom"],
+            specialty=e["specialty"],
+            child_specialty=e.get("child_specialty"),
+            red_flag=e["red_flag"],
+            phrases=_phrases(e["phrases"]),
+            with_phrases=_phrases(e.get("with")),
+        )
+        for e in raw["entries"]
+    )
+    vocabulary = frozenset(w for e in entries for p in e.phrases + e.with_phrases for w in p)
     return Mapping(
         version=raw["version"],
         reviewed_by=raw["reviewed_by"],
-        entries=tuple(
-            _Entry(
-                symptom=e["symptom"],
-                specialty=e["specialty"],
-                child_specialty=e.get("child_specialty"),
-                red_flag=e["red_flag"],
-                phrases=_phrases(e["phrases"]),
-                with_phrases=_phrases(e.get("with")),
-            )
-            for e in raw["entries"]
-        ),
+        entries=entries,
         child_words=_words(child["words"]),
         child_under_age=child["under_age"],
         age_units=_words(child["age_units"]),
@@ -110,41 +115,52 @@ def mapping() -> Mapping:
         negate_before=_words(negation["before"]),
         negate_after=_words(negation["after"]),
         breaks=_words(negation["breaks"]),
+        vocabulary=vocabulary,
+        kannada_words=tuple(w for w in vocabulary if KANNADA.match(w) and len(w) > 1),
+        fuzzy_words=tuple(w for w in vocabulary if w.isascii() and len(w) >= FUZZY_MIN_LENGTH),
     )
 
 
-def _same_word(written: str, phrase_word: str) -> bool:
-    if written == phrase_word:
-        return True
-    if KANNADA.match(phrase_word):
-        return len(phrase_word) > 1 and written.startswith(phrase_word)
-    return (
-        len(phrase_word) >= FUZZY_MIN_LENGTH
-        and len(written) >= FUZZY_MIN_LENGTH
-        and written.isascii()
-        and fuzz.ratio(written, phrase_word) >= FUZZY_CUTOFF
-    )
+@dataclass(frozen=True)
+class _Reading:
+    """The mapping, and which phrase words each word of the message may be (computed once per word)."""
+
+    m: Mapping
+    senses: dict[str, frozenset[str]]
 
 
-def _find(words: list[str], phrase: tuple[str, ...], m: Mapping) -> int | None:
+def _senses(written: str, m: Mapping) -> frozenset[str]:
+    """The phrase words `written` may stand for: itself, a Kannada stem it extends, a near spelling."""
+    found = {written} & m.vocabulary
+    if KANNADA.match(written):
+        found.update(p for p in m.kannada_words if written.startswith(p))
+    elif written.isascii() and len(written) >= FUZZY_MIN_LENGTH:
+        near = process.extract(
+            written, m.fuzzy_words, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF, limit=None
+        )
+        found.update(choice for choice, _, _ in near)
+    return frozenset(found)
+
+
+def _find(words: list[str], phrase: tuple[str, ...], r: _Reading) -> int | None:
     """Where `phrase` starts in the clause `words`, not negated; None if it is not there."""
     for start, word in enumerate(words):
-        if not _same_word(word, phrase[0]):
+        if phrase[0] not in r.senses[word]:
             continue
-        end = _rest(words, start + 1, phrase[1:], m)
-        if end is not None and not _negated(words, start, end, m):
+        end = _rest(words, start + 1, phrase[1:], r)
+        if end is not None and not _negated(words, start, end, r.m):
             return start
     return None
 
 
-def _rest(words: list[str], at: int, phrase: tuple[str, ...], m: Mapping) -> int | None:
+def _rest(words: list[str], at: int, phrase: tuple[str, ...], r: _Reading) -> int | None:
     """The end of the phrase's remaining words from `at` (gaps allowed, conjunctions not)."""
     for phrase_word in phrase:
         for i in range(at, min(at + MAX_GAP + 1, len(words))):
-            if _same_word(words[i], phrase_word):
+            if phrase_word in r.senses[words[i]]:
                 at = i + 1
                 break
-            if words[i] in m.breaks:
+            if words[i] in r.m.breaks:
                 return None
         else:
             return None
@@ -162,12 +178,12 @@ def _negated(words: list[str], start: int, end: int, m: Mapping) -> bool:
     return False
 
 
-def _position(parts: list[list[str]], phrases: tuple[tuple[str, ...], ...], m: Mapping) -> int | None:
+def _position(parts: list[list[str]], phrases: tuple[tuple[str, ...], ...], r: _Reading) -> int | None:
     """The first place (clause-major) any of `phrases` is named, not negated."""
     offset, best = 0, None
     for words in parts:
         for phrase in phrases:
-            at = _find(words, phrase, m)
+            at = _find(words, phrase, r)
             if at is not None and (best is None or offset + at < best):
                 best = offset + at
         offset += len(words)
@@ -195,10 +211,11 @@ def triage(text: str, *, age: int | None = None) -> Triage | None:
     """The symptom a patient's message names and where it leads; None when it names none."""
     m = mapping()
     parts = clauses(text)
+    r = _Reading(m, {w: _senses(w, m) for words in parts for w in set(words)})
     found: list[tuple[bool, int, _Entry]] = []
     for entry in m.entries:
-        at = _position(parts, entry.phrases, m)
-        if at is None or (entry.with_phrases and _position(parts, entry.with_phrases, m) is None):
+        at = _position(parts, entry.phrases, r)
+        if at is None or (entry.with_phrases and _position(parts, entry.with_phrases, r) is None):
             continue
         found.append((not entry.red_flag, at, entry))
     if not found:
