@@ -2,9 +2,11 @@
 FAQ file (`data/faq.json`, facts from the demo clinic), by BM25 retrieval over its phrasings.
 
 Every phrasing of every entry (English, Hindi, Kannada) is one BM25 document; a question scores an
-entry by its best phrasing. The answer is given only when the question is understood well enough:
+entry by its best phrasing, and the best-scoring entry holding MIN_COVERAGE of the question's content
+words (stop words and doctors' names left out: "is Dr Rajiv Sharma good?" asks nothing the FAQ
+answers) is the match. The answer is given only when:
 * its BM25 score is at least MIN_SCORE, and
-* at least MIN_COVERAGE of its content words (stop words dropped) are words of that entry.
+* at least MIN_COVERAGE of the question's content words are words of that entry.
 Otherwise None: the engine hands the question to a person, never a made-up answer. The two numbers
 are calibrated in tests/unit/bot/test_faq.py on questions the FAQ answers and questions it must not
 ("what is the capital of France", "can I get a discount on surgery").
@@ -26,7 +28,7 @@ from rapidfuzz import fuzz, process
 from app.bot.text import tokens
 
 MIN_SCORE = 2.0
-MIN_COVERAGE = 0.75
+MIN_COVERAGE = 0.8
 FUZZY_CUTOFF = 85.0
 FUZZY_MIN_LENGTH = 5
 FALLBACK_LANGUAGE = "en"
@@ -38,7 +40,7 @@ STOP_WORDS = frozenset(
         a an the is are am was were be do does did can could will would shall should may i me my we our us
         you your it its this that these of to in on at for with from and or what which who how tell know
         want need like get have has there hi hello sir madam please ok okay dear thanks thank u ur r pls plz
-        hai hain kya ka ki ke ko se me mein aap aapka aapke mujhe kar karo ho bhi to ji batao bataiye
+        hai hain kya ka ki ke ko se me mein aap aapka aapke mujhe kar karo ho bhi to ji batao bataiye tak dr
         है हैं क्या का की के को से में मुझे आप आपका कृपया
         ide enu nimma nanage dayavittu heli ಇದೆ ಏನು ನಿಮ್ಮ ನನಗೆ ದಯವಿಟ್ಟು
         """
@@ -74,6 +76,7 @@ class _Index:
     entries: tuple[dict[str, Any], ...]
     vocabulary: tuple[str, ...]
     known: frozenset[str]
+    names: frozenset[str]  # doctors' names: they pick an entry but are not what is asked about
     entry_words: tuple[frozenset[str], ...]
 
 
@@ -93,8 +96,9 @@ def _index() -> _Index:
         for i in range(len(entries))
     )
     vocabulary = tuple(sorted({w for d in documents for w in d}))
+    names = frozenset(raw["name_words"])
     return _Index(
-        BM25Okapi(documents), tuple(owners), entries, vocabulary, frozenset(vocabulary), entry_words
+        BM25Okapi(documents), tuple(owners), entries, vocabulary, frozenset(vocabulary), names, entry_words
     )
 
 
@@ -116,16 +120,24 @@ class Match:
 
 
 def best_match(question: str) -> Match | None:
-    """The closest FAQ entry by BM25, with the share of the question's content words it holds."""
+    """The FAQ entry that best answers a question: the highest BM25 score among the entries holding
+    MIN_COVERAGE of its content words (else the highest score overall, to be refused by answer())."""
     index = _index()
     query = [_spelled(w, index) for w in terms(question)]
     if not query:
         return None
     scores = index.bm25.get_scores(query)
-    best_doc = max(range(len(scores)), key=lambda d: scores[d])
-    owner = index.owners[best_doc]
-    coverage = sum(w in index.entry_words[owner] for w in query) / len(query)
-    return Match(owner, float(scores[best_doc]), coverage)
+    best: dict[int, float] = {}
+    for doc, owner in enumerate(index.owners):
+        best[owner] = max(best.get(owner, 0.0), float(scores[doc]))
+    # "Is Dr Rajiv Sharma good?" names a doctor but asks what no entry answers: names are not covered words.
+    asked = [w for w in query if w not in index.names]
+    matches = [
+        Match(owner, score, sum(w in index.entry_words[owner] for w in asked) / len(asked) if asked else 0.0)
+        for owner, score in best.items()
+    ]
+    covered = [m for m in matches if m.coverage >= MIN_COVERAGE]
+    return max(covered or matches, key=lambda m: m.score)
 
 
 def faq_id(match: Match) -> str:

@@ -49,6 +49,15 @@ ANSWERED = [
     ("emergency number", "emergency"),
     ("ambulance", "emergency"),
     ("phone number of clinic", "contact"),
+    ("is the clinic open today", "hours"),
+    ("kitne baje tak khula hai", "hours"),
+    ("where is indiranagar clinic", "location-indiranagar"),
+    ("google maps link", "branches"),
+    ("when does dr rajiv sharma sit", "timings-cardiology"),
+    ("Dr Meera Iyer timings", "timings-cardiology"),
+    ("dr priya menon kab milengi", "timings-endocrinology"),
+    ("ENT doctor kab milte hain", "timings-ent"),
+    ("what is the emergency contact", "emergency"),
 ]
 # Questions the FAQ must not answer: the engine hands them to a person.
 OUT_OF_SCOPE = [
@@ -65,6 +74,13 @@ OUT_OF_SCOPE = [
     "kal subah cardiology",
     "mujhe doctor chahiye",
     "is there parking",
+    "I am at the whitefield branch, where do I park",
+    "Dr Rajiv Sharma is rude",
+    "is Dr Rajiv Sharma good",
+    "dr meera iyer",
+    "my father needs emergency help",
+    "insurance claim rejected",
+    "can I pay the fees online",
     "do you have a pharmacy",
     "I want to book an appointment",
     "cancel my appointment",
@@ -92,7 +108,7 @@ def test_out_of_scope_questions_get_no_answer(question: str) -> None:
 def test_the_thresholds_are_calibrated_with_a_margin() -> None:
     """Every answered question clears both thresholds; no out-of-scope one clears both, and the
     nearest ones miss by a margin (measured: answered score >= 2.21 and coverage 1.0; out of scope
-    coverage <= 0.67)."""
+    coverage <= 0.75)."""
     answered = [best_match(q) for q, _ in ANSWERED]
     assert all(m is not None for m in answered)
     assert min(m.score for m in answered if m) >= faq.MIN_SCORE + 0.2
