@@ -28,7 +28,7 @@ def _args(**overrides: object) -> argparse.Namespace:
 
 
 def _settings(**overrides: object) -> Settings:
-    return Settings(environment="development", **overrides)  # type: ignore[arg-type]
+    return Settings(environment="development", **overrides)
 
 
 def test_the_command_table_lists_the_simulator_and_help_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
