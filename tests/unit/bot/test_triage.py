@@ -134,6 +134,9 @@ def test_kannada_symptoms(text: str, symptom: str, specialty: str) -> None:
         ("severe chest pain", "severe-chest-pain"),
         ("chest pain with sweating", "chest-pain-with-sweating"),
         ("chest pain, sweating a lot", "chest-pain-with-sweating"),
+        ("सीने में दर्द और पसीना", "chest-pain-with-sweating"),
+        ("ಎದೆ ನೋವು ಮತ್ತು ಬೆವರು", "chest-pain-with-sweating"),
+        ("seene me dard aur pasina aa raha hai", "chest-pain-with-sweating"),
         ("I can't breathe", "cannot-breathe"),
         ("cannot breathe properly", "cannot-breathe"),
         ("my father is unconscious", "unconscious"),
@@ -156,6 +159,11 @@ def test_kannada_symptoms(text: str, symptom: str, specialty: str) -> None:
 )
 def test_red_flags_in_every_language(text: str, symptom: str) -> None:
     assert triage(text) == Triage(symptom, None, True, VERSION)
+
+
+def test_a_negated_half_of_a_combination_is_no_red_flag() -> None:
+    assert triage("chest pain, no sweating") == Triage("chest-pain", "cardiology", False, VERSION)
+    assert triage("I don't want a heart attack, just a checkup") is None
 
 
 def test_red_flags_win_over_plain_symptoms_named_first() -> None:
@@ -197,6 +205,8 @@ def test_negation_stops_at_its_clause() -> None:
         ("8 month old with fever", None, "pediatrics"),
         ("bachche ko bukhar hai", None, "pediatrics"),
         ("beti ko khansi", None, "pediatrics"),
+        ("5 saal ke bete ko bukhar", None, "pediatrics"),
+        ("ಮೂರು ವರ್ಷದ ಮಗುವಿಗೆ ಕೆಮ್ಮು", None, "pediatrics"),
         ("बच्चे को बुखार है", None, "pediatrics"),
         ("magu ge jvara", None, "pediatrics"),
         ("ನನ್ನ ಮಗುವಿಗೆ ಜ್ವರ", None, "pediatrics"),
