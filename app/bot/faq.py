@@ -114,6 +114,7 @@ def _spelled(word: str, index: _Index) -> str:
 class Match:
     """The FAQ entry closest to a question, and how close: what the thresholds judge."""
 
+    faq_id: str
     entry: int
     score: float
     coverage: float
@@ -133,16 +134,16 @@ def best_match(question: str) -> Match | None:
     # "Is Dr Rajiv Sharma good?" names a doctor but asks what no entry answers: names are not covered words.
     asked = [w for w in query if w not in index.names]
     matches = [
-        Match(owner, score, sum(w in index.entry_words[owner] for w in asked) / len(asked) if asked else 0.0)
+        Match(
+            str(index.entries[owner]["id"]),
+            owner,
+            score,
+            sum(w in index.entry_words[owner] for w in asked) / len(asked) if asked else 0.0,
+        )
         for owner, score in best.items()
     ]
     covered = [m for m in matches if m.coverage >= MIN_COVERAGE]
     return max(covered or matches, key=lambda m: m.score)
-
-
-def faq_id(match: Match) -> str:
-    """The id of a match's entry."""
-    return str(_index().entries[match.entry]["id"])
 
 
 def answer(question: str, *, language: str) -> FaqAnswer | None:
@@ -152,4 +153,4 @@ def answer(question: str, *, language: str) -> FaqAnswer | None:
         return None
     entry = _index().entries[match.entry]
     answers: dict[str, str] = entry["answers"]
-    return FaqAnswer(entry["id"], answers.get(language, answers[FALLBACK_LANGUAGE]), round(match.score, 3))
+    return FaqAnswer(match.faq_id, answers.get(language, answers[FALLBACK_LANGUAGE]), round(match.score, 3))

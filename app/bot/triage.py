@@ -61,7 +61,6 @@ class Mapping:
     """The loaded triage mapping."""
 
     version: str
-    reviewed_by: str | None
     entries: tuple[_Entry, ...]
     child_words: frozenset[str]
     child_under_age: int
@@ -106,7 +105,6 @@ def mapping() -> Mapping:
     vocabulary = frozenset(w for e in entries for p in e.phrases + e.with_phrases for w in p)
     return Mapping(
         version=raw["version"],
-        reviewed_by=raw["reviewed_by"],
         entries=entries,
         child_words=_words(child["words"]),
         child_under_age=child["under_age"],

@@ -12,7 +12,7 @@ from urllib.parse import quote_plus
 import pytest
 
 from app.bot import faq
-from app.bot.faq import FaqAnswer, answer, best_match, faq_id
+from app.bot.faq import FaqAnswer, answer, best_match
 
 FAQ: dict[str, Any] = json.loads(resources.files("app.bot").joinpath("data/faq.json").read_text("utf-8"))
 CLINIC: dict[str, Any] = json.loads(resources.files("app.demo").joinpath("directory.json").read_text("utf-8"))
@@ -154,7 +154,7 @@ def test_every_entry_answers_its_own_questions() -> None:
         for entry in FAQ["entries"]
         for lang in LANGUAGES
         for q in entry["questions"][lang]
-        if (m := best_match(q)) is None or faq_id(m) != entry["id"]
+        if (m := best_match(q)) is None or m.faq_id != entry["id"]
     ]
     assert misses == []
 
