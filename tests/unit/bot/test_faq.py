@@ -212,3 +212,8 @@ def test_insurance_answer_names_no_insurer() -> None:
 def _twelve_hour(value: str) -> str:
     hour, minute = (int(p) for p in value.split(":"))
     return f"{hour % 12 or 12}:{minute:02d} {'AM' if hour < 12 else 'PM'}"
+
+
+def test_the_name_words_are_the_demo_doctors_names() -> None:
+    names = {w.lower() for p in CLINIC["practitioners"] for w in p["name"].split()}
+    assert set(FAQ["name_words"]) == names

@@ -294,6 +294,12 @@ def test_the_mapping_is_versioned_awaiting_review_and_names_known_departments() 
         assert all(entry["phrases"][lang] for lang in ("en", "hi", "kn")), entry["symptom"]
 
 
+def test_every_phrase_has_words_and_every_symptom_key_is_unique() -> None:
+    entries = mapping().entries
+    assert len({e.symptom for e in entries}) == len(entries)
+    assert all(phrase for e in entries for phrase in e.phrases + e.with_phrases)
+
+
 def test_garbage_and_empty_text_name_nothing() -> None:
     for text in ["", "   ", "😀😀", "1234", "\x00\x01", "a" * 4000]:
         assert triage(text) is None
