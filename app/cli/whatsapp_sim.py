@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable
@@ -32,6 +33,8 @@ POLL_SECONDS = 0.5
 # Once a reply arrived, wait this long for the rest of a multi-message answer.
 SETTLE_SECONDS = 1.5
 DEFAULT_TIMEOUT_SECONDS = 20.0
+PROMPT = "you> "
+NO_REPLY = "(no reply within {timeout:g} s: is a worker running? `make run` starts one)"
 
 
 class SimulatorError(Exception):
@@ -59,6 +62,8 @@ class WhatsAppSim:
     client: httpx.Client
     conversation: str | None = None
     seen: set[str] = field(default_factory=set)
+    # The interactive mode reads replies in a second thread while this one sends.
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
     def send(self, text: str) -> str:
         """POST one inbound message, signed; its MessageSid. SimulatorError unless the API answers 200."""
@@ -112,11 +117,11 @@ class WhatsAppSim:
 
     def new_replies(self) -> list[dict[str, Any]]:
         """Outbound messages (bot or staff) not shown yet."""
-        fresh = [
-            m for m in self.thread_messages() if m["id"] not in self.seen and m["direction"] == "outbound"
-        ]
-        self.seen.update(m["id"] for m in fresh)
-        return fresh
+        with self.lock:
+            messages = self.thread_messages()
+            fresh = [m for m in messages if m["id"] not in self.seen and m["direction"] == "outbound"]
+            self.seen.update(m["id"] for m in fresh)
+            return fresh
 
     def wait_for_replies(
         self, timeout: float, sleep: Callable[[float], None] = time.sleep
@@ -242,25 +247,84 @@ def _staff_key(settings: Settings) -> str | None:
 
 
 def converse(sim: WhatsAppSim, lines: Iterable[str], *, timeout: float, out: Callable[[str], None]) -> None:
-    """Send each line and print the replies that follow it."""
+    """Send each line and print the replies that follow it, one line after the other (--say)."""
     for line in lines:
-        text = line.strip()
-        if not text:
-            continue
-        if text in ("/quit", "/exit"):
-            return
-        sim.send(text)
+        out(f"{PROMPT}{line}")
+        sim.send(line)
         replies = sim.wait_for_replies(timeout)
         for reply in replies:
             out(format_reply(reply))
         if not replies:
-            out(f"(no reply within {timeout:g} s: is a worker running? `make run` starts one)")
+            out(NO_REPLY.format(timeout=timeout))
+
+
+@dataclass
+class Watcher:
+    """Prints replies as they appear, while the person types (interactive mode), in its own thread."""
+
+    sim: WhatsAppSim
+    timeout: float
+    out: Callable[[str], None]
+    stop: threading.Event = field(default_factory=threading.Event)
+    awaiting_since: float | None = None  # when the last line was sent, until a reply came
+    last_error: str | None = None
+
+    def sent(self) -> None:
+        """A line went out: a reply is due within the timeout."""
+        self.awaiting_since = time.monotonic()
+
+    def poll(self) -> None:
+        """Print new replies, or the no-reply hint once the timeout passed."""
+        try:
+            replies = self.sim.new_replies()
+        except SimulatorError as exc:
+            if str(exc) != self.last_error:  # once per distinct problem, not every half second
+                self.out(f"({exc})")
+            self.last_error = str(exc)
+            return
+        self.last_error = None
+        for reply in replies:
+            self.out(format_reply(reply))
+        if replies:
+            self.awaiting_since = None
+        elif self.awaiting_since is not None and time.monotonic() - self.awaiting_since > self.timeout:
+            self.out(NO_REPLY.format(timeout=self.timeout))
+            self.awaiting_since = None
+
+    def run(self) -> None:
+        """Poll until stopped."""
+        while not self.stop.wait(POLL_SECONDS):
+            self.poll()
+
+    def finish(self) -> None:
+        """Let a reply still due arrive (input may end right after the last line), then stop."""
+        while self.awaiting_since is not None and not self.stop.wait(POLL_SECONDS):
+            pass
+        self.stop.set()
+
+
+def chat(sim: WhatsAppSim, lines: Iterable[str], *, timeout: float, out: Callable[[str], None]) -> None:
+    """Send each typed line; replies (the bot's, or staff's from the inbox) print as they appear."""
+    watcher = Watcher(sim, timeout, out)
+    thread = threading.Thread(target=watcher.run, name="whatsapp-sim-replies", daemon=True)
+    thread.start()
+    try:
+        for line in lines:
+            text = line.strip()
+            if text in ("/quit", "/exit"):
+                break
+            if text:
+                sim.send(text)
+                watcher.sent()
+    finally:
+        watcher.finish()
+        thread.join()
 
 
 def _prompt() -> Iterable[str]:
     while True:
         try:
-            yield input("you> ")
+            yield input(PROMPT)
         except (EOFError, KeyboardInterrupt):
             return
 
@@ -272,20 +336,23 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write(line + "\n")
         sys.stdout.flush()
 
+    def out_live(line: str) -> None:
+        # Printed while the prompt waits for typing: the line replaces the prompt, which comes back.
+        sys.stdout.write(f"\r{line}\n{PROMPT}")
+        sys.stdout.flush()
+
     try:
         config = config_from(args, _settings())
         with httpx.Client(timeout=10) as client:
             sim = WhatsAppSim(config, client)
             earlier = sim.mark_seen()
             if args.say:
-                for line in args.say:
-                    out(f"you> {line}")
-                    converse(sim, [line], timeout=args.timeout, out=out)
+                converse(sim, args.say, timeout=args.timeout, out=out)
             else:
                 out(
                     f"Chatting as {config.patient} with {config.api} ({earlier} earlier messages). /quit ends."
                 )
-                converse(sim, _prompt(), timeout=args.timeout, out=out)
+                chat(sim, _prompt(), timeout=args.timeout, out=out_live)
     except SimulatorError as exc:
         sys.stderr.write(f"whatsapp-sim: {exc}\n")
         return 1

@@ -3,9 +3,13 @@ the test Redis; its lines are accepted as Twilio's and land on the patient's thr
 
 from __future__ import annotations
 
+import asyncio
 import json
+import queue
 import subprocess
 import sys
+import threading
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import replace
@@ -13,10 +17,10 @@ from dataclasses import replace
 import httpx
 import pytest
 
-from app.cli.whatsapp_sim import SimConfig, SimulatorError, WhatsAppSim
+from app.cli.whatsapp_sim import SimConfig, SimulatorError, WhatsAppSim, format_reply
 from app.config import Settings
 from app.fhir.client import FhirClient
-from tests.conftest import STAFF_KEY, TWILIO_AUTH_TOKEN
+from tests.conftest import STAFF_KEY, TWILIO_AUTH_TOKEN, bearer
 from tests.factories import phone
 from tests.messaging.twilio_webhooks import communications, drain
 from tests.support.servers import ROOT, Server, free_port, start_api
@@ -104,6 +108,93 @@ async def test_the_same_line_twice_is_two_messages_and_replies_are_read_back_onc
     assert again == []
 
 
+async def _staff_reply(server: Server, conversation: str, text: str) -> None:
+    async with httpx.AsyncClient(base_url=server.url, headers=bearer(STAFF_KEY), timeout=30) as api:
+        response = await api.post(f"/api/v1/conversations/{conversation}/messages", json={"text": text})
+    assert response.status_code == 202, response.text
+
+
+async def test_a_staff_reply_is_read_back_and_printed_as_staffs(
+    api_server: Server, sim_settings: Settings
+) -> None:
+    with httpx.Client(timeout=10) as client:
+        sim = WhatsAppSim(_config(api_server, phone()), client)
+        sim.send("is anyone there?")
+        await drain(sim_settings)
+        sim.mark_seen()
+        assert sim.conversation is not None
+        await _staff_reply(api_server, sim.conversation, "Yes, this is the front desk.")
+        replies = await asyncio.to_thread(sim.wait_for_replies, 10)
+
+    assert [format_reply(r) for r in replies] == ["staff> Yes, this is the front desk."]
+
+
+async def test_the_interactive_chat_prints_a_staff_reply_as_it_appears(
+    api_server: Server, sim_settings: Settings
+) -> None:
+    patient = phone()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "app.cli",
+            "whatsapp-sim",
+            "--api",
+            api_server.url,
+            "--from",
+            patient,
+            "--token",
+            TWILIO_AUTH_TOKEN,
+            "--timeout",
+            "30",
+        ],
+        cwd=ROOT,
+        env=_cli_env(api_server),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in process.stdout or []], daemon=True).start()
+    try:
+        assert process.stdin is not None
+        process.stdin.write("hello from the terminal\n")
+        process.stdin.flush()
+        with httpx.Client(timeout=10) as client:
+            reader = WhatsAppSim(_config(api_server, patient), client)
+            conversation = None
+            for _ in range(40):  # the line is sent once the simulator has read it
+                await drain(sim_settings)
+                if reader.thread_messages():
+                    conversation = reader.conversation
+                    break
+                await asyncio.sleep(0.25)
+        assert conversation is not None
+        await _staff_reply(api_server, conversation, "Hello from the front desk")
+        printed = await asyncio.to_thread(_read_until, lines, "staff> Hello from the front desk", 20)
+        process.stdin.write("/quit\n")
+        process.stdin.flush()
+        assert process.wait(timeout=30) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert printed[0].startswith("Chatting as " + patient)
+
+
+def _read_until(lines: queue.Queue[str], wanted: str, timeout: float) -> list[str]:
+    seen: list[str] = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            seen.append(lines.get(timeout=max(0.1, deadline - time.monotonic())))
+        except queue.Empty:
+            break
+        if wanted in seen[-1]:
+            return seen
+    raise AssertionError(f"{wanted!r} not printed; got {seen}")
+
+
 def test_a_wrong_token_is_refused_and_reported_clearly(api_server: Server) -> None:
     config = replace(_config(api_server, phone()), auth_token="not-the-token")
     with (
@@ -122,17 +213,21 @@ def test_a_wrong_staff_key_is_reported_clearly(api_server: Server) -> None:
         WhatsAppSim(config, client).thread_messages()
 
 
-def _cli(server: Server, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {
+def _cli_env(server: Server) -> dict[str, str]:
+    """The settings the simulator reads: the staff key and public URL of the API under test."""
+    return {
         "PATH": "/usr/bin:/bin",
         "PRM_ENVIRONMENT": "test",
         "PRM_API_KEYS": json.dumps([{"key": STAFF_KEY, "role": "staff", "user": "reception@test"}]),
         "PRM_PUBLIC_BASE_URL": server.url,
     }
+
+
+def _cli(server: Server, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "app.cli", "whatsapp-sim", "--api", server.url, *args],
         cwd=ROOT,
-        env=env,
+        env=_cli_env(server),
         capture_output=True,
         text=True,
         timeout=60,

@@ -10,7 +10,14 @@ from twilio.request_validator import RequestValidator
 
 from adapters.twilio.signing import webhook_signature
 from app.cli.__main__ import COMMANDS, main
-from app.cli.whatsapp_sim import SANDBOX_WHATSAPP, SimulatorError, config_from, format_reply
+from app.cli.whatsapp_sim import (
+    NO_REPLY,
+    SANDBOX_WHATSAPP,
+    SimulatorError,
+    Watcher,
+    config_from,
+    format_reply,
+)
 from app.config import ApiKey, Role, Settings
 
 
@@ -105,3 +112,45 @@ def test_replies_print_who_sent_them_and_why_they_failed() -> None:
     assert format_reply(bot) == "bot> Hello!"
     assert format_reply(staff) == "staff> Dr. Rao is running late"
     assert format_reply(template) == "bot> [template appointment_reminder_24h]  (failed: opted-out)"
+
+
+class _Thread:
+    """A stand-in for WhatsAppSim.new_replies: hands out queued results in order."""
+
+    def __init__(self, *results: list[dict[str, object]] | SimulatorError) -> None:
+        self.results = list(results)
+
+    def new_replies(self) -> list[dict[str, object]]:
+        result = self.results.pop(0) if self.results else []
+        if isinstance(result, SimulatorError):
+            raise result
+        return result
+
+
+def _watcher(thread: _Thread, timeout: float) -> tuple[Watcher, list[str]]:
+    printed: list[str] = []
+    return Watcher(thread, timeout, printed.append), printed  # type: ignore[arg-type]
+
+
+def test_the_watcher_prints_replies_as_they_come_and_the_hint_once_when_none_came() -> None:
+    reply = {"text": "Hello!", "sender": {"kind": "whatsapp-bot"}}
+    watcher, printed = _watcher(_Thread([], [reply]), timeout=60)
+    watcher.sent()
+    watcher.poll()
+    watcher.poll()
+    assert printed == ["bot> Hello!"]
+    assert watcher.awaiting_since is None
+
+    watcher, printed = _watcher(_Thread(), timeout=0)
+    watcher.sent()
+    watcher.poll()
+    watcher.poll()
+    assert printed == [NO_REPLY.format(timeout=0)]
+
+
+def test_the_watcher_reports_a_problem_once_until_it_changes() -> None:
+    down = SimulatorError("cannot reach the API")
+    watcher, printed = _watcher(_Thread(down, down, [], down), timeout=60)
+    for _ in range(4):
+        watcher.poll()
+    assert printed == ["(cannot reach the API)", "(cannot reach the API)"]
