@@ -33,7 +33,8 @@ MAX_GAP = 2
 # Words before a symptom that a negation may stand in front of ("no history of chest pain").
 NEGATION_REACH = 3
 
-_AGE = re.compile(r"(\d{1,3})\s*(?:-\s*)?([^\W\d]+)")
+# A number and the unit that may be glued to it ("5yo", "8months").
+_AGE = re.compile(r"(\d{1,3})(\D*)")
 
 
 @dataclass(frozen=True)
@@ -64,8 +65,11 @@ class Mapping:
     entries: tuple[_Entry, ...]
     child_words: frozenset[str]
     child_under_age: int
-    age_units: frozenset[str]
+    year_units: frozenset[str]
     month_units: frozenset[str]
+    age_after: frozenset[str]  # "5 year OLD", "5 saal KA"
+    aged_units: frozenset[str]  # units that already say "old": "5yo", "3 ವರ್ಷದ"
+    age_before: frozenset[str]  # "AGED 5"
     negate_before: frozenset[str]
     negate_after: frozenset[str]
     breaks: frozenset[str]
@@ -108,8 +112,11 @@ def mapping() -> Mapping:
         entries=entries,
         child_words=_words(child["words"]),
         child_under_age=child["under_age"],
-        age_units=_words(child["age_units"]),
+        year_units=_words(child["year_units"]),
         month_units=_words(child["month_units"]),
+        age_after=_words(child["age_after"]),
+        aged_units=_words(child["aged_units"]),
+        age_before=_words(child["age_before"]),
         negate_before=_words(negation["before"]),
         negate_after=_words(negation["after"]),
         breaks=_words(negation["breaks"]),
@@ -198,10 +205,24 @@ def _is_child(parts: list[list[str]], age: int | None, m: Mapping) -> bool:
     words = [w for part in parts for w in part]
     if any(w in m.child_words or _kannada_child(w, m) for w in words):
         return True
-    for part in parts:
-        for number, unit in _AGE.findall(" ".join(part)):
-            if unit in m.month_units or (unit in m.age_units and int(number) < m.child_under_age):
-                return True
+    return any(_says_child_age(part, m) for part in parts)
+
+
+def _says_child_age(words: list[str], m: Mapping) -> bool:
+    """An age under the limit said as an age ("5 year old", "aged 5", "8 month old"), not a duration
+    ("cough for 5 years", "5 saal se")."""
+    for i, word in enumerate(words):
+        if not (said := _AGE.fullmatch(word)):
+            continue
+        number, unit, rest = int(said.group(1)), said.group(2), words[i + 1 :]
+        if not unit and rest:
+            unit, rest = rest[0], rest[1:]
+        before = words[i - 1] if i else ""
+        if not (unit in m.aged_units or (rest and rest[0] in m.age_after) or before in m.age_before):
+            continue
+        in_years = unit in m.year_units or unit in m.aged_units or before in m.age_before
+        if unit in m.month_units or (in_years and number < m.child_under_age):
+            return True
     return False
 
 

@@ -203,6 +203,16 @@ def test_negation_stops_at_its_clause() -> None:
         ("my 5 year old has cough", None, "pediatrics"),
         ("my 30 year old brother has cough", None, "general-medicine"),
         ("8 month old with fever", None, "pediatrics"),
+        ("my 5yo has a cold", None, "pediatrics"),
+        ("5-year-old with cough", None, "pediatrics"),
+        ("उसे 5 साल से खांसी है", None, "general-medicine"),  # "for 5 years": a duration
+        ("cough for 5 years", None, "general-medicine"),
+        ("fever, 8 months pregnant", None, "general-medicine"),
+        ("5 saal ki ladki ko bukhar", None, "pediatrics"),
+        ("aged 9, fever since monday", None, "pediatrics"),
+        ("do din ka bukhar, 2 din ka", None, "general-medicine"),  # "2 days' fever": not an age
+        ("my 40 year old husband has fever", None, "general-medicine"),
+        ("3 ವರ್ಷದ ಹುಡುಗನಿಗೆ ಜ್ವರ", None, "pediatrics"),
         ("bachche ko bukhar hai", None, "pediatrics"),
         ("beti ko khansi", None, "pediatrics"),
         ("5 saal ke bete ko bukhar", None, "pediatrics"),
