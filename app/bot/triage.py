@@ -10,8 +10,9 @@ code. Matching, per clause of the text (punctuation ends a clause):
 * a Kannada word may carry suffixes (ಜ್ವರವಿದೆ is ಜ್ವರ + "there is"): the phrase word is a prefix;
 * a phrase preceded by a negation ("no chest pain", "don't have fever") or followed at once by one
   ("bukhar nahi", "ಜ್ವರ ಇಲ್ಲ") does not count.
-Red flags win over every other symptom; otherwise the first symptom named decides. A child (a child
-word, "5 year old", or `age` under the mapping's limit) moves entries with a child specialty there.
+Red flags win over every other symptom; otherwise the first symptom named decides. A child moves
+entries with a child specialty there: an age said in the text decides ("my 5 year old", but not "cough
+for 5 years"), else a child word ("my son", "bachcha", "magu"), else `age`.
 """
 
 from __future__ import annotations
@@ -200,17 +201,19 @@ def _kannada_child(word: str, m: Mapping) -> bool:
 
 
 def _is_child(parts: list[list[str]], age: int | None, m: Mapping) -> bool:
-    if age is not None and age < m.child_under_age:
-        return True
+    """An age said in the text decides ("my 30 year old son"), then a child word, then `age`."""
+    for part in parts:
+        if (stated := _stated_age(part, m)) is not None:
+            return stated < m.child_under_age
     words = [w for part in parts for w in part]
     if any(w in m.child_words or _kannada_child(w, m) for w in words):
         return True
-    return any(_says_child_age(part, m) for part in parts)
+    return age is not None and age < m.child_under_age
 
 
-def _says_child_age(words: list[str], m: Mapping) -> bool:
-    """An age under the limit said as an age ("5 year old", "aged 5", "8 month old"), not a duration
-    ("cough for 5 years", "5 saal se")."""
+def _stated_age(words: list[str], m: Mapping) -> int | None:
+    """An age in years said as an age ("5 year old", "aged 5", "8 month old" is 0), not a duration
+    ("cough for 5 years", "5 saal se", "2 din ka bukhar")."""
     for i, word in enumerate(words):
         if not (said := _AGE.fullmatch(word)):
             continue
@@ -220,10 +223,11 @@ def _says_child_age(words: list[str], m: Mapping) -> bool:
         before = words[i - 1] if i else ""
         if not (unit in m.aged_units or (rest and rest[0] in m.age_after) or before in m.age_before):
             continue
-        in_years = unit in m.year_units or unit in m.aged_units or before in m.age_before
-        if unit in m.month_units or (in_years and number < m.child_under_age):
-            return True
-    return False
+        if unit in m.month_units:
+            return 0
+        if unit in m.year_units or unit in m.aged_units or before in m.age_before:
+            return number
+    return None
 
 
 def triage(text: str, *, age: int | None = None) -> Triage | None:

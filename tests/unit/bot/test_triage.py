@@ -202,6 +202,8 @@ def test_negation_stops_at_its_clause() -> None:
         ("my baby has a cold", None, "pediatrics"),
         ("my 5 year old has cough", None, "pediatrics"),
         ("my 30 year old brother has cough", None, "general-medicine"),
+        ("my 30 year old son has fever", None, "general-medicine"),  # the age said wins over "son"
+        ("I am 35 years old with fever", 8, "general-medicine"),
         ("8 month old with fever", None, "pediatrics"),
         ("my 5yo has a cold", None, "pediatrics"),
         ("5-year-old with cough", None, "pediatrics"),
