@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 
-from twilio.request_validator import RequestValidator
+from adapters.twilio.signing import webhook_signature
 
 INBOUND_PATH = "/webhooks/whatsapp/twilio"
 STATUS_PATH = "/webhooks/whatsapp/twilio/status"
@@ -59,7 +59,7 @@ def status_form(*, sid: str, status: str, error_code: str | None = None) -> dict
 
 def signature(token: str, url: str, params: Mapping[str, str]) -> str:
     """X-Twilio-Signature of a POST of `params` to `url`."""
-    return str(RequestValidator(token).compute_signature(url, dict(params)))
+    return webhook_signature(token, url, params)
 
 
 def signed_headers(token: str, url: str, params: Mapping[str, str]) -> dict[str, str]:

@@ -1,0 +1,1 @@
+"""The WhatsApp bot: its conversation engine and the pure helpers it reads text with."""

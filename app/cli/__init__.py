@@ -1,0 +1,1 @@
+"""Command-line tools for people trying the running stack (`python -m app.cli <command>`, or `prm`)."""
