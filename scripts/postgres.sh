@@ -36,6 +36,9 @@ max_connections = 100
 shared_buffers = 256MB
 synchronous_commit = on
 fsync = on
+# No PHI in any log: never the failing statement, nor DETAIL lines (they quote key values).
+log_min_error_statement = panic
+log_error_verbosity = terse
 CONF
     as_owner "$bin/pg_ctl" -D "$data" -o "-p $port -k $data -c listen_addresses=''" -w start >/dev/null
     as_owner "$bin/psql" -h "$data" -p "$port" -U postgres -q -c "CREATE ROLE hapi LOGIN" -c "CREATE DATABASE hapi OWNER hapi"
