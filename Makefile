@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: install hapi run test test-unit lint typecheck check bench clean
+.PHONY: install hapi run test test-postgres test-unit lint typecheck check bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,9 @@ run: install hapi  ## Redis + HAPI (H2) + API + worker on 127.0.0.1, demo clinic
 
 test: install hapi  ## The test suite against a real HAPI and Redis that it starts itself
 	$(VENV)/bin/pytest
+
+test-postgres: install hapi  ## The integration tests again, on HAPI over a local PostgreSQL (as production runs it)
+	PRM_HAPI_DB=postgres $(VENV)/bin/pytest -m integration
 
 test-unit: install  ## The pure tests (no servers), in seconds
 	$(VENV)/bin/pytest tests/unit -q -p no:schemathesis -p no:hypothesispytest  # plugins the fuzz stage needs, not these

@@ -2,6 +2,8 @@
 # The whole PRM on this machine: Redis, HAPI FHIR (H2 file DB), the API and a worker, with the
 # demo clinic loaded. Ctrl-C stops everything. Ports: PRM_API_PORT (8000), PRM_HAPI_PORT (8080),
 # PRM_REDIS_PORT (6379). Data lives in ./var (git-ignored); delete it to start afresh.
+# PRM_HAPI_DB=postgres runs HAPI on a local PostgreSQL instead (port PRM_POSTGRES_PORT, 5433), as
+# production does; PRM_HAPI_DB_URL points it at another PostgreSQL.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 api_port="${PRM_API_PORT:-8000}"
@@ -35,10 +37,22 @@ else
   pids+=($!)
 fi
 
+if [ "${PRM_HAPI_DB:-h2}" = postgres ] && [ -z "${PRM_HAPI_DB_URL:-}" ]; then
+  pg_port="${PRM_POSTGRES_PORT:-5433}"
+  export PRM_HAPI_DB_URL="jdbc:postgresql://127.0.0.1:${pg_port}/hapi"
+  if port_busy "$pg_port"; then
+    echo "postgres: reusing the server already on port $pg_port"
+  else
+    scripts/postgres.sh start "$pg_port" "$PWD/var/postgres" > var/log/postgres.log 2>&1 &
+    pids+=($!)
+  fi
+  scripts/postgres.sh wait "$pg_port" 60
+fi
+
 if port_busy "$hapi_port"; then
   echo "hapi: reusing the server already on port $hapi_port"
 else
-  echo "hapi: starting on port $hapi_port (about 30 s; log in var/log/hapi.log)"
+  echo "hapi: starting on port $hapi_port on ${PRM_HAPI_DB:-h2} (about 30 s; log in var/log/hapi.log)"
   scripts/hapi.sh start "$hapi_port" "$PWD/var/hapi" > var/log/hapi.log 2>&1 &
   pids+=($!)
 fi

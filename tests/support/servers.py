@@ -15,7 +15,9 @@ import httpx
 
 ROOT = Path(__file__).resolve().parents[2]
 HAPI_SCRIPT = ROOT / "scripts" / "hapi.sh"
+POSTGRES_SCRIPT = ROOT / "scripts" / "postgres.sh"
 HAPI_START_TIMEOUT_SECONDS = 240
+POSTGRES_START_TIMEOUT_SECONDS = 60
 REDIS_START_TIMEOUT_SECONDS = 10
 
 
@@ -32,41 +34,75 @@ class Server:
 
     url: str
     process: subprocess.Popen[bytes] | None
+    # Servers this one needs, stopped after it (HAPI's PostgreSQL).
+    needs: tuple[Server, ...] = ()
 
     def stop(self) -> None:
-        """Terminate the process, if the tests started it."""
+        """Terminate the process, if the tests started it, then the servers it needs."""
         if self.process and self.process.poll() is None:
             self.process.terminate()
             try:
                 self.process.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 self.process.kill()
+        for server in self.needs:
+            server.stop()
+
+
+def start_postgres(workdir: Path) -> Server:
+    """A PostgreSQL with an empty database "hapi" on a free port (scripts/postgres.sh); url is JDBC's."""
+    port = free_port()
+    log = (workdir / "postgres.log").open("wb")
+    process = subprocess.Popen(
+        [str(POSTGRES_SCRIPT), "start", str(port), str(workdir / "postgres-data")],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    ready = subprocess.run(
+        [str(POSTGRES_SCRIPT), "wait", str(port), str(POSTGRES_START_TIMEOUT_SECONDS)], check=False
+    )
+    if ready.returncode != 0:
+        process.kill()
+        raise RuntimeError(f"PostgreSQL did not start; see {workdir / 'postgres.log'}")
+    return Server(url=f"jdbc:postgresql://127.0.0.1:{port}/hapi", process=process)
 
 
 def start_hapi(workdir: Path) -> Server:
-    """The HAPI server for tests: PRM_TEST_FHIR_BASE_URL if set, else a fresh one on an H2 file DB."""
+    """The HAPI server for tests: PRM_TEST_FHIR_BASE_URL if set, else a fresh one on an H2 file DB
+    (on a fresh PostgreSQL when PRM_HAPI_DB=postgres, as production runs it)."""
     if url := os.environ.get("PRM_TEST_FHIR_BASE_URL"):
         return Server(url=url.rstrip("/"), process=None)
     subprocess.run([str(HAPI_SCRIPT), "build"], check=True)
+    env = dict(os.environ)
+    needs: tuple[Server, ...] = ()
+    if env.get("PRM_HAPI_DB") == "postgres":
+        database = start_postgres(workdir)
+        needs = (database,)
+        env["PRM_HAPI_DB_URL"] = database.url
     port = free_port()
     log = (workdir / "hapi.log").open("wb")
     process = subprocess.Popen(
         [str(HAPI_SCRIPT), "start", str(port), str(workdir / "hapi-data")],
         stdout=log,
         stderr=subprocess.STDOUT,
+        env=env,
     )
     url = f"http://127.0.0.1:{port}/fhir"
     deadline = time.monotonic() + HAPI_START_TIMEOUT_SECONDS
     while time.monotonic() < deadline:
         if process.poll() is not None:
+            for server in needs:
+                server.stop()
             raise RuntimeError(f"HAPI exited with {process.returncode}; see {workdir / 'hapi.log'}")
         try:
             if httpx.get(f"{url}/metadata", params={"_summary": "true"}, timeout=5).status_code == 200:
-                return Server(url=url, process=process)
+                return Server(url=url, process=process, needs=needs)
         except httpx.HTTPError:
             pass
         time.sleep(1)
     process.kill()
+    for server in needs:
+        server.stop()
     raise RuntimeError(f"HAPI did not start within {HAPI_START_TIMEOUT_SECONDS}s; see {workdir / 'hapi.log'}")
 
 
