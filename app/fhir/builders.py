@@ -31,6 +31,12 @@ def extension_value(resource: Resource, url: str) -> Any:
     return None
 
 
+def set_extension(resource: Resource, url: str, **value: Any) -> None:
+    """Replace (or add) the extension `url` of a resource in place."""
+    others = [e for e in resource.get("extension", []) if e.get("url") != url]
+    resource["extension"] = [*others, extension(url, **value)]
+
+
 def coding(system: str, code: str, display: str | None = None) -> dict[str, str]:
     """A Coding."""
     return {"system": system, "code": code, **({"display": display} if display else {})}
