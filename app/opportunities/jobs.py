@@ -22,17 +22,19 @@ from app.vocabulary import ACTIVE_APPOINTMENT_STATUSES
 log = structlog.get_logger(__name__)
 
 
-async def lose_cancelled_opportunities(*, fhir: FhirClient, now: datetime, rebook_days: int) -> int:
+async def lose_cancelled_opportunities(
+    *, fhir: FhirClient, now: datetime, rebook_days: int, patient_id: str | None = None
+) -> int:
     """Leads 'booked' on an appointment cancelled over `rebook_days` ago, with no booking of the patient
-    since, become 'lost' (cancelled-not-rebooked); how many."""
-    leads = await fhir.search(
-        "Task",
-        {
-            "code": OPPORTUNITY_CODE,
-            "business-status": f"{CS_OPPORTUNITY_STAGE}|{Stage.BOOKED.value}",
-            "focus:Appointment.status": "cancelled",
-        },
-    )
+    since, become 'lost' (cancelled-not-rebooked); only one patient's when named; how many."""
+    params = {
+        "code": OPPORTUNITY_CODE,
+        "business-status": f"{CS_OPPORTUNITY_STAGE}|{Stage.BOOKED.value}",
+        "focus:Appointment.status": "cancelled",
+    }
+    if patient_id:
+        params["patient"] = f"Patient/{patient_id}"
+    leads = await fhir.search("Task", params)
     lost = 0
     for lead in leads:
         if await _lose_if_stale(fhir, lead, now=now, rebook_days=rebook_days):

@@ -32,9 +32,12 @@ def escalate(task: Resource) -> bool:
     return True
 
 
-async def escalate_overdue_tickets(*, fhir: FhirClient, events: EventBus, now: datetime) -> int:
-    """Escalate every open ticket past its due time that was not escalated for this breach; how many."""
-    params = search_params(TicketFilter(overdue=True), now=now)
+async def escalate_overdue_tickets(
+    *, fhir: FhirClient, events: EventBus, now: datetime, patient_id: str | None = None
+) -> int:
+    """Escalate every open ticket (of one patient, if named) past its due time that was not escalated
+    for this breach; how many."""
+    params = search_params(TicketFilter(overdue=True, patient_id=patient_id), now=now)
     tasks = await fhir.search("Task", params)
     escalated = 0
     for task in tasks:
