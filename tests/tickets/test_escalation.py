@@ -43,7 +43,12 @@ async def test_an_overdue_ticket_is_escalated_once_and_the_inbox_hears_of_it(
     )
     # callback/routine is due in 24 hours, billing/routine in 48: a day and a minute later only one is late.
     later = opened + timedelta(hours=24, minutes=1)
-    assert await escalate_overdue_tickets(fhir=services.fhir, events=services.events, now=opened, patient_id=patient) == 0
+    assert (
+        await escalate_overdue_tickets(
+            fhir=services.fhir, events=services.events, now=opened, patient_id=patient
+        )
+        == 0
+    )
 
     async with services.events.subscribe() as stream:
         escalated = await escalate_overdue_tickets(
@@ -52,7 +57,9 @@ async def test_an_overdue_ticket_is_escalated_once_and_the_inbox_hears_of_it(
         event = await asyncio.wait_for(anext(aiter(stream)), timeout=10)
 
     assert escalated == 1
-    assert event == Event(EventType.TICKET_ESCALATED, {"ticket": ticket["id"], "priority": "urgent", "patient": patient})
+    assert event == Event(
+        EventType.TICKET_ESCALATED, {"ticket": ticket["id"], "priority": "urgent", "patient": patient}
+    )
     stored = await fhir.read("Task", ticket["id"])
     assert stored["priority"] == "urgent"
     assert (await fhir.read("Task", on_time["id"]))["priority"] == "routine"
@@ -80,7 +87,11 @@ async def test_an_overdue_ticket_is_escalated_once_and_the_inbox_hears_of_it(
         now=later,
     )
     await tickets.change_ticket(
-        fhir, ticket_id=ticket["id"], changes=tickets.TicketChanges(status=tickets.TicketStatus.OPEN), actor=STAFF, now=later
+        fhir,
+        ticket_id=ticket["id"],
+        changes=tickets.TicketChanges(status=tickets.TicketStatus.OPEN),
+        actor=STAFF,
+        now=later,
     )
     # urgent tickets are due within the hour.
     again = await escalate_overdue_tickets(

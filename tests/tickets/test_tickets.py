@@ -46,12 +46,24 @@ async def test_a_ticket_lives_from_open_to_closed_and_back_with_its_comments_in_
     # Fixed point: id, status, due; complaint/urgent is 4 hours by default.
     assert created["status"] == "open"
     due = datetime.fromisoformat(created["due"])
-    assert before + timedelta(hours=4) - timedelta(seconds=2) <= due <= datetime.now().astimezone() + timedelta(hours=4)
-    assert (created["category"], created["priority"], created["source"]) == ("complaint", "urgent", "dashboard")
+    assert (
+        before + timedelta(hours=4) - timedelta(seconds=2)
+        <= due
+        <= datetime.now().astimezone() + timedelta(hours=4)
+    )
+    assert (created["category"], created["priority"], created["source"]) == (
+        "complaint",
+        "urgent",
+        "dashboard",
+    )
     ticket_id = created["id"]
 
-    first = await api.post(f"/api/v1/tickets/{ticket_id}/comments", json={"text": "Called, no answer"}, headers=staff)
-    second = await api.post(f"/api/v1/tickets/{ticket_id}/comments", json={"text": "Spoke to her"}, headers=admin)
+    first = await api.post(
+        f"/api/v1/tickets/{ticket_id}/comments", json={"text": "Called, no answer"}, headers=staff
+    )
+    second = await api.post(
+        f"/api/v1/tickets/{ticket_id}/comments", json={"text": "Spoke to her"}, headers=admin
+    )
     assert (first.status_code, second.status_code) == (201, 201)
     comments = second.json()["comments"]
     assert [(c["author"], c["text"]) for c in comments] == [
@@ -60,7 +72,9 @@ async def test_a_ticket_lives_from_open_to_closed_and_back_with_its_comments_in_
     ]
     assert comments[0]["time"] <= comments[1]["time"]
 
-    assigned = await api.post(f"/api/v1/tickets/{ticket_id}/assign", json={"owner": "nurse@test"}, headers=staff)
+    assigned = await api.post(
+        f"/api/v1/tickets/{ticket_id}/assign", json={"owner": "nurse@test"}, headers=staff
+    )
     assert assigned.json()["owner"] == "nurse@test"
     working = await api.patch(f"/api/v1/tickets/{ticket_id}", json={"status": "in-progress"}, headers=staff)
     assert working.json()["status"] == "in-progress"
@@ -78,7 +92,10 @@ async def test_a_ticket_lives_from_open_to_closed_and_back_with_its_comments_in_
         headers=staff,
     )
     assert resolved.status_code == 200, resolved.text
-    assert (resolved.json()["status"], resolved.json()["resolution"]) == ("resolved", "Apologised; fee waived")
+    assert (resolved.json()["status"], resolved.json()["resolution"]) == (
+        "resolved",
+        "Apologised; fee waived",
+    )
     stored = await fhir.read("Task", ticket_id)
     assert stored["status"] == "completed"
     assert stored["statusReason"] == {"text": "Apologised; fee waived"}
@@ -108,7 +125,9 @@ async def test_a_refused_transition_is_409_naming_the_allowed_ones_and_writes_no
     await api.post(f"/api/v1/tickets/{ticket['id']}/close", headers=staff)
     before = await fhir.read("Task", ticket["id"])
 
-    refused = await api.patch(f"/api/v1/tickets/{ticket['id']}", json={"status": "in-progress"}, headers=staff)
+    refused = await api.patch(
+        f"/api/v1/tickets/{ticket['id']}", json={"status": "in-progress"}, headers=staff
+    )
 
     assert refused.status_code == 409
     assert refused.json()["error"] == "invalid_transition"
@@ -146,7 +165,9 @@ async def test_bad_input_names_the_field_and_unknown_ids_are_404(
     missing = await api.post("/api/v1/tickets/no-such-ticket/comments", json={"text": "hi"}, headers=staff)
     assert missing.status_code == 404
     # An opportunity is not a ticket.
-    lead = await api.post("/api/v1/opportunities", json={"patient": patient, "source": "website"}, headers=staff)
+    lead = await api.post(
+        "/api/v1/opportunities", json={"patient": patient, "source": "website"}, headers=staff
+    )
     assert (await api.get(f"/api/v1/tickets/{lead.json()['id']}", headers=staff)).status_code == 404
 
 
@@ -181,7 +202,9 @@ async def test_filters_and_paging_find_exactly_the_tickets_asked_for(
     page_one = await api.get("/api/v1/tickets", params={"patient": patient, "count": 2}, headers=staff)
     assert [t["id"] for t in page_one.json()] == [feedback["id"], billing["id"]]
     assert 'rel="next"' in page_one.headers["link"]
-    page_two = await api.get("/api/v1/tickets", params={"patient": patient, "count": 2, "page": 2}, headers=staff)
+    page_two = await api.get(
+        "/api/v1/tickets", params={"patient": patient, "count": 2, "page": 2}, headers=staff
+    )
     assert [t["id"] for t in page_two.json()] == [callback["id"]]
     assert "link" not in page_two.headers
 
@@ -199,9 +222,10 @@ async def test_the_360_shows_the_patients_tickets_with_their_status(
     view = await api.get(f"/api/v1/patients/{patient}/360", headers=staff)
 
     assert view.status_code == 200
-    assert [(t["id"], t["category"], t["priority"], t["status"], t["overdue"]) for t in view.json()["ticket_summaries"]] == [
-        (ticket["id"], "inquiry", "routine", "open", False)
-    ]
+    assert [
+        (t["id"], t["category"], t["priority"], t["status"], t["overdue"])
+        for t in view.json()["ticket_summaries"]
+    ] == [(ticket["id"], "inquiry", "routine", "open", False)]
     assert view.json()["ticket_summaries"][0]["due"] == ticket["due"]
 
 
