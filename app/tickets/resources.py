@@ -145,8 +145,9 @@ def status_of(task: Resource) -> TicketStatus:
 
 
 def due_of(task: Resource) -> datetime | None:
-    """The SLA due time."""
-    return parse_datetime(((task.get("restriction") or {}).get("period") or {}).get("end"))
+    """The SLA due time (tickets written before it moved to restriction kept it in executionPeriod.start)."""
+    due = ((task.get("restriction") or {}).get("period") or {}).get("end")
+    return parse_datetime(due or (task.get("executionPeriod") or {}).get("start"))
 
 
 def owner_of(task: Resource) -> str | None:
