@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from fastapi import APIRouter, Query, Request, Response
 
+from app.config import Settings
 from app.deps import AppSettings, Fhir, Now
 from app.errors import error_responses
+from app.fhir.client import FhirClient
 from app.inputs import USER_PATTERN, Instant, PathId, QueryId
-from app.security import StaffUser
+from app.security import Principal, StaffUser
 from app.tickets import service
 from app.tickets.resources import Category, Priority, TicketStatus
 from app.tickets.schemas import AssignIn, CommentIn, ResolveIn, TicketChangeIn, TicketIn, TicketOut
@@ -165,14 +169,15 @@ async def add_comment(
 
 
 async def _change(
-    fhir: Fhir,
+    fhir: FhirClient,
     ticket_id: str,
     changes: TicketChanges,
     *,
-    now: Now,
-    settings: AppSettings,
-    principal: StaffUser,
+    now: datetime,
+    settings: Settings,
+    principal: Principal,
 ) -> TicketOut:
+    """Apply one staff change and answer the ticket."""
     task = await service.change_ticket(
         fhir,
         ticket_id=ticket_id,
