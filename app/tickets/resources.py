@@ -137,10 +137,13 @@ class Ticket:
 
 
 def status_of(task: Resource) -> TicketStatus:
-    """A ticket's status: its businessStatus code, else read from Task.status."""
+    """A ticket's status: its businessStatus code while Task.status agrees with it, else read from
+    Task.status (a writer that only set Task.status, e.g. completed, is believed)."""
     code = code_in(task.get("businessStatus"), CS_TICKET_STATUS)
     if code is not None and code in TicketStatus.__members__.values():
-        return TicketStatus(code)
+        status = TicketStatus(code)
+        if TASK_STATUS[status] == task.get("status"):
+            return status
     return _FROM_TASK_STATUS.get(str(task.get("status")), TicketStatus.OPEN)
 
 

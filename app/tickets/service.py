@@ -118,7 +118,9 @@ def search_params(where: TicketFilter, *, now: datetime) -> list[tuple[str, str]
     if where.patient_id:
         params.append(("patient", f"Patient/{where.patient_id}"))
     if where.status:
+        # Task.status too: a writer that only changed Task.status is believed (resources.status_of).
         params.append(("business-status", f"{CS_TICKET_STATUS}|{where.status.value}"))
+        params.append(("status", res.TASK_STATUS[where.status]))
     if where.category:
         params.append(("ticket-category", where.category))
     if where.priority:
@@ -128,7 +130,11 @@ def search_params(where: TicketFilter, *, now: datetime) -> list[tuple[str, str]
     elif where.owner:
         params.append(("owner-identifier", f"{SID_STAFF_USER}|{where.owner}"))
     if where.overdue:
-        params += [("due", f"lt{instant(now)}"), ("business-status", _open_statuses())]
+        params += [
+            ("due", f"lt{instant(now)}"),
+            ("business-status", _open_statuses()),
+            ("status", ",".join(res.TASK_STATUS[s] for s in res.OPEN_STATUSES)),
+        ]
     if where.source:
         params.append(("source-channel", where.source))
     if where.created_from:

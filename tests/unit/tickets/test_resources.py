@@ -96,3 +96,10 @@ def test_escalation_raises_the_priority_one_step_once_per_breach() -> None:
     res.set_due(task, NOW + timedelta(hours=4))
     assert escalate(task) is True  # stat stays stat, the breach is still marked
     assert task["priority"] == "stat"
+
+
+def test_a_writer_that_only_changed_task_status_is_believed() -> None:
+    task = ticket(status="completed")  # businessStatus still says open
+
+    assert res.status_of(task) is TicketStatus.RESOLVED
+    assert res.status_of(ticket()) is TicketStatus.OPEN
