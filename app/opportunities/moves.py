@@ -77,7 +77,9 @@ async def on_booked(fhir: FhirClient, appointment: Resource, *, now: datetime) -
             or await open_opportunity(fhir, patient_id=patient_id)
             or await _rebooked_lead(fhir, patient_id)
         )
-    fee = await appointment_fee(fhir, appointment)
+    # The fee takes a few reads: only for a new lead or one without a value.
+    valued = lead is not None and res.opportunity_of(lead).estimated_value is not None
+    fee = None if valued else await appointment_fee(fhir, appointment)
     if lead is None:
         task = res.opportunity_resource(
             patient_ref=f"Patient/{patient_id}",
