@@ -21,6 +21,8 @@ from app.fhir.builders import (
     meta_profile,
     now_utc,
     set_extension,
+    set_task_owner,
+    task_owner,
 )
 from app.fhir.canonical import (
     CS_LOST_REASON,
@@ -30,7 +32,6 @@ from app.fhir.canonical import (
     EXT_LOST_AT_STAGE,
     EXT_SOURCE_CHANNEL,
     PROFILE_OPPORTUNITY,
-    SID_STAFF_USER,
     TASK_TYPE_OPPORTUNITY,
 )
 from app.fhir.client import Resource
@@ -121,7 +122,6 @@ def opportunity_of(task: Resource) -> Opportunity:
     patient = str((task.get("for") or {}).get("reference", ""))
     money = extension_value(task, EXT_ESTIMATED_VALUE) or {}
     value = money.get("value")
-    owner = (task.get("owner") or {}).get("identifier") or {}
     reason = task.get("statusReason") or {}
     return Opportunity(
         id=str(task.get("id")),
@@ -131,7 +131,7 @@ def opportunity_of(task: Resource) -> Opportunity:
         appointment=focus_of(task),
         estimated_value=Decimal(str(value)) if value is not None else None,
         currency=money.get("currency"),
-        owner=str(owner["value"]) if owner.get("system") == SID_STAFF_USER and owner.get("value") else None,
+        owner=task_owner(task),
         description=task.get("description"),
         created=parse_datetime(task.get("authoredOn")),
         lost_reason=code_in(reason, CS_LOST_REASON),
@@ -143,14 +143,6 @@ def opportunity_of(task: Resource) -> Opportunity:
 def set_value(task: Resource, value: Decimal) -> None:
     """Set the estimated value (in the clinic's currency)."""
     set_extension(task, EXT_ESTIMATED_VALUE, valueMoney={"value": float(value), "currency": CURRENCY})
-
-
-def set_owner(task: Resource, owner: str | None) -> None:
-    """Assign the lead to a staff user (None: unassign)."""
-    if owner:
-        task["owner"] = {"identifier": {"system": SID_STAFF_USER, "value": owner}, "display": owner}
-    else:
-        task.pop("owner", None)
 
 
 def move(
@@ -216,5 +208,5 @@ def opportunity_resource(
     if value is not None:
         set_value(task, value)
     if owner:
-        set_owner(task, owner)
+        set_task_owner(task, owner)
     return task

@@ -12,12 +12,12 @@ from zoneinfo import ZoneInfo
 import structlog
 
 from app.errors import Conflict, Invalid, InvalidTransition, NotFound
-from app.fhir.builders import Actor, code_in, instant
+from app.fhir.builders import Actor, code_in, instant, set_task_owner
 from app.fhir.bundle import Transaction
 from app.fhir.canonical import CS_OPPORTUNITY_STAGE, CS_TASK_TYPE, SID_STAFF_USER, TASK_TYPE_OPPORTUNITY
 from app.fhir.client import FhirClient, Resource, version_of
 from app.fhir.errors import FhirNotFound
-from app.fhir.records import create_with_provenance, require, update_edited
+from app.fhir.records import create_with_provenance, page_of, require, update_edited
 from app.language.specialties import BY_CODE
 from app.opportunities import resources as res
 from app.opportunities import value as fees
@@ -176,12 +176,7 @@ async def list_opportunities(
     fhir: FhirClient, *, where: OpportunityFilter, page: int, count: int
 ) -> tuple[list[Resource], bool]:
     """A page of opportunities, newest first, and whether another page follows."""
-    params = [*search_params(where), ("_count", str(count + 1)), ("_offset", str((page - 1) * count))]
-    bundle = await fhir.search_page("Task", params)
-    tasks = [
-        e["resource"] for e in bundle.get("entry", []) if e.get("search", {}).get("mode", "match") == "match"
-    ]
-    return tasks[:count], len(tasks) > count
+    return await page_of(fhir, "Task", search_params(where), page=page, count=count)
 
 
 @dataclass(frozen=True)
@@ -226,7 +221,7 @@ def _apply(task: Resource, changes: OpportunityChanges, *, now: datetime) -> boo
     if changes.value is not None:
         res.set_value(task, changes.value)
     if changes.owner is not None:
-        res.set_owner(task, changes.owner)
+        set_task_owner(task, changes.owner)
     if changes.description is not None:
         task["description"] = changes.description
     return repr(task) != before

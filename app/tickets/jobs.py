@@ -17,7 +17,7 @@ from app.tickets.service import TicketFilter, search_params
 
 log = structlog.get_logger(__name__)
 
-_ESCALATOR = Actor(kind=AgentKind.SYSTEM, user="sla-escalation")
+_ESCALATOR = Actor(kind=AgentKind.SYSTEM)
 
 
 def escalate(task: Resource) -> bool:

@@ -11,7 +11,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from app.fhir.builders import code_in, coding, extension, extension_value, instant, meta_profile
+from app.fhir.builders import (
+    code_in,
+    coding,
+    extension,
+    extension_value,
+    instant,
+    meta_profile,
+    set_task_owner,
+    task_owner,
+)
 from app.fhir.canonical import (
     CS_TASK_TYPE,
     CS_TICKET_STATUS,
@@ -19,7 +28,6 @@ from app.fhir.canonical import (
     EXT_TICKET_CATEGORY,
     EXT_TICKET_ESCALATED,
     PROFILE_TICKET,
-    SID_STAFF_USER,
     TASK_TYPE_TICKET,
 )
 from app.fhir.client import Resource
@@ -153,12 +161,6 @@ def due_of(task: Resource) -> datetime | None:
     return parse_datetime(due or (task.get("executionPeriod") or {}).get("start"))
 
 
-def owner_of(task: Resource) -> str | None:
-    """The staff user who owns the ticket."""
-    ident = (task.get("owner") or {}).get("identifier") or {}
-    return str(ident["value"]) if ident.get("system") == SID_STAFF_USER and ident.get("value") else None
-
-
 def ticket_of(task: Resource) -> Ticket:
     """Read a ticket (valid FHIR written by anyone: every part may be missing)."""
     patient = (task.get("for") or {}).get("reference", "")
@@ -180,7 +182,7 @@ def ticket_of(task: Resource) -> Ticket:
         priority=str(task.get("priority", Priority.ROUTINE.value)),
         status=status_of(task),
         description=task.get("description"),
-        owner=owner_of(task),
+        owner=task_owner(task),
         due=due,
         created=parse_datetime(task.get("authoredOn")),
         source=extension_value(task, EXT_SOURCE_CHANNEL),
@@ -221,7 +223,7 @@ def ticket_resource(
     if patient_ref:
         task["for"] = {"reference": patient_ref}
     if owner:
-        set_owner(task, owner)
+        set_task_owner(task, owner)
     return task
 
 
@@ -238,14 +240,6 @@ def set_status(task: Resource, status: TicketStatus, *, resolution: str | None =
         task["statusReason"] = {"text": resolution}
     elif status in OPEN_STATUSES:
         task.pop("statusReason", None)
-
-
-def set_owner(task: Resource, owner: str | None) -> None:
-    """Assign the ticket to a staff user (None: unassign)."""
-    if owner:
-        task["owner"] = {"identifier": {"system": SID_STAFF_USER, "value": owner}, "display": owner}
-    else:
-        task.pop("owner", None)
 
 
 def set_due(task: Resource, due: datetime) -> None:

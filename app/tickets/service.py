@@ -13,11 +13,11 @@ from datetime import datetime
 import structlog
 
 from app.errors import Conflict, Invalid, InvalidTransition, NotFound
-from app.fhir.builders import Actor, code_in, instant, now_utc
+from app.fhir.builders import Actor, code_in, instant, now_utc, set_task_owner
 from app.fhir.canonical import CS_TASK_TYPE, CS_TICKET_STATUS, SID_STAFF_USER, TASK_TYPE_TICKET
 from app.fhir.client import FhirClient, Resource
 from app.fhir.errors import FhirNotFound
-from app.fhir.records import create_with_provenance, require, update_edited
+from app.fhir.records import create_with_provenance, page_of, require, update_edited
 from app.tickets import resources as res
 from app.tickets.resources import Category, Priority, TicketStatus
 from app.tickets.sla import due_at, sla_table
@@ -148,13 +148,7 @@ async def list_tickets(
     fhir: FhirClient, *, where: TicketFilter, now: datetime, page: int, count: int
 ) -> tuple[list[Resource], bool]:
     """A page of tickets, newest first, and whether another page follows."""
-    params = search_params(where, now=now)
-    params += [("_count", str(count + 1)), ("_offset", str((page - 1) * count))]
-    bundle = await fhir.search_page("Task", params)
-    tasks = [
-        e["resource"] for e in bundle.get("entry", []) if e.get("search", {}).get("mode", "match") == "match"
-    ]
-    return tasks[:count], len(tasks) > count
+    return await page_of(fhir, "Task", search_params(where, now=now), page=page, count=count)
 
 
 @dataclass(frozen=True)
@@ -193,7 +187,7 @@ def _apply(task: Resource, changes: TicketChanges, *, now: datetime, sla: Mappin
     if changes.description is not None:
         task["description"] = changes.description
     if changes.unassign or changes.owner is not None:
-        res.set_owner(task, None if changes.unassign else changes.owner)
+        set_task_owner(task, None if changes.unassign else changes.owner)
     if wanted is not None and wanted is not current:
         res.set_status(task, wanted, resolution=changes.resolution)
         if wanted is TicketStatus.OPEN and current not in res.OPEN_STATUSES:
