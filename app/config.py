@@ -179,6 +179,13 @@ class Settings(BaseSettings):
     # template files' content_sid. Outside the window a WhatsApp template without one is not sent.
     twilio_content_sids: dict[str, str] = Field(default_factory=dict)
 
+    # -- CRM (docs/crm.md) ----------------------------------------------------------------------------
+    # Ticket SLA overrides in minutes, merged over app/tickets/sla.py DEFAULT_SLA_MINUTES; keys are
+    # "<category>/<priority>", "<priority>", "<category>" or "default" (JSON: {"complaint/urgent": 240}).
+    ticket_sla_minutes: dict[str, int] = Field(default_factory=dict)
+    # A booked opportunity whose appointment was cancelled and not rebooked within this many days is lost.
+    opportunity_rebook_days: int = Field(default=14, gt=0)
+
     @model_validator(mode="before")
     @classmethod
     def _environment_is_explicit(cls, data: Any) -> Any:

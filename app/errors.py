@@ -124,9 +124,11 @@ class InvalidTransition(Conflict):
 
     code = "invalid_transition"
 
-    def __init__(self, *, current: str, wanted: str, allowed: Sequence[str]) -> None:
+    def __init__(
+        self, *, current: str, wanted: str, allowed: Sequence[str], what: str = "An appointment"
+    ) -> None:
         super().__init__(
-            f"An appointment that is {current!r} cannot become {wanted!r}"
+            f"{what} that is {current!r} cannot become {wanted!r}"
             + (f"; allowed: {', '.join(allowed)}" if allowed else "; it cannot change any more"),
             current_status=current,
             allowed=list(allowed),

@@ -27,6 +27,8 @@ _FHIR_ID = re.compile(FHIR_ID_PATTERN)
 _BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 # Line breaks and tabs are text (a message body); every other control character is not.
 _ALLOWED_CONTROLS = frozenset("\t\n\r")
+# A staff user as the API keys name them ("reception@clinic").
+USER_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._@+\-]{0,127}$"
 # Dates are turned into day ranges and local midnights; these bounds keep that arithmetic in range.
 EARLIEST_DATE = date(1900, 1, 1)
 LATEST_DATE = date(2199, 12, 31)

@@ -28,11 +28,13 @@ from app.limits import BodySizeLimit, rate_limited_response
 from app.logging import RequestLog, configure_logging
 from app.messaging.router import router as messaging_router
 from app.openapi import document_common_errors
+from app.opportunities.router import router as opportunities_router
 from app.patients.router import router as patients_router
 from app.ports.ratelimit import RateLimited
 from app.scheduling.router import practitioners_router
 from app.scheduling.router import router as scheduling_router
 from app.services import build_services, webhook_routers
+from app.tickets.router import router as tickets_router
 
 log = structlog.get_logger(__name__)
 
@@ -118,6 +120,8 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> FastAPI:
     app.include_router(assistant_router)
     app.include_router(messaging_router)
     app.include_router(inbox_router)
+    app.include_router(tickets_router)
+    app.include_router(opportunities_router)
     app.include_router(admin_router)
     app.include_router(fhir_router)
     app.include_router(changes_router)

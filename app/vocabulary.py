@@ -15,6 +15,20 @@ class Channel(StrEnum):
     EHR = "ehr"
 
 
+class SourceChannel(StrEnum):
+    """Where a lead or a ticket came from (ValueSet source-channel): the booking channels and lead sources."""
+
+    WHATSAPP = "whatsapp"
+    VOICE = "voice"
+    ASSISTANT = "assistant"
+    DASHBOARD = "dashboard"
+    EHR = "ehr"
+    WALK_IN = "walk-in"
+    WEBSITE = "website"
+    REFERRAL = "referral"
+    CAMPAIGN = "campaign"
+
+
 class ContactChannel(StrEnum):
     """How a patient can be reached (a patient's preference, a consent's scope, a message's medium)."""
 

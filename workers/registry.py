@@ -9,10 +9,12 @@ from app.changes import jobs as changes
 from app.changes.registry import ChangeContext, registry, watched_types
 from app.messaging import inbound, reminders
 from app.messaging import jobs as messaging
+from app.opportunities import jobs as opportunities
 from app.ports.inbound import DeliveryReport, InboundMessage
 from app.ports.jobs import Job
 from app.scheduling import jobs as scheduling
 from app.services import Services
+from app.tickets import jobs as tickets
 
 # A job gets the process's services and its payload (ids or small JSON, never PHI).
 JobFunction = Callable[[Services, dict[str, Any]], Awaitable[object]]
@@ -112,6 +114,21 @@ async def _send_due_reminders(services: Services, payload: dict[str, Any]) -> ob
     )
 
 
+async def _escalate_overdue_tickets(services: Services, payload: dict[str, Any]) -> object:
+    return await tickets.escalate_overdue_tickets(
+        fhir=services.fhir, events=services.events, now=services.clock.now(), **payload
+    )
+
+
+async def _lose_cancelled_opportunities(services: Services, payload: dict[str, Any]) -> object:
+    return await opportunities.lose_cancelled_opportunities(
+        fhir=services.fhir,
+        now=services.clock.now(),
+        rebook_days=services.settings.opportunity_rebook_days,
+        **payload,
+    )
+
+
 JOBS: dict[Job, JobFunction] = {
     Job.EXTEND_SLOT_HORIZONS: _extend_slot_horizons,
     Job.RELEASE_EXPIRED_HOLDS: _release_expired_holds,
@@ -122,4 +139,6 @@ JOBS: dict[Job, JobFunction] = {
     Job.SEND_MESSAGE: _send_message,
     Job.REQUEUE_PENDING_SENDS: _requeue_pending_sends,
     Job.SEND_DUE_REMINDERS: _send_due_reminders,
+    Job.ESCALATE_OVERDUE_TICKETS: _escalate_overdue_tickets,
+    Job.LOSE_CANCELLED_OPPORTUNITIES: _lose_cancelled_opportunities,
 }

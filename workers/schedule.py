@@ -71,6 +71,10 @@ SCHEDULE: tuple[Periodic, ...] = (
     Every(Job.REQUEUE_PENDING_SENDS, seconds=60, key="pending-sends"),
     # Appointment reminders due by now go out within a minute of their time.
     Every(Job.SEND_DUE_REMINDERS, seconds=60, key="due-reminders"),
+    # Tickets past their SLA due time are escalated within a minute of the breach.
+    Every(Job.ESCALATE_OVERDUE_TICKETS, seconds=60, key="ticket-escalation"),
+    # Leads whose appointment was cancelled and not rebooked in time are lost (a day's precision is plenty).
+    Every(Job.LOSE_CANCELLED_OPPORTUNITIES, seconds=3600, key="cancelled-opportunities"),
 )
 # Workers tick the schedule this often: often enough for the shortest cadence above.
 TICK_SECONDS = 10

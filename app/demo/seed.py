@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 from importlib import resources as package_files
 from typing import Any
 
@@ -51,12 +52,27 @@ class DemoReport:
     slots_created: int = 0
 
 
-async def _ensure(fhir: FhirClient, resource: Resource, report: DemoReport) -> None:
+async def _ensure(
+    fhir: FhirClient, resource: Resource, report: DemoReport, *, fields: tuple[str, ...] = ()
+) -> None:
+    """Create a missing resource; one seeded before `fields` existed gets them once."""
     try:
-        await fhir.read(resource["resourceType"], resource["id"])
+        stored = await fhir.read(resource["resourceType"], resource["id"])
     except FhirNotFound:
         await create_with_provenance(fhir, resource, actors=[SEED_ACTOR], activity="demo.load")
         report.created += 1
+        return
+    if all(stored.get(f) == resource.get(f) for f in fields):
+        return
+    updated = {**stored, **{f: resource[f] for f in fields if f in resource}}
+    await update_with_provenance(
+        fhir, updated, actors=[SEED_ACTOR], activity="demo.load", if_match=stored["meta"]["versionId"]
+    )
+
+
+def _fee(organization: dict[str, Any], specialty: str) -> Decimal | None:
+    fee = organization.get("consultation_fees_inr", {}).get(specialty)
+    return Decimal(str(fee)) if fee is not None else None
 
 
 async def _ensure_organization(fhir: FhirClient, org: dict[str, Any], report: DemoReport) -> None:
@@ -94,8 +110,7 @@ async def load_demo(
     data = demo_directory()
     report = DemoReport()
     org = data["organization"]
-    # hours_note and consultation_fees_inr stay in directory.json as settings for later: FHIR has no
-    # plain home for them (fees belong to ChargeItemDefinition, which nothing reads yet).
+    # hours_note stays in directory.json; consultation fees go on the departments (consultation-fee).
     await _ensure_organization(fhir, org, report)
     for loc in data["locations"]:
         location = res.location_resource(
@@ -115,8 +130,10 @@ async def load_demo(
             organization_id=ORGANIZATION_ID,
             location_ids=where,
             resource_id=f"dept-{dept['code']}",
+            fee=_fee(org, dept["code"]),
+            currency=org.get("currency", "INR"),
         )
-        await _ensure(fhir, department, report)
+        await _ensure(fhir, department, report, fields=("extension",))
     existing_roles = {r.role_id for r in (await cache.get()).roles}
     for doc in data["practitioners"]:
         if role_id(doc) in existing_roles:

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import itertools
 from datetime import time
+from decimal import Decimal
 from typing import Any
 
-from app.fhir.builders import coding, extension, meta_profile
+from app.fhir.builders import coding, extension, extension_value, meta_profile
 from app.fhir.canonical import (
     CS_SPECIALTY,
+    EXT_CONSULTATION_FEE,
     EXT_SLOT_MINUTES,
     EXT_TIMEZONE,
     PROFILE_LOCATION,
@@ -83,8 +85,10 @@ def department_resource(
     organization_id: str,
     location_ids: list[str],
     resource_id: str | None = None,
+    fee: Decimal | None = None,
+    currency: str = "INR",
 ) -> Resource:
-    """A HealthcareService (department) for one specialty."""
+    """A HealthcareService (department) for one specialty, with its consultation fee if known."""
     service: Resource = {
         "resourceType": "HealthcareService",
         "active": True,
@@ -95,7 +99,22 @@ def department_resource(
     }
     if resource_id:
         service["id"] = resource_id
+    if fee is not None:
+        service["extension"] = [consultation_fee_extension(fee, currency)]
     return service
+
+
+def consultation_fee_extension(fee: Decimal, currency: str = "INR") -> dict[str, Any]:
+    """The consultation-fee extension of a department."""
+    return extension(EXT_CONSULTATION_FEE, valueMoney={"value": float(fee), "currency": currency})
+
+
+def consultation_fee(service: Resource) -> tuple[Decimal, str] | None:
+    """A department's consultation fee and its currency, if it has one."""
+    money = extension_value(service, EXT_CONSULTATION_FEE) or {}
+    if money.get("value") is None:
+        return None
+    return Decimal(str(money["value"])), str(money.get("currency", "INR"))
 
 
 def practitioner_resource(

@@ -93,6 +93,7 @@ async def create_department(body: DepartmentIn, fhir: Fhir, principal: AdminUser
         specialty=body.specialty,
         organization_id=body.organization,
         location_ids=body.locations,
+        fee=body.consultation_fee,
         actor=principal.actor(),
     )
     return _created(created)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from pydantic import BaseModel, Field
 
 from app.directory.index import RoleEntry
@@ -43,6 +45,9 @@ class DepartmentIn(InputModel):
     specialty: str = Field(description="Specialty code, e.g. cardiology")
     organization: FhirId
     locations: list[str] = Field(default_factory=list, description="Location ids")
+    consultation_fee: Decimal | None = Field(
+        default=None, ge=0, le=10_000_000, decimal_places=2, description="Fee of a consultation, in INR"
+    )
 
 
 class PractitionerIn(InputModel):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -79,14 +80,15 @@ async def create_department(
     organization_id: str,
     location_ids: list[str],
     actor: Actor,
+    fee: Decimal | None = None,
 ) -> Resource:
-    """Create a department (HealthcareService) for a specialty."""
+    """Create a department (HealthcareService) for a specialty, with its consultation fee if given."""
     require_specialty(specialty)
     await require(fhir, "Organization", organization_id, what="Organization")
     for location_id in location_ids:
         await require(fhir, "Location", location_id, what="Location")
     department = res.department_resource(
-        name=name, specialty=specialty, organization_id=organization_id, location_ids=location_ids
+        name=name, specialty=specialty, organization_id=organization_id, location_ids=location_ids, fee=fee
     )
     return await create_with_provenance(
         fhir, department, actors=[actor], activity="directory.department.create"

@@ -31,6 +31,26 @@ def extension_value(resource: Resource, url: str) -> Any:
     return None
 
 
+def set_extension(resource: Resource, url: str, **value: Any) -> None:
+    """Replace (or add) the extension `url` of a resource in place."""
+    others = [e for e in resource.get("extension", []) if e.get("url") != url]
+    resource["extension"] = [*others, extension(url, **value)]
+
+
+def set_task_owner(task: Resource, user: str | None) -> None:
+    """Give a Task to a staff user, referenced by identifier (None: nobody owns it)."""
+    if user:
+        task["owner"] = {"identifier": {"system": SID_STAFF_USER, "value": user}, "display": user}
+    else:
+        task.pop("owner", None)
+
+
+def task_owner(task: Resource) -> str | None:
+    """The staff user who owns a Task."""
+    ident = (task.get("owner") or {}).get("identifier") or {}
+    return str(ident["value"]) if ident.get("system") == SID_STAFF_USER and ident.get("value") else None
+
+
 def coding(system: str, code: str, display: str | None = None) -> dict[str, str]:
     """A Coding."""
     return {"system": system, "code": code, **({"display": display} if display else {})}

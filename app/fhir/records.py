@@ -20,6 +20,19 @@ async def require(fhir: FhirClient, resource_type: str, resource_id: str, *, wha
         raise NotFound(what, resource_id) from None
 
 
+async def page_of(
+    fhir: FhirClient, resource_type: str, params: Sequence[tuple[str, str]], *, page: int, count: int
+) -> tuple[list[Resource], bool]:
+    """Page `page` (from 1) of `count` matches of a search, and whether another page follows (one more
+    match is asked for instead of counting them all)."""
+    query = [*params, ("_count", str(count + 1)), ("_offset", str((page - 1) * count))]
+    bundle = await fhir.search_page(resource_type, query)
+    found = [
+        e["resource"] for e in bundle.get("entry", []) if e.get("search", {}).get("mode", "match") == "match"
+    ]
+    return found[:count], len(found) > count
+
+
 async def commit(fhir: FhirClient, tx: Transaction, *, on_conflict: Conflict) -> list[Resource]:
     """Send a transaction; a stale If-Match (HAPI: 409/412) raises `on_conflict`. The resources written."""
     try:

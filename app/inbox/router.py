@@ -13,7 +13,6 @@ from app.errors import error_responses
 from app.inbox import canned, live, service
 from app.inbox.schemas import (
     TAG_PATTERN,
-    USER_PATTERN,
     AssigneeIn,
     CannedResponseIn,
     CannedResponseOut,
@@ -24,7 +23,7 @@ from app.inbox.schemas import (
     TagsIn,
 )
 from app.inbox.service import Reply, ThreadFilter
-from app.inputs import PathId, QueryId
+from app.inputs import USER_PATTERN, PathId, QueryId
 from app.ports.events import EventBus
 from app.security import StaffUser
 from app.vocabulary import ContactChannel

@@ -9,14 +9,12 @@ from pydantic import BaseModel, Field, model_validator
 
 from app.inbox.resources import CannedResponse
 from app.inbox.service import Thread
-from app.inputs import FhirId, InputModel, Instant
+from app.inputs import USER_PATTERN, FhirId, InputModel, Instant
 from app.messaging.resources import Message
 
 # A tag: a short lower-case slug ("billing", "follow-up").
 TAG_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$"
 Tag = Annotated[str, Field(pattern=TAG_PATTERN, description="A short slug: billing, follow-up")]
-# A staff user as the API keys name them ("reception@clinic").
-USER_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._@+\-]{0,127}$"
 User = Annotated[str, Field(pattern=USER_PATTERN, description="A staff user, e.g. reception@clinic")]
 Language = Annotated[str, Field(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$", description="en, hi, kn, hi-IN")]
 MAX_TAGS = 10

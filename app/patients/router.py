@@ -9,11 +9,13 @@ from app.deps import AppSettings, Fhir, Now, State
 from app.errors import Invalid, error_responses
 from app.fhir.records import require
 from app.inputs import PathId
+from app.opportunities.schemas import OpportunityOut
 from app.patients import merge as merging
 from app.patients import service
 from app.patients.schemas import DuplicateOut, MergeIn, Patient360Out, PatientIn, PatientOut, PatientUpdate
 from app.scheduling.schemas import AppointmentOut
 from app.security import AdminUser, StaffUser
+from app.tickets.schemas import TicketSummary
 
 router = APIRouter(prefix="/api/v1/patients", tags=["patients"])
 
@@ -105,6 +107,8 @@ async def patient_360(patient_id: PathId, fhir: Fhir, now: Now, _: StaffUser) ->
         communications=view.communications,
         opportunities=view.opportunities,
         tickets=view.tickets,
+        ticket_summaries=[TicketSummary.of(t, now=now) for t in view.tickets],
+        open_opportunity=OpportunityOut.of(view.open_opportunity) if view.open_opportunity else None,
         consents=view.consents,
     )
 

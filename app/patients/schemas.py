@@ -9,8 +9,10 @@ from pydantic import BaseModel, Field
 from app.directory.resources import display_name
 from app.fhir.client import Resource
 from app.inputs import CalendarDate, FhirId, InputModel
+from app.opportunities.schemas import OpportunityOut
 from app.patients import resources as res
 from app.scheduling.schemas import AppointmentOut
+from app.tickets.schemas import TicketSummary
 from app.vocabulary import ContactChannel, Gender
 
 LANGUAGE_PATTERN = r"^[a-z]{2,3}(-[A-Z]{2})?$"
@@ -102,4 +104,6 @@ class Patient360Out(BaseModel):
     communications: list[dict[str, Any]] = Field(description="FHIR Communication resources, newest first")
     opportunities: list[dict[str, Any]] = Field(description="FHIR Task (prm-opportunity) resources")
     tickets: list[dict[str, Any]] = Field(description="FHIR Task (prm-ticket) resources")
+    ticket_summaries: list[TicketSummary] = Field(description="The patient's tickets, newest first")
+    open_opportunity: OpportunityOut | None = Field(description="The newest lead not yet won or lost")
     consents: list[dict[str, Any]] = Field(description="FHIR Consent resources")

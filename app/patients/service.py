@@ -23,6 +23,7 @@ from app.fhir.errors import FhirConflict
 from app.fhir.records import create_with_provenance, require, update_with_provenance
 from app.language.phones import InvalidPhone, normalize_phone
 from app.locking import exclusive
+from app.opportunities.resources import Stage, stage_of
 from app.patients import resources as res
 from app.ports.state import StateStore
 from app.vocabulary import UPCOMING_APPOINTMENT_STATUSES
@@ -206,6 +207,12 @@ class Patient360:
     opportunities: list[Resource] = field(default_factory=list)
     tickets: list[Resource] = field(default_factory=list)
     consents: list[Resource] = field(default_factory=list)
+
+    @property
+    def open_opportunity(self) -> Resource | None:
+        """The newest lead not yet won or lost."""
+        closed = (Stage.WON, Stage.LOST)
+        return next((t for t in self.opportunities if stage_of(t) not in closed), None)
 
 
 async def patient_360(fhir: FhirClient, *, patient_id: str, now: datetime) -> Patient360:

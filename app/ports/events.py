@@ -20,6 +20,7 @@ class EventType(StrEnum):
     MESSAGE_CREATED = "message.created"
     MESSAGE_STATUS = "message.status"
     CONVERSATION_UPDATED = "conversation.updated"
+    TICKET_ESCALATED = "ticket.escalated"
 
 
 class EventsUnavailable(Exception):

@@ -24,6 +24,8 @@ class Job(StrEnum):
     RECORD_DELIVERY_STATUS = "record_delivery_status"  # one provider delivery report (DeliveryReport)
     REQUEUE_PENDING_SENDS = "requeue_pending_sends"  # messages whose send job was lost
     SEND_DUE_REMINDERS = "send_due_reminders"  # appointment reminders due by now
+    ESCALATE_OVERDUE_TICKETS = "escalate_overdue_tickets"  # tickets past their SLA due time
+    LOSE_CANCELLED_OPPORTUNITIES = "lose_cancelled_opportunities"  # leads cancelled and never rebooked
 
 
 @dataclass(frozen=True)

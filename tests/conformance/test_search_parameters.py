@@ -65,6 +65,8 @@ async def write_one_of_each(made: Made, thread: str) -> dict[str, tuple[Resource
         "task-source-channel": (stored["opportunity"], "campaign", "referral"),
         "task-estimated-value": (stored["opportunity"], f"ge2750|{ISO_4217}|INR", f"gt2750.5|{ISO_4217}|INR"),
         "task-ticket-category": (stored["ticket"], "billing", "complaint"),
+        # The example ticket is due 2026-01-11T12:00:00+05:30.
+        "task-due": (stored["ticket"], "lt2026-01-11T12:00:01+05:30", "lt2026-01-11T12:00:00+05:30"),
         "communication-conversation-thread": (stored["message"], thread, thread + "-other"),
         "prm-channel": (stored["message"], "sms", "whatsapp"),
         "task-conversation-tag": (stored["conversation"], "billing-query", "billing"),
