@@ -9,11 +9,14 @@ from app.deps import AppSettings, Fhir, Now, State
 from app.errors import Invalid, error_responses
 from app.fhir.records import require
 from app.inputs import PathId
+from app.patients import contacts, identifiers, service
 from app.patients import merge as merging
-from app.patients import service
 from app.patients.schemas import DuplicateOut, MergeIn, Patient360Out, PatientIn, PatientOut, PatientUpdate
 from app.scheduling.schemas import AppointmentOut
 from app.security import AdminUser, StaffUser
+
+# Registration's own arguments; every other field of PatientIn is a detail applied like a change.
+PATIENT_CORE = {"name", "phone", "gender", "birth_date", "preferred_language", "preferred_channel"}
 
 router = APIRouter(prefix="/api/v1/patients", tags=["patients"])
 
@@ -27,14 +30,26 @@ async def search(
         default=None, max_length=32, description="Any common format: 9844111173, +91 98441 11173"
     ),
     name: str | None = Query(default=None, max_length=200, description="Fuzzy: 'Ananya Redy'"),
+    mrn: str | None = Query(default=None, max_length=32, description="Exact: SUN-000123"),
+    abha_number: str | None = Query(
+        default=None, pattern=identifiers.ABHA_NUMBER_INPUT, description="Exact, with or without separators"
+    ),
+    abha_address: str | None = Query(default=None, max_length=64, description="Exact: name@abdm"),
+    email: str | None = Query(default=None, max_length=254, description="Exact (case-insensitive)"),
+    postal_code: str | None = Query(default=None, pattern=contacts.PIN_PATTERN, description="PIN code"),
 ) -> list[PatientOut]:
-    """Find patients by phone (exact, any format) or by name (fuzzy)."""
+    """Find patients by phone (any format), name (fuzzy), MRN, ABHA number or address, email or PIN code."""
     if phone:
         found = await service.find_by_phone(fhir, phone=phone, region=settings.default_phone_region)
     elif name:
         found = await service.find_by_name(fhir, name=name)
     else:
-        raise Invalid("phone", "give phone or name")
+        lookups = {"mrn": mrn, "abha_number": abha_number, "abha_address": abha_address}
+        given = {k: v for k, v in {**lookups, "email": email, "postal_code": postal_code}.items() if v}
+        if not given:
+            raise Invalid("phone", "give phone, name, mrn, abha_number, abha_address, email or postal_code")
+        field, value = next(iter(given.items()))
+        found = await service.find_by(fhir, field=field, value=value)
     return [PatientOut.of(p) for p in found]
 
 
@@ -48,20 +63,24 @@ async def search(
     },
 )
 async def register(
-    body: PatientIn, fhir: Fhir, state: State, settings: AppSettings, principal: StaffUser
+    body: PatientIn, fhir: Fhir, state: State, settings: AppSettings, now: Now, principal: StaffUser
 ) -> JSONResponse:
-    """Register a patient; 200 with the existing patient when the phone is already registered."""
+    """Register a patient (a new MRN); 200 with the existing patient when the phone is already registered."""
+    details = body.model_dump(exclude_unset=True, exclude=PATIENT_CORE, mode="python")
     patient, created = await service.register(
         fhir,
         state,
         name=body.name,
-        phone=body.phone,
+        phone=body.main_phone(),
         region=settings.default_phone_region,
         gender=body.gender,
         birth_date=body.birth_date,
         preferred_language=body.preferred_language,
         preferred_channel=body.preferred_channel,
         actors=[principal.actor()],
+        details=details,
+        mrn_prefix=settings.mrn_prefix,
+        now=now,
     )
     return JSONResponse(PatientOut.of(patient).model_dump(mode="json"), status_code=201 if created else 200)
 
