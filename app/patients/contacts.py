@@ -55,7 +55,10 @@ def set_phones(patient: Resource, phones: Sequence[Phone]) -> None:
         for rank, p in enumerate(ordered, start=1)
     ]
     patient["telecom"] = telecom + [t for t in patient.get("telecom", []) if t.get("system") != "phone"]
-    others = [i for i in patient.get("identifier", []) if i.get("system") != SID_PHONE]
+    # A merged duplicate's phones stay (use=old): they still lead to this record.
+    others = [
+        i for i in patient.get("identifier", []) if i.get("system") != SID_PHONE or i.get("use") == "old"
+    ]
     patient["identifier"] = [{"system": SID_PHONE, "value": p.number} for p in ordered] + others
 
 

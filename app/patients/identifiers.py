@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 import structlog
 
@@ -60,9 +61,14 @@ def mrn_identifier(mrn: str, *, issued: datetime) -> dict[str, object]:
     }
 
 
+def _current(identifier: dict[str, Any], system: str) -> bool:
+    """Whether `identifier` is of `system` and in use (a merge keeps the duplicate's as use=old)."""
+    return identifier.get("system") == system and identifier.get("use") != "old"
+
+
 def set_identifier(patient: Resource, system: str, value: str | None) -> None:
-    """Replace (or with None remove) the patient's identifier of `system`."""
-    kept = [i for i in patient.get("identifier", []) if i.get("system") != system]
+    """Replace (or with None remove) the patient's current identifier of `system`."""
+    kept = [i for i in patient.get("identifier", []) if not _current(i, system)]
     patient["identifier"] = kept + ([{"system": system, "value": value}] if value else [])
 
 
@@ -81,7 +87,7 @@ def identifier_of(patient: Resource, system: str) -> str | None:
 def registered_at(patient: Resource) -> str | None:
     """When the PRM registered the patient (its MRN's period start), or None."""
     for i in patient.get("identifier", []):
-        if i.get("system") == SID_MRN:
+        if _current(i, SID_MRN):
             start = i.get("period", {}).get("start")
             return str(start) if start else None
     return None

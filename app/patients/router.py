@@ -9,7 +9,7 @@ from app.deps import AppSettings, Fhir, Now, State
 from app.errors import Invalid, error_responses
 from app.fhir.records import require
 from app.inputs import PathId
-from app.patients import contacts, identifiers, service
+from app.patients import contacts, identifiers, lifecycle, service
 from app.patients import merge as merging
 from app.patients.schemas import DuplicateOut, MergeIn, Patient360Out, PatientIn, PatientOut, PatientUpdate
 from app.scheduling.schemas import AppointmentOut
@@ -125,6 +125,26 @@ async def patient_360(patient_id: PathId, fhir: Fhir, now: Now, _: StaffUser) ->
         opportunities=view.opportunities,
         tickets=view.tickets,
         consents=view.consents,
+    )
+
+
+@router.post(
+    "/{patient_id}/deactivate", response_model=PatientOut, responses=error_responses(401, 403, 404, 409)
+)
+async def deactivate(patient_id: PathId, fhir: Fhir, principal: StaffUser) -> PatientOut:
+    """Deactivate the record: it can no longer be booked and drops out of lists and campaigns."""
+    return PatientOut.of(
+        await lifecycle.set_active(fhir, patient_id=patient_id, active=False, actors=[principal.actor()])
+    )
+
+
+@router.post(
+    "/{patient_id}/reactivate", response_model=PatientOut, responses=error_responses(401, 403, 404, 409)
+)
+async def reactivate(patient_id: PathId, fhir: Fhir, principal: StaffUser) -> PatientOut:
+    """Reactivate a deactivated record (a merged one stays merged: 409)."""
+    return PatientOut.of(
+        await lifecycle.set_active(fhir, patient_id=patient_id, active=True, actors=[principal.actor()])
     )
 
 

@@ -12,7 +12,7 @@ from app.directory.resources import display_name
 from app.fhir.canonical import SID_ABHA_ADDRESS, SID_ABHA_NUMBER, SID_MRN
 from app.fhir.client import Resource
 from app.inputs import CalendarDate, FhirId, InputModel
-from app.patients import contacts, identifiers
+from app.patients import contacts, identifiers, lifecycle
 from app.patients import resources as res
 from app.scheduling.schemas import AppointmentOut
 from app.vocabulary import ContactChannel, Gender
@@ -209,14 +209,6 @@ class PatientOut(BaseModel):
     @classmethod
     def of(cls, patient: Resource) -> PatientOut:
         """From a FHIR Patient."""
-        replaced = next(
-            (
-                link["other"]["reference"]
-                for link in patient.get("link", [])
-                if link.get("type") == "replaced-by"
-            ),
-            None,
-        )
         return cls(
             id=patient["id"],
             name=display_name(patient),
@@ -243,7 +235,7 @@ class PatientOut(BaseModel):
             preferred_language=res.preferred_language(patient),
             preferred_channel=res.preferred_channel(patient),
             active=patient.get("active", True),
-            replaced_by=replaced,
+            replaced_by=lifecycle.merged_into(patient),
         )
 
 
