@@ -9,9 +9,19 @@ from app.deps import AppSettings, Fhir, Now, State
 from app.errors import Invalid, error_responses
 from app.fhir.records import require
 from app.inputs import PathId
-from app.patients import contacts, identifiers, lifecycle, service
+from app.patients import contacts, coverage, identifiers, lifecycle, service
 from app.patients import merge as merging
-from app.patients.schemas import DuplicateOut, MergeIn, Patient360Out, PatientIn, PatientOut, PatientUpdate
+from app.patients.schemas import (
+    CoverageIn,
+    CoverageOut,
+    CoverageUpdate,
+    DuplicateOut,
+    MergeIn,
+    Patient360Out,
+    PatientIn,
+    PatientOut,
+    PatientUpdate,
+)
 from app.scheduling.schemas import AppointmentOut
 from app.security import AdminUser, StaffUser
 
@@ -125,6 +135,7 @@ async def patient_360(patient_id: PathId, fhir: Fhir, now: Now, _: StaffUser) ->
         opportunities=view.opportunities,
         tickets=view.tickets,
         consents=view.consents,
+        coverages=[CoverageOut.of(c) for c in view.coverages],
     )
 
 
@@ -146,6 +157,52 @@ async def reactivate(patient_id: PathId, fhir: Fhir, principal: StaffUser) -> Pa
     return PatientOut.of(
         await lifecycle.set_active(fhir, patient_id=patient_id, active=True, actors=[principal.actor()])
     )
+
+
+@router.post(
+    "/{patient_id}/coverages",
+    status_code=201,
+    response_model=CoverageOut,
+    responses=error_responses(401, 403, 404, 422),
+)
+async def add_coverage(patient_id: PathId, body: CoverageIn, fhir: Fhir, principal: StaffUser) -> CoverageOut:
+    """Record the patient's insurance."""
+    stored = await coverage.add(
+        fhir, patient_id=patient_id, fields=body.model_dump(exclude_unset=True), actors=[principal.actor()]
+    )
+    return CoverageOut.of(stored)
+
+
+@router.get("/{patient_id}/coverages", response_model=list[CoverageOut], responses=error_responses(401, 404))
+async def coverages(patient_id: PathId, fhir: Fhir, _: StaffUser) -> list[CoverageOut]:
+    """The patient's insurance, newest first."""
+    await require(fhir, "Patient", patient_id, what="Patient")
+    return [CoverageOut.of(c) for c in await coverage.of_patient(fhir, patient_id=patient_id)]
+
+
+@router.patch(
+    "/{patient_id}/coverages/{coverage_id}",
+    response_model=CoverageOut,
+    responses=error_responses(401, 403, 404, 409, 422),
+)
+async def change_coverage(
+    patient_id: PathId,
+    coverage_id: PathId,
+    body: CoverageUpdate,
+    fhir: Fhir,
+    principal: StaffUser,
+    if_match: str | None = Header(default=None, description='Version id the change is based on (W/"3" or 3)'),
+) -> CoverageOut:
+    """Change a coverage (e.g. renewal dates, or status cancelled); with If-Match a concurrent change is 409."""
+    stored = await coverage.change(
+        fhir,
+        patient_id=patient_id,
+        coverage_id=coverage_id,
+        fields=body.model_dump(exclude_unset=True),
+        actors=[principal.actor()],
+        if_match=if_match.removeprefix("W/").strip('"') if if_match else None,
+    )
+    return CoverageOut.of(stored)
 
 
 @router.get(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 from enum import StrEnum
 from typing import Any, Literal
 
@@ -14,6 +15,7 @@ from app.fhir.client import Resource
 from app.inputs import CalendarDate, FhirId, InputModel
 from app.patients import contacts, identifiers, lifecycle
 from app.patients import resources as res
+from app.patients.coverage import fields_of as coverage_fields
 from app.scheduling.schemas import AppointmentOut
 from app.vocabulary import ContactChannel, Gender
 
@@ -239,6 +241,56 @@ class PatientOut(BaseModel):
         )
 
 
+class CoverageIn(InputModel):
+    """A patient's insurance."""
+
+    payer: str = Field(min_length=1, max_length=200, description="The insurer, e.g. Star Health")
+    payer_organization: FhirId | None = Field(
+        default=None, description="The insurer's Organization id, if any"
+    )
+    member_id: str = Field(min_length=1, max_length=64, description="The member id on the card")
+    plan: str | None = Field(default=None, min_length=1, max_length=200)
+    valid_from: CalendarDate | None = None
+    valid_to: CalendarDate | None = None
+    relationship: Literal["self", "spouse", "child", "parent", "other"] = Field(
+        default="self", description="The patient's relationship to the subscriber"
+    )
+
+
+class CoverageUpdate(InputModel):
+    """Changes to a coverage; fields left out stay as they are."""
+
+    not_null = frozenset({"payer", "member_id", "relationship", "status"})
+
+    payer: str | None = Field(default=None, min_length=1, max_length=200)
+    payer_organization: FhirId | None = None
+    member_id: str | None = Field(default=None, min_length=1, max_length=64)
+    plan: str | None = Field(default=None, min_length=1, max_length=200)
+    valid_from: CalendarDate | None = None
+    valid_to: CalendarDate | None = None
+    relationship: Literal["self", "spouse", "child", "parent", "other"] | None = None
+    status: Literal["active", "cancelled"] | None = None
+
+
+class CoverageOut(BaseModel):
+    """A coverage as stored; parts others left out are null."""
+
+    id: str
+    status: str | None
+    payer: str | None
+    payer_organization: str | None
+    member_id: str | None
+    plan: str | None
+    valid_from: date | None
+    valid_to: date | None
+    relationship: str | None
+
+    @classmethod
+    def of(cls, coverage: Resource) -> CoverageOut:
+        """From a FHIR Coverage."""
+        return cls(**coverage_fields(coverage))
+
+
 class DuplicateOut(BaseModel):
     """A possible duplicate and why."""
 
@@ -257,3 +309,4 @@ class Patient360Out(BaseModel):
     opportunities: list[dict[str, Any]] = Field(description="FHIR Task (prm-opportunity) resources")
     tickets: list[dict[str, Any]] = Field(description="FHIR Task (prm-ticket) resources")
     consents: list[dict[str, Any]] = Field(description="FHIR Consent resources")
+    coverages: list[CoverageOut] = Field(default_factory=list, description="Insurance, newest first")

@@ -31,7 +31,7 @@ from app.fhir.errors import FhirConflict
 from app.fhir.records import create_with_provenance, require, update_with_provenance
 from app.language.phones import InvalidPhone, normalize_phone
 from app.locking import exclusive
-from app.patients import contacts
+from app.patients import contacts, coverage
 from app.patients import identifiers as ids
 from app.patients import resources as res
 from app.ports.state import StateStore
@@ -292,10 +292,12 @@ class Patient360:
     opportunities: list[Resource] = field(default_factory=list)
     tickets: list[Resource] = field(default_factory=list)
     consents: list[Resource] = field(default_factory=list)
+    coverages: list[Resource] = field(default_factory=list)
 
 
 async def patient_360(fhir: FhirClient, *, patient_id: str, now: datetime) -> Patient360:
-    """Demographics, appointments (upcoming and past), communications, opportunities, tickets, consents."""
+    """Demographics, appointments (upcoming and past), communications, opportunities, tickets, consents,
+    coverages."""
     patient = await require(fhir, "Patient", patient_id, what="Patient")
     ref = f"Patient/{patient_id}"
     appointments, communications, tasks, consents = await asyncio.gather(
@@ -314,6 +316,7 @@ async def patient_360(fhir: FhirClient, *, patient_id: str, now: datetime) -> Pa
         )
         (view.upcoming if upcoming else view.past).append(appointment)
     view.past.reverse()
+    view.coverages = await coverage.of_patient(fhir, patient_id=patient_id)
     for task in tasks:
         kind = code_in(task.get("code"), CS_TASK_TYPE)
         if kind == TASK_TYPE_OPPORTUNITY:
