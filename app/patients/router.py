@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Header, Query
+import dataclasses
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Header, Query, Response
 from fastapi.responses import JSONResponse
 
 from app.deps import AppSettings, Fhir, Now, State
-from app.errors import Invalid, error_responses
+from app.errors import error_responses
 from app.fhir.records import require
-from app.inputs import PathId
-from app.patients import contacts, coverage, identifiers, lifecycle, service
+from app.inputs import PathId, QueryId
+from app.patients import contacts, coverage, identifiers, lifecycle, listing, service
 from app.patients import merge as merging
 from app.patients.schemas import (
+    LANGUAGE_PATTERN,
     CoverageIn,
     CoverageOut,
     CoverageUpdate,
@@ -20,10 +24,13 @@ from app.patients.schemas import (
     Patient360Out,
     PatientIn,
     PatientOut,
+    PatientStatsOut,
+    PatientTag,
     PatientUpdate,
 )
 from app.scheduling.schemas import AppointmentOut
 from app.security import AdminUser, StaffUser
+from app.vocabulary import Gender
 
 # Registration's own arguments; every other field of PatientIn is a detail applied like a change.
 PATIENT_CORE = {"name", "phone", "gender", "birth_date", "preferred_language", "preferred_channel"}
@@ -31,10 +38,54 @@ PATIENT_CORE = {"name", "phone", "gender", "birth_date", "preferred_language", "
 router = APIRouter(prefix="/api/v1/patients", tags=["patients"])
 
 
-@router.get("", response_model=list[PatientOut], responses=error_responses(401, 422))
+def list_filters(
+    status: Literal["active", "inactive", "all"] = Query(default="active"),
+    gender: Gender | None = None,
+    age_band: Literal["0-17", "18-39", "40-59", "60+"] | None = None,
+    language: str | None = Query(default=None, pattern=LANGUAGE_PATTERN),
+    tag: PatientTag | None = None,
+    postal_code: str | None = Query(default=None, pattern=contacts.PIN_PATTERN, description="PIN code"),
+    has_upcoming: bool | None = Query(
+        default=None, description="With (true) or without an upcoming appointment"
+    ),
+    location: QueryId = None,
+    practitioner: QueryId = None,
+) -> listing.Filters:
+    """The list's filters (also the statistics'); `location` and `practitioner`: where and by whom seen."""
+    return listing.Filters(
+        active={"active": True, "inactive": False, "all": None}[status],
+        gender=gender,
+        age_band=age_band,
+        language=language,
+        tag=tag,
+        postal_code=postal_code,
+        has_upcoming=has_upcoming,
+        location=location,
+        practitioner=practitioner,
+    )
+
+
+ListFilters = Annotated[listing.Filters, Depends(list_filters)]
+PAGE_HEADERS = {
+    "X-Next-Cursor": {
+        "description": "The cursor of the next page (absent on the last)",
+        "schema": {"type": "string"},
+    },
+    "X-Total-Count": {"description": "How many patients match the filters", "schema": {"type": "integer"}},
+}
+
+
+@router.get(
+    "",
+    response_model=list[PatientOut],
+    responses={200: {"headers": PAGE_HEADERS}, **error_responses(401, 422)},
+)
 async def search(
     fhir: Fhir,
     settings: AppSettings,
+    now: Now,
+    response: Response,
+    filters: ListFilters,
     _: StaffUser,
     phone: str | None = Query(
         default=None, max_length=32, description="Any common format: 9844111173, +91 98441 11173"
@@ -46,21 +97,56 @@ async def search(
     ),
     abha_address: str | None = Query(default=None, max_length=64, description="Exact: name@abdm"),
     email: str | None = Query(default=None, max_length=254, description="Exact (case-insensitive)"),
-    postal_code: str | None = Query(default=None, pattern=contacts.PIN_PATTERN, description="PIN code"),
+    limit: int = Query(default=20, ge=1, le=100, description="List: patients per page"),
+    cursor: str | None = Query(
+        default=None, max_length=2000, description="List: X-Next-Cursor of the last page"
+    ),
+    sort: listing.Sort = Query(default="name", description="List order; '-' for descending"),
 ) -> list[PatientOut]:
-    """Find patients by phone (any format), name (fuzzy), MRN, ABHA number or address, email or PIN code."""
+    """Find patients by phone (any format), name (fuzzy), MRN, ABHA number or address, or email; without
+    those, list them (filters, sort, cursor paging: the next page's cursor is in X-Next-Cursor)."""
     if phone:
         found = await service.find_by_phone(fhir, phone=phone, region=settings.default_phone_region)
     elif name:
         found = await service.find_by_name(fhir, name=name)
+    elif lookup := next(
+        (
+            (k, v)
+            for k, v in {
+                "mrn": mrn,
+                "abha_number": abha_number,
+                "abha_address": abha_address,
+                "email": email,
+            }.items()
+            if v
+        ),
+        None,
+    ):
+        found = await service.find_by(fhir, field=lookup[0], value=lookup[1])
     else:
-        lookups = {"mrn": mrn, "abha_number": abha_number, "abha_address": abha_address}
-        given = {k: v for k, v in {**lookups, "email": email, "postal_code": postal_code}.items() if v}
-        if not given:
-            raise Invalid("phone", "give phone, name, mrn, abha_number, abha_address, email or postal_code")
-        field, value = next(iter(given.items()))
-        found = await service.find_by(fhir, field=field, value=value)
+        page = await listing.patient_page(
+            fhir, filters=filters, sort=sort, limit=limit, cursor=cursor, now=now
+        )
+        response.headers["X-Total-Count"] = str(page.total)
+        if page.next_cursor:
+            response.headers["X-Next-Cursor"] = page.next_cursor
+        return [
+            PatientOut.of(r.patient).model_copy(
+                update={
+                    "last_visit": r.last_visit.isoformat() if r.last_visit else None,
+                    "has_upcoming_appointment": r.upcoming,
+                }
+            )
+            for r in page.rows
+        ]
     return [PatientOut.of(p) for p in found]
+
+
+@router.get("/stats", response_model=PatientStatsOut, responses=error_responses(401, 422))
+async def stats(fhir: Fhir, now: Now, filters: ListFilters, _: StaffUser) -> PatientStatsOut:
+    """Counts by gender, age band, location seen and month of registration, over the filtered patients."""
+    counted = await listing.patient_stats(fhir, filters=filters, now=now)
+    return PatientStatsOut(**dataclasses.asdict(counted))
 
 
 @router.post(

@@ -201,6 +201,8 @@ class PatientOut(BaseModel):
     abha_address: str | None = None
     registered_at: str | None = Field(default=None, description="When the PRM issued the MRN")
     deceased: bool = False
+    last_visit: str | None = Field(default=None, description="In the list only: the last appointment held")
+    has_upcoming_appointment: bool | None = Field(default=None, description="In the list only")
     gender: str | None
     birth_date: str | None = Field(description="As recorded: YYYY, YYYY-MM or YYYY-MM-DD")
     preferred_language: str | None
@@ -289,6 +291,16 @@ class CoverageOut(BaseModel):
     def of(cls, coverage: Resource) -> CoverageOut:
         """From a FHIR Coverage."""
         return cls(**coverage_fields(coverage))
+
+
+class PatientStatsOut(BaseModel):
+    """Counts over the patients matching the filters."""
+
+    total: int
+    by_gender: dict[str, int]
+    by_age_band: dict[str, int] = Field(description="0-17, 18-39, 40-59, 60+ and unknown")
+    by_location: dict[str, int] = Field(description="Location id -> patients seen there (once each)")
+    new_per_month: dict[str, int] = Field(description="YYYY-MM of registration (MRN issued) -> count")
 
 
 class DuplicateOut(BaseModel):
