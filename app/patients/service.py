@@ -135,8 +135,7 @@ async def register(
         existing = await find_by_phone(fhir, phone=e164, region=region)
         if existing:
             return existing[0], False
-        mrn = await ids.next_mrn(fhir, state, prefix=mrn_prefix, actors=actors)
-        patient["identifier"].append(ids.mrn_identifier(mrn, issued=now or now_utc()))
+        await assign_mrn(fhir, state, patient, prefix=mrn_prefix, actors=actors, now=now or now_utc())
         try:
             created = await create_with_provenance(
                 fhir,
@@ -150,6 +149,20 @@ async def register(
             return (await find_by_phone(fhir, phone=e164, region=region))[0], False
     log.info("patient.registered", patient=f"Patient/{created['id']}")
     return created, True
+
+
+async def assign_mrn(
+    fhir: FhirClient,
+    state: StateStore,
+    patient: Resource,
+    *,
+    prefix: str,
+    actors: Sequence[Actor],
+    now: datetime,
+) -> None:
+    """Give a Patient about to be registered the next MRN of `prefix` (registered `now`)."""
+    mrn = await ids.next_mrn(fhir, state, prefix=prefix, actors=actors)
+    patient["identifier"].append(ids.mrn_identifier(mrn, issued=now))
 
 
 def apply_changes(patient: Resource, changes: Mapping[str, Any], *, region: str) -> None:
