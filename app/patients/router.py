@@ -105,24 +105,14 @@ async def search(
 ) -> list[PatientOut]:
     """Find patients by phone (any format), name (fuzzy), MRN, ABHA number or address, or email; without
     those, list them (filters, sort, cursor paging: the next page's cursor is in X-Next-Cursor)."""
+    exact = {"mrn": mrn, "abha_number": abha_number, "abha_address": abha_address, "email": email}
+    lookups = [(field, value) for field, value in exact.items() if value]
     if phone:
         found = await service.find_by_phone(fhir, phone=phone, region=settings.default_phone_region)
     elif name:
         found = await service.find_by_name(fhir, name=name)
-    elif lookup := next(
-        (
-            (k, v)
-            for k, v in {
-                "mrn": mrn,
-                "abha_number": abha_number,
-                "abha_address": abha_address,
-                "email": email,
-            }.items()
-            if v
-        ),
-        None,
-    ):
-        found = await service.find_by(fhir, field=lookup[0], value=lookup[1])
+    elif lookups:
+        found = await service.find_by(fhir, field=lookups[0][0], value=lookups[0][1])
     else:
         page = await listing.patient_page(
             fhir, filters=filters, sort=sort, limit=limit, cursor=cursor, now=now

@@ -34,6 +34,7 @@ from app.locking import exclusive
 from app.patients import contacts, coverage
 from app.patients import identifiers as ids
 from app.patients import resources as res
+from app.patients.lifecycle import merged_into
 from app.ports.state import StateStore
 from app.vocabulary import UPCOMING_APPOINTMENT_STATUSES
 
@@ -132,7 +133,7 @@ async def register(
     # The lock makes "look, then create" atomic, so one registration (and one Provenance) wins; the
     # conditional create still guards a write that outlives its lock.
     async with registration_lock(state, e164):
-        existing = await find_by_phone(fhir, phone=e164, region=region)
+        existing = await find_by_phone(fhir, phone=e164, region=region) or await _deactivated(fhir, e164)
         if existing:
             return existing[0], False
         await assign_mrn(fhir, state, patient, prefix=mrn_prefix, actors=actors, now=now or now_utc())
@@ -149,6 +150,12 @@ async def register(
             return (await find_by_phone(fhir, phone=e164, region=region))[0], False
     log.info("patient.registered", patient=f"Patient/{created['id']}")
     return created, True
+
+
+async def _deactivated(fhir: FhirClient, e164: str) -> list[Resource]:
+    """Deactivated (not merged) patients with this phone: registering them again finds them instead."""
+    found = await fhir.search("Patient", {"identifier": f"{SID_PHONE}|{e164}", "active": "false"})
+    return [p for p in found if merged_into(p) is None]
 
 
 async def assign_mrn(

@@ -33,6 +33,24 @@ async def test_a_deactivated_patient_cannot_be_booked_until_reactivated(
     assert booked.status_code == 201, booked.text
 
 
+async def test_registering_the_phone_of_a_deactivated_patient_finds_them(
+    api: httpx.AsyncClient, staff: dict[str, str]
+) -> None:
+    patient = await make_patient(api, staff)
+    await api.post(f"/api/v1/patients/{patient['id']}/deactivate", headers=staff)
+
+    again = await api.post(
+        "/api/v1/patients", json={"name": "Someone Else", "phone": patient["phone"]}, headers=staff
+    )
+
+    assert again.status_code == 200
+    assert (again.json()["id"], again.json()["active"], again.json()["mrn"]) == (
+        patient["id"],
+        False,
+        patient["mrn"],
+    )
+
+
 async def test_deactivating_twice_writes_once(
     api: httpx.AsyncClient, staff: dict[str, str], fhir: FhirClient
 ) -> None:
