@@ -124,7 +124,7 @@ async def search(
             PatientOut.of(r.patient).model_copy(
                 update={
                     "last_visit": r.last_visit.isoformat() if r.last_visit else None,
-                    "has_upcoming_appointment": r.upcoming,
+                    "has_upcoming_appointment": r.upcoming if page.visits else None,
                 }
             )
             for r in page.rows

@@ -201,8 +201,13 @@ class PatientOut(BaseModel):
     abha_address: str | None = None
     registered_at: str | None = Field(default=None, description="When the PRM issued the MRN")
     deceased: bool = False
-    last_visit: str | None = Field(default=None, description="In the list only: the last appointment held")
-    has_upcoming_appointment: bool | None = Field(default=None, description="In the list only")
+    last_visit: str | None = Field(
+        default=None,
+        description="List only, when sorted or filtered by appointments: the last appointment held",
+    )
+    has_upcoming_appointment: bool | None = Field(
+        default=None, description="List only, when sorted or filtered by appointments"
+    )
     gender: str | None
     birth_date: str | None = Field(description="As recorded: YYYY, YYYY-MM or YYYY-MM-DD")
     preferred_language: str | None
