@@ -148,6 +148,12 @@ class Settings(BaseSettings):
     default_timezone: str = "Asia/Kolkata"
     default_phone_region: str = "IN"
 
+    # -- patients (docs/patients.md) ------------------------------------------------------------------
+    # MRNs are "<prefix>-000123"; the prefix names the clinic organisation, so MRNs are unique per organisation.
+    mrn_prefix: str = Field(default="PRM", pattern=r"^[A-Z][A-Z0-9]{1,7}$")
+    # Uploaded patient documents (PDF, JPEG, PNG) larger than this are refused with 413.
+    max_document_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
+
     # -- outbound messages (adapters/twilio, adapters/smtp, adapters/sandbox) ------------------------
     # "sandbox" records messages and sends nothing (the local stack); "twilio" sends WhatsApp and SMS.
     messaging_provider: Literal["sandbox", "twilio"] = "sandbox"

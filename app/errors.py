@@ -104,6 +104,17 @@ class PatientBusy(Conflict):
         )
 
 
+class PatientInactive(Conflict):
+    """The patient record is deactivated (or merged away): nothing is booked or sent for it."""
+
+    code = "patient_inactive"
+
+    def __init__(self, patient_id: str) -> None:
+        super().__init__(
+            f"Patient {patient_id!r} is inactive; reactivate the record first", patient=patient_id
+        )
+
+
 class OptedOut(Conflict):
     """The patient opted out of the channel."""
 

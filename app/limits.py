@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -12,6 +14,8 @@ from app.ports.ratelimit import RateLimited
 
 FHIR_PREFIX = "/fhir"
 AUDIO_PATH = "/api/v1/assistant/interpret-audio"
+# Patient document uploads (app/documents) take max_document_bytes.
+DOCUMENT_PATH = re.compile(r"/api/v1/patients/[^/]+/documents")
 # Multipart framing and the form's other fields around the audio file.
 MULTIPART_OVERHEAD_BYTES = 64 * 1024
 
@@ -43,17 +47,22 @@ class _TooLarge(Exception):
 class BodySizeLimit:
     """413 for request bodies over the path's limit: at once on Content-Length, else while reading."""
 
-    def __init__(self, app: ASGIApp, *, api_bytes: int, fhir_bytes: int, audio_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, *, api_bytes: int, fhir_bytes: int, audio_bytes: int, document_bytes: int = 0
+    ) -> None:
         self.app = app
         self.api_bytes = api_bytes
         self.fhir_bytes = fhir_bytes
         self.audio_bytes = audio_bytes + MULTIPART_OVERHEAD_BYTES
+        self.document_bytes = document_bytes + MULTIPART_OVERHEAD_BYTES
 
     def limit_for(self, path: str) -> int:
         """The largest body accepted on `path`."""
         if is_fhir_path(path):
             return self.fhir_bytes
-        return self.audio_bytes if path == AUDIO_PATH else self.api_bytes
+        if path == AUDIO_PATH:
+            return self.audio_bytes
+        return self.document_bytes if DOCUMENT_PATH.fullmatch(path) else self.api_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

@@ -18,6 +18,7 @@ from app.config import Settings, get_settings
 from app.conformance import load_conformance
 from app.consents.router import router as consents_router
 from app.directory.router import router as directory_router
+from app.documents.router import router as documents_router
 from app.errors import install_error_handlers
 from app.fhir.client import FhirClient
 from app.fhir.errors import FhirUnavailable
@@ -96,6 +97,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> FastAPI:
         api_bytes=settings.max_body_bytes,
         fhir_bytes=settings.max_fhir_body_bytes,
         audio_bytes=settings.max_audio_bytes,
+        document_bytes=settings.max_document_bytes,
     )
     app.add_middleware(RequestLog)
     if settings.cors_origins:
@@ -113,6 +115,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> FastAPI:
     app.add_exception_handler(RateLimited, rate_limited_response)
     app.include_router(health_router)
     app.include_router(patients_router)
+    app.include_router(documents_router)
     app.include_router(consents_router)
     app.include_router(directory_router)
     app.include_router(practitioners_router)

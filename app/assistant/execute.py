@@ -55,6 +55,7 @@ class Execution:
     instruction: str
     now: datetime
     region: str
+    mrn_prefix: str = patients.DEFAULT_MRN_PREFIX
 
 
 _Reference = Annotated[str, StringConstraints(pattern=r"^([A-Za-z]+/)?[A-Za-z0-9\-.]{1,64}$")]
@@ -128,6 +129,8 @@ async def _patient(form: dict[str, Any], ex: Execution, written: list[str]) -> s
         preferred_channel=None,
         actors=ex.actors,
         instruction=ex.instruction,
+        mrn_prefix=ex.mrn_prefix,
+        now=ex.now,
     )
     if created:
         written.append(f"Patient/{patient['id']}")
@@ -161,6 +164,7 @@ async def _book(plan: Plan, form: dict[str, Any], ex: Execution, written: list[s
             birth_date=_date(form.get("birth_date"), "birth_date"),
             resource_id=patients.new_patient_id(),
         )
+        await patients.assign_mrn(ex.fhir, ex.state, new, prefix=ex.mrn_prefix, actors=ex.actors, now=ex.now)
         booked = await _book_for(plan, form, ex, written, patient_id=new["id"], new_patient=new)
     written.insert(0, f"Patient/{new['id']}")
     return booked

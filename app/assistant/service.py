@@ -243,6 +243,7 @@ async def confirm(
         instruction=stored.text,
         now=now,
         region=assistant.settings.default_phone_region,
+        mrn_prefix=assistant.settings.mrn_prefix,
     )
     try:
         confirmation = await execute(stored.plan, form, execution)

@@ -34,6 +34,8 @@ PROFILE_CONSENT = _sd("prm-consent")
 PROFILE_REMINDER = _sd("prm-reminder")
 PROFILE_CONVERSATION = _sd("prm-conversation")
 PROFILE_CANNED_RESPONSE = _sd("prm-canned-response")
+PROFILE_COVERAGE = _sd("prm-coverage")
+PROFILE_MRN_COUNTER = _sd("prm-mrn-counter")  # Basic: the last MRN issued for one prefix
 
 # -- extensions -------------------------------------------------------------------------------
 EXT_PREFERRED_CHANNEL = _sd("preferred-channel")  # Patient: valueCode from VS_CONTACT_CHANNEL
@@ -56,6 +58,8 @@ EXT_LOST_AT_STAGE = _sd("lost-at-stage")  # Task (opportunity, lost): valueCode,
 EXT_CONSULTATION_FEE = _sd("consultation-fee")  # HealthcareService: valueMoney, a consultation's fee
 EXT_INSTRUCTION = _sd("instruction-text")  # Provenance: valueString, the staff instruction acted on
 EXT_CONSENT_SOURCE = _sd("consent-source")  # Consent: valueCode from VS_CONSENT_SOURCE, how it reached us
+EXT_PATIENT_TAG = _sd("patient-tag")  # Patient: valueCoding from CS_PATIENT_TAG, 0..*
+EXT_MRN_LAST_ISSUED = _sd("mrn-last-issued")  # Basic (MRN counter): valueInteger
 EXT_SLOT_MINUTES = _sd("slot-minutes")  # Schedule: valueInteger, length of the slots generated for it
 # Core extension (not ours): a Location's IANA time zone.
 EXT_TIMEZONE = "http://hl7.org/fhir/StructureDefinition/timezone"
@@ -74,6 +78,7 @@ CS_CONSENT_POLICY = _cs("prm-consent-policy")
 CS_CONSENT_SOURCE = _cs("consent-source")
 CS_MESSAGE_STATUS_REASON = _cs("message-status-reason")
 CS_LIBRARY_TYPE = _cs("prm-library-type")
+CS_PATIENT_TAG = _cs("patient-tag")
 
 VS_BOOKING_CHANNEL = _vs("booking-channel")
 VS_SOURCE_CHANNEL = _vs("source-channel")
@@ -90,6 +95,7 @@ VS_CONSENT_POLICY = _vs("prm-consent-policy")
 VS_CONSENT_SOURCE = _vs("consent-source")
 VS_TASK_TYPE = _vs("prm-task-type")
 VS_MESSAGE_STATUS_REASON = _vs("message-status-reason")
+VS_PATIENT_TAG = _vs("patient-tag")
 
 # -- identifier systems (NamingSystem resources) -----------------------------------------------
 SID_PHONE = _sid("phone")  # Patient: the E.164 phone, for exact token search
@@ -105,6 +111,9 @@ SID_REMINDER = _sid(
     "reminder"
 )  # CommunicationRequest (prm-reminder): "appointment/<id>/<kind>", one per kind
 SID_CANNED_RESPONSE_SHORTCUT = _sid("canned-response-shortcut")  # Library (canned response)
+SID_MRN = _sid("mrn")  # Patient: medical record number "<PREFIX>-000123", prefix per clinic organisation
+SID_ABHA_NUMBER = _sid("abha-number")  # Patient: ABDM health id number, 14 digits without separators
+SID_ABHA_ADDRESS = _sid("abha-address")  # Patient: ABDM health id address, "name@abdm"
 
 # -- codes used in code ----------------------------------------------------------------------------
 SNOMED = "http://snomed.info/sct"

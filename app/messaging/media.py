@@ -22,6 +22,7 @@ from typing import NamedTuple
 
 import structlog
 
+from app.documents import resources as documents
 from app.fhir.builders import Actor, AgentKind, instant, provenance
 from app.fhir.bundle import Transaction, response_references
 from app.fhir.canonical import SID_TWILIO_MESSAGE
@@ -31,8 +32,6 @@ from app.ports.speech import Transcriber, TranscriptionFailed, TranscriptionUnav
 
 log = structlog.get_logger(__name__)
 
-LOINC = "http://loinc.org"
-PATIENT_NOTE = {"system": LOINC, "code": "51855-5", "display": "Patient Note"}
 TRANSCRIPT_SUFFIX = "/transcript"
 TRANSCRIPT_TYPE = "text/plain; charset=utf-8"
 BOT = Actor(AgentKind.WHATSAPP_BOT)
@@ -153,7 +152,7 @@ async def _store_item(
     audio = media.content_type.startswith("audio/")
     transcript, why_not = await _transcribe(transcriber, media, hints) if audio else (None, None)
     tx = Transaction()
-    binary = tx.update(_binary(binary_id(key), media, patient_id))
+    binary = tx.update(documents.binary(binary_id(key), media.data, media.content_type, patient_id))
     description = "WhatsApp voice note" if audio else "WhatsApp media"
     if why_not:
         description += f" (not transcribed: {why_not})"
@@ -217,18 +216,6 @@ async def _transcribe(
     return (text, None) if text else (None, SILENT)
 
 
-def _binary(binary_id: str, media: FetchedMedia, patient_id: str | None) -> Resource:
-    binary: Resource = {
-        "resourceType": "Binary",
-        "id": binary_id,
-        "contentType": media.content_type,
-        "data": base64.b64encode(media.data).decode("ascii"),
-    }
-    if patient_id:
-        binary["securityContext"] = {"reference": f"Patient/{patient_id}"}
-    return binary
-
-
 def _document(
     key: str,
     data: bytes,
@@ -241,21 +228,12 @@ def _document(
     received: datetime,
 ) -> Resource:
     """A DocumentReference for `data`: stored in `binary`, or inline when `binary` is None (a transcript)."""
-    attachment: Resource = {
-        "contentType": content_type,
-        "size": len(data),
-        "hash": base64.b64encode(hashlib.sha1(data).digest()).decode("ascii"),  # FHIR: SHA-1
-        "creation": instant(received),
-    }
-    if binary is None:
-        attachment["data"] = base64.b64encode(data).decode("ascii")
-    else:
-        attachment["url"] = binary
+    attachment = documents.attachment(data, content_type, created=received, url=binary)
     document: Resource = {
         "resourceType": "DocumentReference",
         "identifier": [{"system": SID_TWILIO_MESSAGE, "value": key}],
         "status": "current",
-        "type": {"coding": [PATIENT_NOTE], "text": "Patient-sent media"},
+        "type": {"coding": [documents.PATIENT_NOTE], "text": "Patient-sent media"},
         "date": instant(received),
         "description": description,
         "content": [{"attachment": attachment}],

@@ -8,6 +8,7 @@ from typing import Any
 from app.fhir.builders import extension, extension_value, meta_profile
 from app.fhir.canonical import EXT_PREFERRED_CHANNEL, PROFILE_PATIENT, SID_PHONE
 from app.fhir.client import Resource
+from app.patients import contacts
 
 BCP47 = "urn:ietf:bcp:47"
 
@@ -54,16 +55,11 @@ def set_name(patient: Resource, *, given: str, family: str) -> None:
 
 
 def set_phone(patient: Resource, phone: str) -> None:
-    """Make `phone` (E.164) the patient's first phone, kept in telecom and the phone identifier."""
-    others = [
-        t for t in patient.get("telecom", []) if not (t.get("system") == "phone" and t.get("value") == phone)
-    ]
-    for t in others:
-        if t.get("system") == "phone":
-            t["rank"] = 2
-    patient["telecom"] = [{"system": "phone", "value": phone, "use": "mobile", "rank": 1}, *others]
-    identifiers = [i for i in patient.get("identifier", []) if i.get("system") != SID_PHONE]
-    patient["identifier"] = [{"system": SID_PHONE, "value": phone}, *identifiers]
+    """Make `phone` (E.164) the patient's primary phone; the others stay, each a phone identifier."""
+    others = [p for p in contacts.phones_of(patient) if p.number != phone]
+    contacts.set_phones(
+        patient, [contacts.Phone(phone, "mobile", True), *(contacts.Phone(p.number, p.use) for p in others)]
+    )
 
 
 def set_preferences(patient: Resource, *, language: str | None, channel: str | None) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -16,15 +16,26 @@ from rapidfuzz import fuzz
 
 from app.directory.resources import display_name
 from app.errors import Invalid
-from app.fhir.builders import Actor, code_in, split_name
-from app.fhir.canonical import CS_TASK_TYPE, SID_PHONE, TASK_TYPE_OPPORTUNITY, TASK_TYPE_TICKET
+from app.fhir.builders import Actor, code_in, now_utc, split_name
+from app.fhir.canonical import (
+    CS_TASK_TYPE,
+    SID_ABHA_ADDRESS,
+    SID_ABHA_NUMBER,
+    SID_MRN,
+    SID_PHONE,
+    TASK_TYPE_OPPORTUNITY,
+    TASK_TYPE_TICKET,
+)
 from app.fhir.client import FhirClient, Resource, version_of
 from app.fhir.errors import FhirConflict
 from app.fhir.records import create_with_provenance, require, update_with_provenance
 from app.language.phones import InvalidPhone, normalize_phone
 from app.locking import exclusive
 from app.opportunities.resources import Stage, stage_of
+from app.patients import contacts, coverage
+from app.patients import identifiers as ids
 from app.patients import resources as res
+from app.patients.lifecycle import merged_into
 from app.ports.state import StateStore
 from app.vocabulary import UPCOMING_APPOINTMENT_STATUSES
 
@@ -38,6 +49,8 @@ DUPLICATE_NAME_CUTOFF = 85
 NAME_PREFIX_LETTERS = 3
 NAME_CANDIDATES_PER_TOKEN = 200
 TIMELINE_LIMIT = 100
+# Registrations that name no prefix (the bots) number their MRNs with this one (Settings.mrn_prefix).
+DEFAULT_MRN_PREFIX = "PRM"
 
 
 def phone_or_422(raw: str, *, region: str, field: str = "phone") -> str:
@@ -99,8 +112,14 @@ async def register(
     preferred_channel: str | None,
     actors: Sequence[Actor],
     instruction: str | None = None,
+    details: Mapping[str, Any] | None = None,
+    mrn_prefix: str = DEFAULT_MRN_PREFIX,
+    now: datetime | None = None,
 ) -> tuple[Resource, bool]:
-    """Register a patient; a phone already registered returns that patient. (patient, created)."""
+    """Register a patient with a new MRN; a phone already registered returns that patient. (patient, created).
+
+    `details`: contacts, identifiers and tags as PATCH takes them (`apply_changes`).
+    """
     e164 = phone_or_422(phone, region=region)
     patient = new_patient(
         name=name,
@@ -110,12 +129,15 @@ async def register(
         preferred_language=preferred_language,
         preferred_channel=preferred_channel,
     )
+    if details:
+        apply_changes(patient, {**details, "phone": e164}, region=region)
     # The lock makes "look, then create" atomic, so one registration (and one Provenance) wins; the
     # conditional create still guards a write that outlives its lock.
     async with registration_lock(state, e164):
-        existing = await find_by_phone(fhir, phone=e164, region=region)
+        existing = await find_by_phone(fhir, phone=e164, region=region) or await _deactivated(fhir, e164)
         if existing:
             return existing[0], False
+        await assign_mrn(fhir, state, patient, prefix=mrn_prefix, actors=actors, now=now or now_utc())
         try:
             created = await create_with_provenance(
                 fhir,
@@ -131,6 +153,85 @@ async def register(
     return created, True
 
 
+async def _deactivated(fhir: FhirClient, e164: str) -> list[Resource]:
+    """Deactivated (not merged) patients with this phone: registering them again finds them instead."""
+    found = await fhir.search("Patient", {"identifier": f"{SID_PHONE}|{e164}", "active": "false"})
+    return [p for p in found if merged_into(p) is None]
+
+
+async def assign_mrn(
+    fhir: FhirClient,
+    state: StateStore,
+    patient: Resource,
+    *,
+    prefix: str,
+    actors: Sequence[Actor],
+    now: datetime,
+) -> None:
+    """Give a Patient about to be registered the next MRN of `prefix` (registered `now`)."""
+    mrn = await ids.next_mrn(fhir, state, prefix=prefix, actors=actors)
+    patient["identifier"].append(ids.mrn_identifier(mrn, issued=now))
+
+
+def apply_changes(patient: Resource, changes: Mapping[str, Any], *, region: str) -> None:
+    """Apply API changes (schemas.PatientUpdate fields, null clearing an optional one) to a Patient."""
+    if "name" in changes:
+        given, family = split_name(changes["name"])
+        res.set_name(patient, given=given, family=family)
+    if changes.get("phones"):
+        phones = [
+            contacts.Phone(
+                phone_or_422(p["number"], region=region, field=f"phones[{i}].number"),
+                p.get("use", "mobile"),
+                p.get("primary", False),
+            )
+            for i, p in enumerate(changes["phones"])
+        ]
+        if changes.get("phone"):
+            main = phone_or_422(changes["phone"], region=region)
+            phones = [
+                contacts.Phone(main, "mobile", True),
+                *(contacts.Phone(p.number, p.use) for p in phones),
+            ]
+        contacts.set_phones(patient, phones)
+    elif changes.get("phone"):
+        res.set_phone(patient, phone_or_422(changes["phone"], region=region))
+    if "gender" in changes:
+        _set_or_drop(patient, "gender", changes["gender"])
+    if "birth_date" in changes:
+        born = changes["birth_date"]
+        _set_or_drop(patient, "birthDate", born.isoformat() if born else None)
+    if "email" in changes:
+        contacts.set_email(patient, changes["email"])
+    if "address" in changes:
+        contacts.set_address(patient, changes["address"])
+    if "emergency_contact" in changes:
+        contact = changes["emergency_contact"]
+        if contact:
+            e164 = phone_or_422(contact["phone"], region=region, field="emergency_contact.phone")
+            contact = {**contact, "phone": e164}
+        contacts.set_emergency_contact(patient, contact)
+    if "tags" in changes:
+        contacts.set_tags(patient, changes["tags"])
+    if "abha_number" in changes:
+        ids.set_abha(patient, number=changes["abha_number"] or "")
+    if "abha_address" in changes:
+        ids.set_abha(patient, address=changes["abha_address"] or "")
+    if "deceased" in changes:
+        patient.pop("deceasedDateTime", None)
+        _set_or_drop(patient, "deceasedBoolean", changes["deceased"])
+    res.set_preferences(
+        patient, language=changes.get("preferred_language"), channel=changes.get("preferred_channel")
+    )
+
+
+def _set_or_drop(resource: Resource, key: str, value: Any) -> None:
+    if value is None:
+        resource.pop(key, None)
+    else:
+        resource[key] = value
+
+
 async def update(
     fhir: FhirClient,
     *,
@@ -141,20 +242,9 @@ async def update(
     if_match: str | None = None,
     instruction: str | None = None,
 ) -> Resource:
-    """Apply the given changes (name, phone, gender, birth_date, preferred_language, preferred_channel)."""
+    """Apply the given changes (see `apply_changes`), guarded by If-Match when given."""
     patient = await require(fhir, "Patient", patient_id, what="Patient")
-    if "name" in changes:
-        given, family = split_name(changes["name"])
-        res.set_name(patient, given=given, family=family)
-    if "phone" in changes:
-        res.set_phone(patient, phone_or_422(changes["phone"], region=region))
-    if "gender" in changes:
-        patient["gender"] = changes["gender"]
-    if "birth_date" in changes:
-        patient["birthDate"] = changes["birth_date"].isoformat()
-    res.set_preferences(
-        patient, language=changes.get("preferred_language"), channel=changes.get("preferred_channel")
-    )
+    apply_changes(patient, changes, region=region)
     return await update_with_provenance(
         fhir,
         patient,
@@ -169,6 +259,22 @@ async def find_by_phone(fhir: FhirClient, *, phone: str, region: str) -> list[Re
     """Patients registered with this phone, written any common way."""
     e164 = phone_or_422(phone, region=region)
     return await fhir.search("Patient", {"identifier": f"{SID_PHONE}|{e164}", "active:not": "false"})
+
+
+# Exact lookups besides phone: API parameter -> (FHIR search parameter, how the value is written).
+LOOKUPS: dict[str, tuple[str, Callable[[str], str]]] = {
+    "mrn": ("identifier", lambda v: f"{SID_MRN}|{v.upper()}"),
+    "abha_number": ("identifier", lambda v: f"{SID_ABHA_NUMBER}|{ids.normal_abha_number(v)}"),
+    "abha_address": ("identifier", lambda v: f"{SID_ABHA_ADDRESS}|{v.lower()}"),
+    "email": ("email", str.lower),
+    "postal_code": ("address-postalcode:exact", str),
+}
+
+
+async def find_by(fhir: FhirClient, *, field: str, value: str) -> list[Resource]:
+    """Patients (inactive ones too: a record number finds its record) whose `field` is exactly `value`."""
+    parameter, written = LOOKUPS[field]
+    return await fhir.search("Patient", {parameter: written(value)}, limit=TIMELINE_LIMIT)
 
 
 def name_score(wanted: str, patient: Resource) -> float:
@@ -207,6 +313,7 @@ class Patient360:
     opportunities: list[Resource] = field(default_factory=list)
     tickets: list[Resource] = field(default_factory=list)
     consents: list[Resource] = field(default_factory=list)
+    coverages: list[Resource] = field(default_factory=list)
 
     @property
     def open_opportunity(self) -> Resource | None:
@@ -216,7 +323,8 @@ class Patient360:
 
 
 async def patient_360(fhir: FhirClient, *, patient_id: str, now: datetime) -> Patient360:
-    """Demographics, appointments (upcoming and past), communications, opportunities, tickets, consents."""
+    """Demographics, appointments (upcoming and past), communications, opportunities, tickets, consents,
+    coverages."""
     patient = await require(fhir, "Patient", patient_id, what="Patient")
     ref = f"Patient/{patient_id}"
     appointments, communications, tasks, consents = await asyncio.gather(
@@ -235,6 +343,7 @@ async def patient_360(fhir: FhirClient, *, patient_id: str, now: datetime) -> Pa
         )
         (view.upcoming if upcoming else view.past).append(appointment)
     view.past.reverse()
+    view.coverages = await coverage.of_patient(fhir, patient_id=patient_id)
     for task in tasks:
         kind = code_in(task.get("code"), CS_TASK_TYPE)
         if kind == TASK_TYPE_OPPORTUNITY:

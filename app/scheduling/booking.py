@@ -10,7 +10,7 @@ from typing import Any
 import structlog
 
 from app.directory.index import DirectoryCache, RoleEntry
-from app.errors import Conflict, Invalid, InvalidTransition, PatientBusy, SlotTaken
+from app.errors import Conflict, Invalid, InvalidTransition, PatientBusy, PatientInactive, SlotTaken
 from app.fhir.builders import Actor, AgentKind, instant, provenance
 from app.fhir.bundle import Transaction
 from app.fhir.client import FhirClient, Resource, version_of
@@ -118,7 +118,9 @@ async def book(
     """
     slot, role = await _free_slot(fhir, cache, slot_id, now=now)
     if new_patient is None:
-        await require(fhir, "Patient", patient_id, what="Patient")
+        patient = await require(fhir, "Patient", patient_id, what="Patient")
+        if patient.get("active") is False:
+            raise PatientInactive(patient_id)
     holding = hold_seconds is not None
     tx = Transaction()
     if new_patient is not None:

@@ -17,7 +17,7 @@ from app.changes.registry import ChangeContext
 from app.config import Settings, get_settings
 from workers.bootstrap import close_runtime
 
-WATCHED = "Basic"  # unprofiled and written by no other test: cheap to write, no cross-talk
+WATCHED = "Substance"  # unprofiled and written by no other test: cheap to write, no cross-talk
 
 
 class ThreadWorker(SimpleWorker):

@@ -62,6 +62,7 @@ async def write_one_of_each(made: Made, thread: str) -> dict[str, tuple[Resource
     return {
         "appointment-booking-channel": (stored["appointment"], "voice", "whatsapp"),
         "patient-preferred-channel": (stored["patient"], "sms", "email"),
+        "patient-tag": (stored["patient"], "needs-interpreter", "vip"),  # the example's tag
         "task-source-channel": (stored["opportunity"], "campaign", "referral"),
         "task-estimated-value": (stored["opportunity"], f"ge2750|{ISO_4217}|INR", f"gt2750.5|{ISO_4217}|INR"),
         "task-ticket-category": (stored["ticket"], "billing", "complaint"),

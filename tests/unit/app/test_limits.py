@@ -10,7 +10,7 @@ import httpx
 import pytest
 from fastapi import FastAPI, Request
 
-from app.limits import MULTIPART_OVERHEAD_BYTES
+from app.limits import MULTIPART_OVERHEAD_BYTES, BodySizeLimit
 from tests.conftest import ADMIN_KEY, STAFF_KEY, bearer
 from tests.unit.conftest import offline_app, serve
 
@@ -147,3 +147,18 @@ async def test_the_audio_upload_gets_the_audio_limit_plus_multipart_overhead(
     too_large = await limited.post(path, content=b"x" * (allowed + 1))
     assert too_large.status_code == 413
     assert too_large.json()["message"] == f"Request body is larger than {allowed} bytes"
+
+
+async def _app(scope: object, receive: object, send: object) -> None:  # never called
+    raise AssertionError
+
+
+def test_document_uploads_get_their_own_limit_and_nothing_else_does() -> None:
+    limits = BodySizeLimit(_app, api_bytes=10, fhir_bytes=20, audio_bytes=30, document_bytes=40)
+
+    assert limits.limit_for("/api/v1/patients/p-1/documents") == 40 + MULTIPART_OVERHEAD_BYTES
+    assert limits.limit_for("/api/v1/patients/p-1/documents/d-1/content") == 10
+    assert limits.limit_for("/api/v1/patients/p-1/documents/x") == 10
+    assert limits.limit_for("/api/v1/patients") == 10
+    assert limits.limit_for("/api/v1/assistant/interpret-audio") == 30 + MULTIPART_OVERHEAD_BYTES
+    assert limits.limit_for("/fhir/Binary") == 20
