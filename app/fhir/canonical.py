@@ -51,6 +51,7 @@ EXT_SOURCE_CHANNEL = _sd("source-channel")  # Task (opportunity): valueCode from
 EXT_TICKET_CATEGORY = _sd("ticket-category")  # Task (ticket): valueCode from CS_TICKET_CATEGORY
 EXT_INSTRUCTION = _sd("instruction-text")  # Provenance: valueString, the staff instruction acted on
 EXT_CONSENT_SOURCE = _sd("consent-source")  # Consent: valueCode from VS_CONSENT_SOURCE, how it reached us
+EXT_VOICE_CALL = _sd("voice-call")  # Communication (call): complex, times, agent, intent, unknown fields
 EXT_SLOT_MINUTES = _sd("slot-minutes")  # Schedule: valueInteger, length of the slots generated for it
 # Core extension (not ours): a Location's IANA time zone.
 EXT_TIMEZONE = "http://hl7.org/fhir/StructureDefinition/timezone"

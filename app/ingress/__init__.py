@@ -19,6 +19,7 @@ PENDING_SECONDS = 60
 _PENDING, _QUEUED = "pending", "queued"
 # How each provider signs its webhooks, as OpenAPI security schemes (webhooks carry no API key).
 TWILIO_SIGNATURE = "TwilioSignature"
+VOICE_SIGNATURE = "VoiceSignature"
 SIGNATURE_SCHEMES: dict[str, dict[str, str]] = {
     TWILIO_SIGNATURE: {
         "type": "apiKey",
@@ -26,6 +27,13 @@ SIGNATURE_SCHEMES: dict[str, dict[str, str]] = {
         "name": "X-Twilio-Signature",
         "description": "Twilio's HMAC-SHA1 of the public URL and every form parameter, made with the "
         "account's auth token (docs/webhooks/whatsapp.md); a missing or wrong one is answered 403.",
+    },
+    VOICE_SIGNATURE: {
+        "type": "apiKey",
+        "in": "header",
+        "name": "X-PRM-Signature",
+        "description": "v1=<hex HMAC-SHA256(PRM_VOICE_WEBHOOK_SECRET, '<X-PRM-Timestamp>.<raw body>')> "
+        "(docs/webhooks/voice.md); a wrong one, or a timestamp more than 300 s away, is answered 401.",
     },
 }
 
