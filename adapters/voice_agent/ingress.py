@@ -56,7 +56,7 @@ def parse_event(data: bytes | dict[str, Any]) -> VoiceEvent:
 async def enqueue_event(state: StateStore, queue: JobQueue, event: VoiceEvent, *, source: str) -> Ack:
     """Queue the event once per event_id; the job carries the event (it exists nowhere else yet)."""
     if event.event != CALL_COMPLETED:
-        log.info("voice.event.ignored", event_id=event.event_id, event=event.event, source=source)
+        log.info("voice.event.ignored", event_id=event.event_id, kind=event.event, source=source)
         return Ack(status="ignored")
     queued = await accept(
         state,

@@ -136,12 +136,14 @@ async def _book(
             draft.clarifications.append("no doctor or specialty was asked for")
         await resolve.offer_alternatives(draft, ctx.fhir, _fallback_roles(index, draft), real_now=ctx.now)
     why = _unsure(extraction, ctx.rules) + draft.clarifications
-    if slot is not None and not why:
-        try:
-            return await _book_slot(ctx, event, draft, patient_id, slot_id=str(slot.slot["id"]))
-        except Conflict as exc:
-            why.append(exc.message)
-            await resolve.offer_alternatives(draft, ctx.fhir, roles, real_now=ctx.now)
+    if slot is not None:
+        if not why:
+            try:
+                return await _book_slot(ctx, event, draft, patient_id, slot_id=str(slot.slot["id"]))
+            except Conflict as exc:
+                why.append(exc.message)
+        # Staff call back with what is free now (the slot asked for first, if it still is).
+        await resolve.offer_alternatives(draft, ctx.fhir, roles, real_now=ctx.now)
     ticket = await _ticket(ctx, event, extraction, patient_id, category="callback", why=why, draft=draft)
     return [ticket, await _lead(ctx, event, patient_id, description=draft.entities.reason)]
 
@@ -293,13 +295,14 @@ def describe(event: VoiceEvent, extraction: CallExtraction, *, why: list[str], d
         lines.append("Asked for: " + (", ".join(a for a in asked if a) or "nothing specific"))
     if why:
         lines.append("Not done automatically: " + "; ".join(why))
-    slots = [a for a in (draft.alternatives if draft else []) if "slot" in a][:ALTERNATIVES]
+    offered = draft.alternatives if draft else []
+    slots = [a for a in offered if "slot" in a and "appointment" not in a][:ALTERNATIVES]
     if slots:
         lines.append("Free alternatives:")
         lines += [
             f"- Dr. {a['practitioner_name']} ({a['specialty']}), {a['start']} [{a['slot']}]" for a in slots
         ]
-    appointments = [a for a in (draft.alternatives if draft else []) if "appointment" in a]
+    appointments = [a for a in offered if "appointment" in a]
     if appointments:
         lines.append("Candidate appointments:")
         lines += [
