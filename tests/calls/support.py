@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
-from adapters.voice_agent.signing import sign
+from app.ingress.signing import sign
 from app.fhir.canonical import SID_VOICE_CALL
 from app.fhir.client import FhirClient
 from app.ports.jobs import Job

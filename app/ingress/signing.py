@@ -1,5 +1,6 @@
-"""The native contract's signature: `X-PRM-Signature: v1=<hex HMAC-SHA256(secret, "<timestamp>.<body>")>`
-with `X-PRM-Timestamp: <unix seconds>`; a timestamp further than the tolerance from now is refused."""
+"""The voice contract's signature (DESIGN.md 6.3), shared by the webhook and the voice-send tool:
+`X-PRM-Signature: v1=<hex HMAC-SHA256(secret, "<timestamp>.<body>")>` with `X-PRM-Timestamp: <unix
+seconds>`; a timestamp further than the tolerance from now is refused."""
 
 from __future__ import annotations
 

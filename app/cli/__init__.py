@@ -1,0 +1,1 @@
+"""Command-line tools for integrators: `python -m app.cli <command>`."""
