@@ -11,10 +11,10 @@ from fastapi import APIRouter, Header, Request
 from fastapi.responses import JSONResponse
 
 from adapters.voice_agent.ingress import Ack, enqueue_event, parse_event, responses
-from app.ingress.signing import refusal
 from app.errors import ApiError
 from app.ingress import VOICE_SIGNATURE
 from app.ingress.deps import AppSettings, Now, Queue, State
+from app.ingress.signing import refusal
 from app.ports.voice import VoiceEvent
 
 log = structlog.get_logger(__name__)

@@ -10,9 +10,9 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
-from app.ingress.signing import sign
 from app.fhir.canonical import SID_VOICE_CALL
 from app.fhir.client import FhirClient
+from app.ingress.signing import sign
 from app.ports.jobs import Job
 from app.services import Services
 from tests.conftest import VOICE_WEBHOOK_SECRET
