@@ -129,6 +129,12 @@ async def _book(
     index = await ctx.directory.get()
     roles = resolve.resolve_practitioner(draft, index)
     slot = None
+    doctors = {r.practitioner_id for r in roles}
+    if len(doctors) > 1:
+        # A specialty alone names a doctor only when one doctor practises it.
+        draft.clarifications.append(
+            f"no doctor was named and {len(doctors)} {draft.entities.specialty} doctors could see the caller"
+        )
     if roles:
         slot = await resolve.resolve_slot(draft, ctx.fhir, roles, real_now=ctx.now)
     else:
