@@ -118,8 +118,6 @@ async def test_a_signed_sample_is_queued_once_and_becomes_the_call_and_its_ticke
     [ticket] = [t for t in await keyed(fhir, "Task", call_id) if extension_value(t, EXT_TICKET_CATEGORY)]
     assert (extension_value(ticket, EXT_TICKET_CATEGORY), ticket["priority"]) == EXPECTED[platform]
     assert call["about"][0] == {"reference": f"Task/{ticket['id']}"}
-        "reference": f"Task/{ticket['id']}"
-    }
 
 
 @pytest.mark.parametrize("platform", ["vapi", "retell", "elevenlabs"])
