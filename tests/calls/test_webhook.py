@@ -161,3 +161,27 @@ async def test_with_the_queue_down_the_event_is_503_and_the_retry_accepted(
     assert refused.headers["Retry-After"] == "5"
     assert retried.status_code == 202
     assert json.loads(retried.text) == {"status": "accepted"}
+
+
+async def test_the_webhook_and_the_job_log_no_phone_name_or_words_of_the_call(
+    api: httpx.AsyncClient, settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    caller, name = phone(), "Secretname Patientson"
+    body = event(
+        caller=caller,
+        intent="complaint",
+        summary="confidential: my sugar readings are 310",
+        patient={"name": name, "phone": caller, "dob": "1970-01-01", "gender": "female"},
+    )
+    capsys.readouterr()
+
+    await post_event(api, body)
+    await post_event(api, body)
+    await api.post(EVENTS_PATH, json=body)  # unsigned
+    await drain(settings)
+
+    logged = capsys.readouterr().out
+    assert '"voice.event.received"' in logged and '"voice.call.processed"' in logged  # webhook and job
+    assert body["call"]["id"] in logged
+    for secret in (caller, caller[3:], "sugar", name, "Secretname", body["recording"]["url"]):
+        assert secret not in logged
