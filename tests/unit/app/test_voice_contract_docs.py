@@ -19,7 +19,9 @@ def test_the_schema_file_is_the_models_schema() -> None:
     published = {k: v for k, v in SCHEMA.items() if not k.startswith("$") or k == "$defs"}
     generated = VoiceEvent.model_json_schema(by_alias=True)
 
-    assert {k: v for k, v in published.items() if k != "title"} == {k: v for k, v in generated.items() if k != "title"}
+    assert {k: v for k, v in published.items() if k != "title"} == {
+        k: v for k, v in generated.items() if k != "title"
+    }
 
 
 @pytest.mark.parametrize("intent", list(VoiceIntent))
