@@ -12,23 +12,28 @@ import sys
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
+from pydantic import SecretStr
 
 from app.calls.rules import CallRules
 from app.calls.service import process_call
-from app.config import Settings
+from app.config import ApiKey, Role, Settings
+from app.demo.seed import load_demo
 from app.fhir.canonical import SID_VOICE_CALL
 from app.fhir.client import FhirClient
 from app.ingress.signing import sign
 from app.logging import configure_logging
+from app.main import create_app
 from app.patients.resources import patient_resource
 from app.ports.jobs import Job
 from app.ports.voice import VoiceEvent
 from app.services import Services, build_services
 from bench.messaging import RecordingTransport, _unconditional
-from bench.support import Timing, measure_side_by_side, report, servers
+from bench.support import Timing, measure, measure_side_by_side, report, servers
 from tests.support.servers import free_port, start_api
 
 RATE_PER_SECOND = 50
@@ -38,6 +43,8 @@ PATH = "/webhooks/voice/events"
 PATIENTS = 10
 PIPELINE_RUNS = 20
 THROUGHPUT_EVENTS = 60
+TOOL_RUNS = 50
+TOOLS_KEY = "bench-voice-tools-key"
 WORKERS = 2
 
 
@@ -189,6 +196,57 @@ async def throughput(services: Services, env: dict[str, str], callers: list[str]
     return (len(calls) - done_at_first) / (last - first)
 
 
+async def live_tools(fhir_url: str, redis_url: str) -> list[Timing]:
+    """The live tools on the demo clinic, in-process: find the caller, then the day's free slots."""
+    settings = Settings(
+        environment="test", fhir_base_url=fhir_url, redis_url=redis_url, transcription_engine="none",
+        log_level="WARNING", load_conformance_on_startup=False, change_feed_subscribe_on_startup=False,
+        rate_limit_per_key="1000000/minute",
+        api_keys=[ApiKey(key=SecretStr(TOOLS_KEY), role=Role.INTEGRATION, user="voice-agent@bench")],
+    )  # fmt: skip
+    app = create_app(settings)
+    demo = json.loads((Path(__file__).parents[1] / "app" / "demo" / "directory.json").read_text())
+    tomorrow = (datetime.now(ZoneInfo(settings.default_timezone)) + timedelta(days=1)).date().isoformat()
+    headers = {"Authorization": f"Bearer {TOOLS_KEY}"}
+    async with app.router.lifespan_context(app):
+        services: Services = app.state.services
+        await load_demo(
+            services.fhir, services.directory, services.state, now=datetime.now(UTC), horizon_days=7
+        )
+        services.directory.invalidate()
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://bench", timeout=60) as client:
+
+            async def find(i: int) -> None:
+                phone = demo["patients"][i % len(demo["patients"])]["phone"]
+                response = await client.get(
+                    "/api/v1/voice/tools/patients", params={"phone": phone}, headers=headers
+                )
+                if response.status_code != 200 or not response.json():
+                    raise RuntimeError(f"find caller: {response.status_code}")
+
+            async def slots(i: int) -> None:
+                specialty = demo["practitioners"][i % len(demo["practitioners"])]["specialty"]
+                response = await client.get("/api/v1/voice/tools/slots", headers=headers,
+                                            params={"specialty": specialty, "date": tomorrow})  # fmt: skip
+                response.raise_for_status()
+
+            return [
+                await measure(
+                    "live tool: find the caller by phone (demo clinic, in-process)", TOOL_RUNS, find
+                ),
+                await measure(
+                    "live tool: a specialty's free slots tomorrow (demo clinic, in-process)", TOOL_RUNS, slots
+                ),
+            ]
+
+
+def p95_ms(timing: Timing) -> float:
+    """95th percentile latency in milliseconds (the live tools' goal is < 300 ms)."""
+    ordered = sorted(timing.samples)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))] * 1000
+
+
 def _env(fhir_url: str, redis_url: str, queue: str, port: int) -> dict[str, str]:
     return {
         "PRM_ENVIRONMENT": "test",
@@ -241,7 +299,10 @@ async def run(fhir_url: str, redis_url: str) -> None:
         processed = await throughput(many, _env(fhir_url, redis_url, queue, port), callers)
     finally:
         await many.aclose()
-    report("Voice agent", [(prm, baseline)], [ack])
+    tools = await live_tools(fhir_url, redis_url)
+    report("Voice agent", [(prm, baseline)], [ack, *tools])
+    for tool in tools:
+        print(f"{tool.name}: p95 {p95_ms(tool):.1f} ms")
     print(
         f"\n{THROUGHPUT_EVENTS} events processed at {processed:.1f}/s by {WORKERS} workers (record + ticket each)."
     )
