@@ -71,13 +71,13 @@ async def act(
     if patient_id is None:
         why = "the caller's number matches no single patient and no name was given to register them"
         return [await _ticket(ctx, event, extraction, None, category="callback", why=[why])]
-    draft = _draft(event, extraction, ctx.rules)
+    draft = request_draft(event, extraction, ctx.rules)
     if intent is VoiceIntent.BOOK_APPOINTMENT:
         return await _book(ctx, event, extraction, draft, patient_id)
     return await _change(ctx, event, extraction, draft, patient_id)
 
 
-def _draft(event: VoiceEvent, extraction: CallExtraction, rules: CallRules) -> Draft:
+def request_draft(event: VoiceEvent, extraction: CallExtraction, rules: CallRules) -> Draft:
     """The request normalised the assistant's way (specialty code, a time in the clinic's zone)."""
     wanted = extraction.appointment or AppointmentRequest()
     when: str | None = None
