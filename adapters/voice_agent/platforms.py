@@ -107,6 +107,18 @@ def _obj(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
+def _list(value: Any) -> list[Any]:
+    """`value` if it is a JSON array, else an empty one."""
+    return value if isinstance(value, list) else []
+
+
+def _seconds(value: Any) -> float:
+    """A time offset in seconds; 0 for anything that is not a non-negative number."""
+    return (
+        float(value) if isinstance(value, int | float) and not isinstance(value, bool) and value >= 0 else 0.0
+    )
+
+
 def _instant(value: Any, *, scale: int = 1) -> str | None:
     if isinstance(value, int | float):
         return datetime.fromtimestamp(value / scale, tz=UTC).isoformat()
@@ -117,11 +129,11 @@ def _turns(
     items: Any, *, speaker: str, text: str, start: str, end: str | None, scale: float = 1
 ) -> list[dict[str, Any]]:
     turns = []
-    for item in items if isinstance(items, list) else []:
+    for item in _list(items):
         if not isinstance(item, dict) or not isinstance(item.get(text), str):
             continue
-        begin = float(item.get(start) or 0) / scale
-        finish = float(item.get(end) or 0) / scale if end else begin
+        begin = _seconds(item.get(start)) / scale
+        finish = _seconds(item.get(end)) / scale if end else begin
         role = str(item.get(speaker) or "unknown")
         turns.append(
             {
@@ -187,9 +199,9 @@ def from_retell(payload: dict[str, Any]) -> dict[str, Any]:
     extraction, kept = _extraction(analysis.get("custom_analysis_data"), summary)
     duration = call.get("duration_ms")
     turns = []
-    for turn in call.get("transcript_object") or []:
-        words = turn.get("words") or [] if isinstance(turn, dict) else []
-        if isinstance(turn, dict) and words and isinstance(words[0], dict):
+    for turn in _list(call.get("transcript_object")):
+        words = [w for w in _list(_obj(turn).get("words")) if isinstance(w, dict)]
+        if words:
             turns.append({**turn, "start": words[0].get("start"), "end": words[-1].get("end")})
         elif isinstance(turn, dict):
             turns.append(turn)

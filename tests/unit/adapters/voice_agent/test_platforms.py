@@ -160,3 +160,23 @@ def test_vapi_secret() -> None:
     )
     assert refused(platforms.check_vapi, secret="vapi-secret", header=None) == "X-Vapi-Secret does not match"
     assert "configured" in refused(platforms.check_vapi, secret=None, header="anything")
+
+
+def test_odd_shapes_in_a_platform_payload_never_break_the_mapping() -> None:
+    retell = sample("retell-call-analyzed.json")
+    retell["call"]["transcript_object"] = [{"role": "agent", "content": "hi", "words": {"not": "a list"}},
+                                           {"role": "user", "content": "yo", "start": "soon"}, "junk"]  # fmt: skip
+    vapi = sample("vapi-end-of-call-report.json")
+    vapi["message"]["artifact"]["messages"] = {"role": "bot"}
+    vapi["message"]["customer"] = "not an object"
+    eleven = sample("elevenlabs-post-call-transcription.json")
+    eleven["data"]["transcript"] = [{"role": "agent", "message": 7}, None]
+
+    mapped_retell = VoiceEvent.model_validate(platforms.from_retell(retell))
+    assert mapped_retell.transcript is not None
+    assert [(s.speaker, s.start) for s in mapped_retell.transcript.segments] == [
+        ("agent", 0.0),
+        ("caller", 0.0),
+    ]
+    assert platforms.from_vapi(vapi)["transcript"]["segments"] == []
+    assert VoiceEvent.model_validate(platforms.from_elevenlabs(eleven)).transcript is not None
