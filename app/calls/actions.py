@@ -33,6 +33,7 @@ log = structlog.get_logger(__name__)
 
 SOURCE = "voice"
 ALTERNATIVES = 3
+ALTERNATIVE_ROLES = 20
 # Intents that always become a ticket: its category and priority.
 TICKETS: dict[VoiceIntent, tuple[str, str]] = {
     VoiceIntent.INQUIRY: ("inquiry", "routine"),
@@ -112,11 +113,14 @@ def _unsure(extraction: CallExtraction, rules: CallRules) -> list[str]:
     ]
 
 
-def _fallback_roles(index: DirectoryIndex, draft: Draft) -> list[RoleEntry]:
-    """Where alternatives come from when no doctor resolved: the specialty's, else every bookable role."""
-    roles = [r for r in index.roles if r.active and r.schedule_id]
-    of_specialty = [r for r in roles if draft.entities.specialty and r.specialty == draft.entities.specialty]
-    return of_specialty or roles
+def _alternative_roles(index: DirectoryIndex, draft: Draft, roles: list[RoleEntry]) -> list[RoleEntry]:
+    """Where alternatives come from: the roles asked for, else the specialty's, else every bookable
+    role; at most ALTERNATIVE_ROLES (one slot search stays small whatever the size of the directory)."""
+    bookable = [r for r in index.roles if r.active and r.schedule_id]
+    of_specialty = [
+        r for r in bookable if draft.entities.specialty and r.specialty == draft.entities.specialty
+    ]
+    return (roles or of_specialty or bookable)[:ALTERNATIVE_ROLES]
 
 
 async def _book(
@@ -128,28 +132,27 @@ async def _book(
         return [f"Appointment/{found[0]['id']}", *await _lead_refs(ctx, event)]
     index = await ctx.directory.get()
     roles = resolve.resolve_practitioner(draft, index)
-    slot = None
     doctors = {r.practitioner_id for r in roles}
     if len(doctors) > 1:
         # A specialty alone names a doctor only when one doctor practises it.
         draft.clarifications.append(
             f"no doctor was named and {len(doctors)} {draft.entities.specialty} doctors could see the caller"
         )
-    if roles:
-        slot = await resolve.resolve_slot(draft, ctx.fhir, roles, real_now=ctx.now)
-    else:
-        if not draft.entities.practitioner_name and not draft.entities.specialty:
-            draft.clarifications.append("no doctor or specialty was asked for")
-        await resolve.offer_alternatives(draft, ctx.fhir, _fallback_roles(index, draft), real_now=ctx.now)
+    elif not roles and not draft.entities.practitioner_name and not draft.entities.specialty:
+        draft.clarifications.append("no doctor or specialty was asked for")
+    # Only one doctor's slot can be booked; otherwise nothing is looked up but the alternatives.
+    slot = await resolve.resolve_slot(draft, ctx.fhir, roles, real_now=ctx.now) if len(doctors) == 1 else None
     why = _unsure(extraction, ctx.rules) + draft.clarifications
-    if slot is not None:
-        if not why:
-            try:
-                return await _book_slot(ctx, event, draft, patient_id, slot_id=str(slot.slot["id"]))
-            except Conflict as exc:
-                why.append(exc.message)
-        # Staff call back with what is free now (the slot asked for first, if it still is).
-        await resolve.offer_alternatives(draft, ctx.fhir, roles, real_now=ctx.now)
+    if slot is not None and not why:
+        try:
+            return await _book_slot(ctx, event, draft, patient_id, slot_id=str(slot.slot["id"]))
+        except Conflict as exc:
+            why.append(exc.message)
+    if slot is not None or len(doctors) != 1:
+        # resolve_slot offered alternatives only when the time was not free; staff call back with what is free now.
+        await resolve.offer_alternatives(
+            draft, ctx.fhir, _alternative_roles(index, draft, roles), real_now=ctx.now
+        )
     ticket = await _ticket(ctx, event, extraction, patient_id, category="callback", why=why, draft=draft)
     return [ticket, await _lead(ctx, event, patient_id, description=draft.entities.reason)]
 
