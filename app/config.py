@@ -211,6 +211,8 @@ class Settings(BaseSettings):
             self.change_feed_secret = SecretStr("dev-change-feed-secret")
         if self.environment == "development" and self.twilio_auth_token is None:
             self.twilio_auth_token = SecretStr("dev-twilio-auth-token")
+        if self.environment == "development" and not self.voice_webhook_secret.get_secret_value():
+            self.voice_webhook_secret = SecretStr("dev-voice-webhook-secret")
         if self.environment == "production":
             _refuse_weak_secrets(self)
         _check_messaging(self)
@@ -234,6 +236,24 @@ class Settings(BaseSettings):
     # How long a handled type/id/version is remembered (longer than the look-back, so a sweep after a
     # restart does not hand handlers what they already had).
     change_feed_dedupe_ttl_seconds: int = Field(default=3 * 24 * 3600, gt=0)
+
+    # -- voice agent (docs/webhooks/voice.md) --------------------------------------------------------
+    # The native webhook's HMAC secret, and the one it replaces while the platform rotates (both
+    # accepted). Unset: a development placeholder in development; elsewhere every event is refused.
+    voice_webhook_secret: SecretStr = SecretStr("")
+    voice_webhook_previous_secret: SecretStr | None = None
+    # How far a signed timestamp may be from the clock (replays older than this are refused).
+    voice_webhook_tolerance_seconds: int = Field(default=300, gt=0)
+    # Platform adapters: Vapi's X-Vapi-Secret, Retell's API key (it signs with it), ElevenLabs' HMAC
+    # secret. Unset: that platform's endpoint refuses every delivery.
+    vapi_webhook_secret: SecretStr | None = None
+    retell_api_key: SecretStr | None = None
+    elevenlabs_webhook_secret: SecretStr | None = None
+    # A call books by itself only when the platform is at least this sure (and the slot is free and
+    # the doctor unambiguous); otherwise staff get a callback ticket.
+    voice_booking_min_confidence: float = Field(default=0.8, ge=0, le=1)
+    # Download call recordings into HAPI (Binary); off: the DocumentReference keeps the platform's URL.
+    voice_fetch_recordings: bool = False
 
 
 def _check_rate_limit(limit: str) -> None:

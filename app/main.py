@@ -12,6 +12,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from app.admin.router import router as admin_router
 from app.assistant.router import router as assistant_router
+from app.calls.router import router as voice_tools_router
 from app.changes.router import router as changes_router
 from app.changes.startup import start_change_feed
 from app.config import Settings, get_settings
@@ -121,6 +122,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> FastAPI:
     app.include_router(practitioners_router)
     app.include_router(scheduling_router)
     app.include_router(assistant_router)
+    app.include_router(voice_tools_router)
     app.include_router(messaging_router)
     app.include_router(inbox_router)
     app.include_router(tickets_router)

@@ -25,6 +25,8 @@ from adapters.speech.pocketsphinx_transcriber import PocketsphinxTranscriber
 from adapters.twilio import webhooks as twilio_webhooks
 from adapters.twilio.media import TwilioMediaFetcher
 from adapters.twilio.messenger import TwilioMessenger
+from adapters.voice_agent import webhooks as voice_webhooks
+from adapters.voice_agent.recordings import HttpRecordingFetcher
 from app.assistant.service import Assistant
 from app.assistant.store import PlanStore
 from app.config import Settings
@@ -65,6 +67,8 @@ class Services:
     media: MediaFetcher
     events: EventBus
     closers: list[Closer] = field(default_factory=list, repr=False)
+    # Downloads call recordings (PRM_VOICE_FETCH_RECORDINGS); None: recordings stay at their URL.
+    recordings: MediaFetcher | None = None
 
     async def aclose(self) -> None:
         """Close the clients built for these services (overrides passed in are the caller's to close)."""
@@ -158,7 +162,7 @@ def build_media_fetcher(settings: Settings) -> MediaFetcher:
 
 def webhook_routers() -> list[APIRouter]:
     """The vendors' webhook routers (verify, parse, de-duplicate, enqueue), for app.main to mount."""
-    return [twilio_webhooks.router]
+    return [twilio_webhooks.router, voice_webhooks.router]
 
 
 def build_queue(settings: Settings) -> RqJobQueue:
@@ -186,6 +190,7 @@ def build_services(
     rate_limiter: RateLimiter | None = None,
     media: MediaFetcher | None = None,
     events: EventBus | None = None,
+    recordings: MediaFetcher | None = None,
 ) -> Services:
     """Build every service from settings; keyword overrides replace one part (tests, benches)."""
     closers: list[Closer] = []
@@ -243,4 +248,10 @@ def build_services(
         events=events
         or owned(RedisEventBus.from_url(settings.redis_url, timeout_seconds=settings.redis_timeout_seconds)),
         closers=closers,
+        recordings=recordings
+        or (
+            owned(HttpRecordingFetcher(max_bytes=settings.max_media_bytes))
+            if settings.voice_fetch_recordings
+            else None
+        ),
     )

@@ -23,6 +23,7 @@ STAFF_KEY = "test-staff-key"
 INTEGRATION_KEY = "test-integration-key"
 PUBLIC_BASE_URL = "https://prm.test"
 TWILIO_AUTH_TOKEN = "test-twilio-auth-token"
+VOICE_WEBHOOK_SECRET = "test-voice-webhook-secret"
 
 
 @pytest.fixture(scope="session")
@@ -75,6 +76,8 @@ def make_settings(*, fhir_base_url: str, redis_url: str, **overrides: object) ->
         "log_json": True,
         # Signs and verifies Twilio webhooks in tests (tests/support/twilio.py signs like Twilio).
         "twilio_auth_token": SecretStr(TWILIO_AUTH_TOKEN),
+        # Signs and verifies the voice agent's events (tests/calls/support.py signs like a platform).
+        "voice_webhook_secret": SecretStr(VOICE_WEBHOOK_SECRET),
         # The session's in-process client calls from one address with three keys, faster than any
         # clinic: the suite must not be answered 429. tests/app/test_ratelimit.py sets real limits.
         "auth_failure_limit": "1000/minute",

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from app.calls import jobs as calls
+from app.calls.rules import CallRules
 from app.changes import jobs as changes
 from app.changes.registry import ChangeContext, registry, watched_types
 from app.messaging import inbound, reminders
@@ -129,6 +131,18 @@ async def _lose_cancelled_opportunities(services: Services, payload: dict[str, A
     )
 
 
+async def _process_voice_event(services: Services, payload: dict[str, Any]) -> object:
+    return await calls.process_voice_event(
+        fhir=services.fhir,
+        state=services.state,
+        directory=services.directory,
+        rules=CallRules.of(services.settings),
+        recordings=services.recordings,
+        now=services.clock.now(),
+        **payload,
+    )
+
+
 JOBS: dict[Job, JobFunction] = {
     Job.EXTEND_SLOT_HORIZONS: _extend_slot_horizons,
     Job.RELEASE_EXPIRED_HOLDS: _release_expired_holds,
@@ -141,4 +155,5 @@ JOBS: dict[Job, JobFunction] = {
     Job.SEND_DUE_REMINDERS: _send_due_reminders,
     Job.ESCALATE_OVERDUE_TICKETS: _escalate_overdue_tickets,
     Job.LOSE_CANCELLED_OPPORTUNITIES: _lose_cancelled_opportunities,
+    Job.PROCESS_VOICE_EVENT: _process_voice_event,
 }

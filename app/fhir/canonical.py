@@ -60,6 +60,7 @@ EXT_INSTRUCTION = _sd("instruction-text")  # Provenance: valueString, the staff 
 EXT_CONSENT_SOURCE = _sd("consent-source")  # Consent: valueCode from VS_CONSENT_SOURCE, how it reached us
 EXT_PATIENT_TAG = _sd("patient-tag")  # Patient: valueCoding from CS_PATIENT_TAG, 0..*
 EXT_MRN_LAST_ISSUED = _sd("mrn-last-issued")  # Basic (MRN counter): valueInteger
+EXT_VOICE_CALL = _sd("voice-call")  # Communication (call): complex, times, agent, intent, unknown fields
 EXT_SLOT_MINUTES = _sd("slot-minutes")  # Schedule: valueInteger, length of the slots generated for it
 # Core extension (not ours): a Location's IANA time zone.
 EXT_TIMEZONE = "http://hl7.org/fhir/StructureDefinition/timezone"

@@ -19,6 +19,10 @@ PENDING_SECONDS = 60
 _PENDING, _QUEUED = "pending", "queued"
 # How each provider signs its webhooks, as OpenAPI security schemes (webhooks carry no API key).
 TWILIO_SIGNATURE = "TwilioSignature"
+VOICE_SIGNATURE = "VoiceSignature"
+VAPI_SECRET = "VapiSecret"
+RETELL_SIGNATURE = "RetellSignature"
+ELEVENLABS_SIGNATURE = "ElevenLabsSignature"
 SIGNATURE_SCHEMES: dict[str, dict[str, str]] = {
     TWILIO_SIGNATURE: {
         "type": "apiKey",
@@ -26,6 +30,31 @@ SIGNATURE_SCHEMES: dict[str, dict[str, str]] = {
         "name": "X-Twilio-Signature",
         "description": "Twilio's HMAC-SHA1 of the public URL and every form parameter, made with the "
         "account's auth token (docs/webhooks/whatsapp.md); a missing or wrong one is answered 403.",
+    },
+    VOICE_SIGNATURE: {
+        "type": "apiKey",
+        "in": "header",
+        "name": "X-PRM-Signature",
+        "description": "v1=<hex HMAC-SHA256(PRM_VOICE_WEBHOOK_SECRET, '<X-PRM-Timestamp>.<raw body>')> "
+        "(docs/webhooks/voice.md); a wrong one, or a timestamp more than 300 s away, is answered 401.",
+    },
+    VAPI_SECRET: {
+        "type": "apiKey",
+        "in": "header",
+        "name": "X-Vapi-Secret",
+        "description": "The server URL secret configured in Vapi (PRM_VAPI_WEBHOOK_SECRET); otherwise 401.",
+    },
+    RETELL_SIGNATURE: {
+        "type": "apiKey",
+        "in": "header",
+        "name": "X-Retell-Signature",
+        "description": "v=<unix ms>,d=<hex HMAC-SHA256(PRM_RETELL_API_KEY, body + timestamp)>; otherwise 401.",
+    },
+    ELEVENLABS_SIGNATURE: {
+        "type": "apiKey",
+        "in": "header",
+        "name": "ElevenLabs-Signature",
+        "description": "t=<unix s>,v0=<hex HMAC-SHA256(PRM_ELEVENLABS_WEBHOOK_SECRET, '<t>.<body>')>; otherwise 401.",
     },
 }
 

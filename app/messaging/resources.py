@@ -60,7 +60,7 @@ class TemplateUse:
     variables: Mapping[str, str] = field(default_factory=dict)
 
 
-def _message(*, channel: str, thread_id: str, delivery: str, status: str) -> Resource:
+def base_message(*, channel: str, thread_id: str, delivery: str, status: str) -> Resource:
     """What every message has: profile, channel (extension and medium), thread, delivery and status."""
     return {
         "resourceType": "Communication",
@@ -86,7 +86,7 @@ def inbound_message(
     attachments: Sequence[str] = (),
 ) -> Resource:
     """A message a patient (or an unknown number) sent; `attachments` are DocumentReference references."""
-    message = _message(channel=channel, thread_id=thread_id, delivery=RECEIVED, status="completed")
+    message = base_message(channel=channel, thread_id=thread_id, delivery=RECEIVED, status="completed")
     message["identifier"] = [{"system": SID_TWILIO_MESSAGE, "value": provider_id}]
     message["received"] = instant(received)
     if patient_id:
@@ -111,7 +111,7 @@ def outbound_message(
     about: Sequence[str] = (),
 ) -> Resource:
     """A message the clinic will send, recorded before it is sent (status preparation)."""
-    message = _message(channel=channel, thread_id=thread_id, delivery="queued", status="preparation")
+    message = base_message(channel=channel, thread_id=thread_id, delivery="queued", status="preparation")
     message["priority"] = priority.value
     message["sender"] = sender.agent()["who"]
     message["payload"] = [{"contentString": text}]

@@ -26,6 +26,7 @@ class Job(StrEnum):
     SEND_DUE_REMINDERS = "send_due_reminders"  # appointment reminders due by now
     ESCALATE_OVERDUE_TICKETS = "escalate_overdue_tickets"  # tickets past their SLA due time
     LOSE_CANCELLED_OPPORTUNITIES = "lose_cancelled_opportunities"  # leads cancelled and never rebooked
+    PROCESS_VOICE_EVENT = "process_voice_event"  # one post-call event (app.ports.voice.VoiceEvent)
 
 
 @dataclass(frozen=True)

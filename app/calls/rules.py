@@ -1,0 +1,28 @@
+"""The clinic's rules for calls, read from Settings once per job."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from app.config import Settings
+
+
+@dataclass(frozen=True)
+class CallRules:
+    """Phone region, time zone, how sure the platform must be to book, whether recordings are downloaded."""
+
+    region: str
+    timezone: ZoneInfo
+    min_confidence: float
+    fetch_recordings: bool
+
+    @classmethod
+    def of(cls, settings: Settings) -> CallRules:
+        """The rules of these settings."""
+        return cls(
+            region=settings.default_phone_region,
+            timezone=ZoneInfo(settings.default_timezone),
+            min_confidence=settings.voice_booking_min_confidence,
+            fetch_recordings=settings.voice_fetch_recordings,
+        )

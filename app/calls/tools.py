@@ -1,0 +1,95 @@
+"""The live tools a voice agent calls during a call: the same scheduling and patient use cases the
+dashboard uses, scoped to what a caller may do (their own appointments), every write by the voice agent."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from app.directory.index import DirectoryCache
+from app.errors import NotFound
+from app.fhir.builders import Actor, AgentKind
+from app.fhir.client import FhirClient, Resource
+from app.fhir.records import require
+from app.patients import service as patients
+from app.ports.jobs import JobQueue
+from app.ports.state import StateStore
+from app.scheduling import booking
+from app.scheduling import service as scheduling
+from app.scheduling.resources import participant
+from app.scheduling.search import FreeSlot, candidate_roles, find_free_slots
+from app.vocabulary import Channel
+
+VOICE_AGENT = Actor(kind=AgentKind.VOICE_AGENT)
+# Without a date the agent is offered the soonest slots of the coming week; a caller hears a few.
+SEARCH_DAYS = 7
+SLOTS_OFFERED = 10
+
+
+async def find_caller(fhir: FhirClient, *, phone: str, region: str) -> list[Resource]:
+    """The patients registered with the caller's number (any common format)."""
+    return await patients.find_by_phone(fhir, phone=phone, region=region)
+
+
+async def free_slots(
+    fhir: FhirClient,
+    directory: DirectoryCache,
+    *,
+    practitioner_id: str | None,
+    specialty: str | None,
+    day: date | None,
+    part_of_day: str | None,
+    timezone: ZoneInfo,
+    now: datetime,
+) -> list[FreeSlot]:
+    """The soonest free slots of a practitioner or specialty, on a day (clinic time) or in the coming week."""
+    roles = candidate_roles(await directory.get(), practitioner_id=practitioner_id, specialty=specialty)
+    if day is not None:
+        start = datetime.combine(day, datetime.min.time(), tzinfo=timezone)
+        end = start + timedelta(days=1)
+    else:
+        start, end = now, now + timedelta(days=SEARCH_DAYS)
+    return await find_free_slots(
+        fhir, roles, start=start, end=end, now=now, part_of_day=part_of_day, limit=SLOTS_OFFERED
+    )
+
+
+async def book(
+    fhir: FhirClient,
+    directory: DirectoryCache,
+    state: StateStore,
+    queue: JobQueue,
+    *,
+    slot_id: str,
+    patient_id: str,
+    reason: str | None,
+    hold_seconds: int | None,
+    caller: Actor,
+    now: datetime,
+) -> Resource:
+    """Book (or hold) a slot for the caller on the voice channel; SlotTaken when someone was faster."""
+    return await scheduling.book(
+        fhir,
+        directory,
+        state,
+        queue,
+        slot_id=slot_id,
+        patient_id=patient_id,
+        reason=reason,
+        channel=Channel.VOICE,
+        actors=[VOICE_AGENT, caller],
+        now=now,
+        hold_seconds=hold_seconds,
+    )
+
+
+async def cancel(
+    fhir: FhirClient, *, appointment_id: str, patient_id: str, reason: str | None, caller: Actor
+) -> Resource:
+    """Cancel the caller's own appointment (another patient's is not found)."""
+    appointment = await require(fhir, "Appointment", appointment_id, what="Appointment")
+    if participant(appointment, "Patient") != patient_id:
+        raise NotFound("Appointment", appointment_id)
+    return await booking.cancel(
+        fhir, appointment_id=appointment_id, reason=reason, actors=[VOICE_AGENT, caller]
+    )
