@@ -22,8 +22,11 @@ run: install hapi  ## Redis + HAPI (H2) + API + worker on 127.0.0.1, demo clinic
 test: install hapi  ## The test suite against a real HAPI and Redis that it starts itself
 	$(VENV)/bin/pytest
 
-test-postgres: install hapi  ## The integration tests again, on HAPI over a local PostgreSQL (as production runs it)
-	PRM_HAPI_DB=postgres $(VENV)/bin/pytest -m integration
+# What CI runs again on PostgreSQL: the storage-sensitive suites (conformance and enforcement, booking
+# races, the patient record, replicas). `make test-postgres PG_TESTS=tests` runs everything there.
+PG_TESTS ?= tests/conformance tests/scheduling tests/patients tests/replicas
+test-postgres: install hapi  ## Integration tests on HAPI over a local PostgreSQL (as production runs it)
+	PRM_HAPI_DB=postgres $(VENV)/bin/pytest -m integration -p no:schemathesis -p no:hypothesispytest $(PG_TESTS)
 
 test-unit: install  ## The pure tests (no servers), in seconds
 	$(VENV)/bin/pytest tests/unit -q -p no:schemathesis -p no:hypothesispytest  # plugins the fuzz stage needs, not these
