@@ -24,6 +24,7 @@ from app.fhir.errors import FhirUnavailable
 from app.fhir_proxy.router import router as fhir_router
 from app.health.router import router as health_router
 from app.inbox.router import router as inbox_router
+from app.journeys.router import router as journeys_router
 from app.limits import BodySizeLimit, rate_limited_response
 from app.logging import RequestLog, configure_logging
 from app.messaging.router import router as messaging_router
@@ -118,6 +119,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> FastAPI:
     app.include_router(assistant_router)
     app.include_router(messaging_router)
     app.include_router(inbox_router)
+    app.include_router(journeys_router)
     app.include_router(admin_router)
     app.include_router(fhir_router)
     app.include_router(changes_router)

@@ -7,6 +7,7 @@ from typing import Any
 
 from app.changes import jobs as changes
 from app.changes.registry import ChangeContext, registry, watched_types
+from app.journeys import jobs as journeys
 from app.messaging import inbound, reminders
 from app.messaging import jobs as messaging
 from app.ports.inbound import DeliveryReport, InboundMessage
@@ -112,6 +113,17 @@ async def _send_due_reminders(services: Services, payload: dict[str, Any]) -> ob
     )
 
 
+async def _run_journey_actions(services: Services, payload: dict[str, Any]) -> object:
+    return await journeys.run_journey_actions(
+        fhir=services.fhir,
+        state=services.state,
+        queue=services.queue,
+        now=services.clock.now(),
+        default_timezone=services.settings.default_timezone,
+        **payload,
+    )
+
+
 JOBS: dict[Job, JobFunction] = {
     Job.EXTEND_SLOT_HORIZONS: _extend_slot_horizons,
     Job.RELEASE_EXPIRED_HOLDS: _release_expired_holds,
@@ -122,4 +134,5 @@ JOBS: dict[Job, JobFunction] = {
     Job.SEND_MESSAGE: _send_message,
     Job.REQUEUE_PENDING_SENDS: _requeue_pending_sends,
     Job.SEND_DUE_REMINDERS: _send_due_reminders,
+    Job.RUN_JOURNEY_ACTIONS: _run_journey_actions,
 }

@@ -71,6 +71,8 @@ SCHEDULE: tuple[Periodic, ...] = (
     Every(Job.REQUEUE_PENDING_SENDS, seconds=60, key="pending-sends"),
     # Appointment reminders due by now go out within a minute of their time.
     Every(Job.SEND_DUE_REMINDERS, seconds=60, key="due-reminders"),
+    # Journey stage actions (messages, tickets) due by now run within five minutes of their time.
+    Every(Job.RUN_JOURNEY_ACTIONS, seconds=300, key="journey-actions"),
 )
 # Workers tick the schedule this often: often enough for the shortest cadence above.
 TICK_SECONDS = 10

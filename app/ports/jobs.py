@@ -24,6 +24,7 @@ class Job(StrEnum):
     RECORD_DELIVERY_STATUS = "record_delivery_status"  # one provider delivery report (DeliveryReport)
     REQUEUE_PENDING_SENDS = "requeue_pending_sends"  # messages whose send job was lost
     SEND_DUE_REMINDERS = "send_due_reminders"  # appointment reminders due by now
+    RUN_JOURNEY_ACTIONS = "run_journey_actions"  # journey stage actions due by now
 
 
 @dataclass(frozen=True)

@@ -43,7 +43,7 @@ async def test_second_load_changes_nothing(fhir: FhirClient) -> None:
     report = await load_conformance(fhir)
 
     assert (report.created, report.updated) == ([], [])
-    assert len(report.unchanged) == len(ALL) == 90  # 73 conformance resources + 17 examples
+    assert len(report.unchanged) == len(ALL) == 101  # 82 conformance resources + 19 examples
     assert report.activated_search_parameters == {}
     assert await versions(fhir) == before
 
