@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from app.admin.router import router as admin_router
+from app.analytics.router import router as analytics_router
 from app.assistant.router import router as assistant_router
 from app.changes.router import router as changes_router
 from app.changes.startup import start_change_feed
@@ -120,6 +121,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> FastAPI:
     app.include_router(messaging_router)
     app.include_router(inbox_router)
     app.include_router(journeys_router)
+    app.include_router(analytics_router)
     app.include_router(admin_router)
     app.include_router(fhir_router)
     app.include_router(changes_router)
