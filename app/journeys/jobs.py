@@ -19,9 +19,9 @@ from app.errors import Invalid, OptedOut
 from app.fhir.builders import instant
 from app.fhir.canonical import PROFILE_JOURNEY, SID_JOURNEY_ACTION
 from app.fhir.client import FhirClient
+from app.journeys import model, service
 from app.journeys import resources as res
-from app.journeys import service
-from app.journeys.resources import ActionKind, DueAction, Journey, Template
+from app.journeys.model import ActionKind, DueAction, Journey, Template
 from app.messaging.notifications import appointment_variables, read_or_none
 from app.messaging.service import prepare_template_message
 from app.ports.jobs import JobQueue
@@ -54,7 +54,7 @@ async def run_journey_actions(
         template = await service.template_of_journey(fhir, journey)
         # A finished stage can make the next one's actions due at once: bounded by the number of stages.
         for _ in range(len(journey.stages) + 1):
-            actions = res.due_actions(journey, template, now)
+            actions = model.due_actions(journey, template, now)
             if not actions:
                 break
             for action in actions:
@@ -82,7 +82,7 @@ def _marker(actions: list[DueAction]) -> Callable[[Journey, Template], Journey]:
 
     def mark(journey: Journey, _: Template) -> Journey:
         for action in actions:
-            journey = res.mark_done(journey, action.stage, action.index)
+            journey = model.mark_done(journey, action.stage, action.index)
         return journey
 
     return mark

@@ -10,7 +10,7 @@ from app.deps import Fhir, Now
 from app.errors import error_responses
 from app.inputs import PathId
 from app.journeys import service, templates
-from app.journeys.resources import StageStatus
+from app.journeys.model import StageStatus
 from app.journeys.schemas import JourneyOut, JourneyStart, TemplateCreate, TemplateIn, TemplateOut
 from app.security import AdminUser, StaffUser
 

@@ -8,8 +8,8 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, Field, StringConstraints
 
 from app.inputs import FhirId, InputModel, Instant
-from app.journeys import resources as res
-from app.journeys.resources import ActionKind, Event
+from app.journeys import model
+from app.journeys.model import ActionKind, Event
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,62}$")]
 Title = Annotated[str, StringConstraints(min_length=1, max_length=120)]
@@ -35,9 +35,9 @@ class ActionIn(InputModel):
     description: Description | None = Field(None, description="ticket: what staff should do")
     event: Event | None = Field(None, description="wait: the appointment event that ends the stage")
 
-    def action(self) -> res.Action:
+    def action(self) -> model.Action:
         """The domain action."""
-        return res.Action(
+        return model.Action(
             kind=self.kind,
             days=0 if self.kind is ActionKind.WAIT else self.days,
             template=self.template,
@@ -66,16 +66,16 @@ class TemplateIn(InputModel):
     location: FhirId | None = None
     stages: list[StageIn] = Field(min_length=1, max_length=20)
 
-    def template(self, name: str) -> res.Template:
+    def template(self, name: str) -> model.Template:
         """The domain template named `name`."""
-        return res.Template(
+        return model.Template(
             name=name,
             title=self.title,
             description=self.description,
             department=self.department,
             location=self.location,
             stages=tuple(
-                res.Stage(code=s.code, title=s.title, actions=tuple(a.action() for a in s.actions))
+                model.Stage(code=s.code, title=s.title, actions=tuple(a.action() for a in s.actions))
                 for s in self.stages
             ),
         )
@@ -119,7 +119,7 @@ class TemplateOut(BaseModel):
     stages: list[StageOut]
 
     @classmethod
-    def of(cls, template: res.Template) -> TemplateOut:
+    def of(cls, template: model.Template) -> TemplateOut:
         """The API view of a template."""
         return cls(
             name=template.name,
@@ -163,7 +163,7 @@ class StageStateOut(BaseModel):
 
     code: str
     title: str
-    status: res.StageStatus
+    status: model.StageStatus
     actions_done: list[int] = Field(description="Positions of the stage's actions already run")
     next_due: datetime | None = Field(description="When the stage's next timed action is due")
 
@@ -175,13 +175,13 @@ class JourneyOut(BaseModel):
     template: str
     patient: str
     appointment: str | None
-    status: res.JourneyStatus
+    status: model.JourneyStatus
     anchor: datetime
     current_stage: str | None
     stages: list[StageStateOut]
 
     @classmethod
-    def of(cls, journey: res.Journey) -> JourneyOut:
+    def of(cls, journey: model.Journey) -> JourneyOut:
         """The API view of a journey."""
         current = journey.current()
         return cls(
@@ -191,7 +191,7 @@ class JourneyOut(BaseModel):
             appointment=journey.appointment_id,
             status=journey.status,
             anchor=journey.anchor,
-            current_stage=current.code if current and journey.status is res.JourneyStatus.ACTIVE else None,
+            current_stage=current.code if current and journey.status is model.JourneyStatus.ACTIVE else None,
             stages=[
                 StageStateOut(
                     code=s.code,

@@ -17,9 +17,9 @@ from app.fhir.canonical import CS_SPECIALTY, PROFILE_JOURNEY, SID_JOURNEY
 from app.fhir.client import FhirClient, Resource
 from app.fhir.dates import parse_datetime
 from app.fhir.records import create_with_provenance, require, update_edited
+from app.journeys import model, templates
 from app.journeys import resources as res
-from app.journeys import templates
-from app.journeys.resources import Event, Journey, JourneyStatus, StageStatus, Template
+from app.journeys.model import Event, Journey, JourneyStatus, StageStatus, Template
 from app.messaging.notifications import read_or_none
 from app.scheduling.resources import participant
 
@@ -111,7 +111,7 @@ async def change_stage(
                 current_stage=current.code,
                 allowed=[current.code],
             )
-        return res.finish_stage(journey, wanted, status)
+        return model.finish_stage(journey, wanted, status)
 
     return await write_journey(
         fhir, journey_id, move, now=now, actors=actors, activity=f"journey.stage.{status.value}"
@@ -126,7 +126,7 @@ async def cancel_journey(
     def stop(journey: Journey, _: Template) -> Journey:
         if journey.status is not JourneyStatus.ACTIVE:
             raise _not_active(journey)
-        return res.cancel(journey)
+        return model.cancel(journey)
 
     return await write_journey(fhir, journey_id, stop, now=now, actors=actors, activity="journey.cancel")
 
@@ -159,9 +159,9 @@ async def follow_appointment(fhir: FhirClient, *, appointment_id: str, now: date
 
         def follow(current: Journey, template: Template) -> Journey:
             if status in _ENDED:
-                return res.cancel(current)
+                return model.cancel(current)
             if status in _EVENTS:
-                current = res.on_event(current, template, _EVENTS[status])
+                current = model.on_event(current, template, _EVENTS[status])
             # An appointment moved in place (an EHR edits its start) moves the journey's due times with it.
             return current if start is None or status != "booked" else _reanchored(current, start)
 
@@ -181,7 +181,7 @@ async def template_of_journey(fhir: FhirClient, journey: Journey) -> Template:
         return Template(
             name=journey.template,
             title=journey.template,
-            stages=tuple(res.Stage(code=s.code, title=s.title) for s in journey.stages),
+            stages=tuple(model.Stage(code=s.code, title=s.title) for s in journey.stages),
         )
 
 
@@ -200,7 +200,7 @@ async def write_journey(
 
     def edit(stored: Resource) -> bool:
         before = res.journey_of(stored)
-        after = res.settle(change(before, template), template)
+        after = model.settle(change(before, template), template)
         if after == before:
             return False
         updated = res.care_plan(after, created=now)
@@ -234,8 +234,8 @@ async def _create(
     now: datetime,
     actors: Sequence[Actor],
 ) -> Journey:
-    journey = res.settle(
-        res.new_journey(
+    journey = model.settle(
+        model.new_journey(
             template,
             patient_id=patient_id,
             anchor=anchor,

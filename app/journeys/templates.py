@@ -17,7 +17,8 @@ from app.fhir.canonical import CS_SPECIALTY, PROFILE_JOURNEY_TEMPLATE
 from app.fhir.client import FhirClient
 from app.fhir.errors import FhirNotFound
 from app.fhir.records import create_with_provenance, require
-from app.journeys.resources import ActionKind, Template, plan_definition, template_of
+from app.journeys.model import ActionKind, Template
+from app.journeys.resources import plan_definition, template_of
 
 # The data files are read with the API model: one parser and one set of checks for both.
 from app.journeys.schemas import TemplateCreate
