@@ -244,12 +244,17 @@ async def _create(
         ),
         template,
     )
+    match = {"identifier": f"{SID_JOURNEY}|{identifier}"}
+    # Looked up first so that a replayed change writes nothing, not even a Provenance; the conditional
+    # create below still settles a race between two workers.
+    if existing := await fhir.search("CarePlan", match):
+        return res.journey_of(existing[0])
     stored = await create_with_provenance(
         fhir,
         res.care_plan(journey, created=now),
         actors=actors,
         activity="journey.start",
-        if_none_exist={"identifier": f"{SID_JOURNEY}|{identifier}"},
+        if_none_exist=match,
     )
     log.info("journey.started", journey=f"CarePlan/{stored['id']}", template=template.name)
     return res.journey_of(stored)

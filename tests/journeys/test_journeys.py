@@ -16,7 +16,9 @@ from adapters.sandbox.messenger import SandboxMessenger
 from app.changes import jobs as changes
 from app.changes.model import Change, ChangeKind
 from app.config import Settings
-from app.fhir.canonical import SID_JOURNEY_ACTION, SID_MESSAGE_KEY
+from app.directory.resources import specialty_concept
+from app.fhir.builders import extension, instant, meta_profile
+from app.fhir.canonical import EXT_BOOKING_CHANNEL, PROFILE_APPOINTMENT, SID_JOURNEY_ACTION, SID_MESSAGE_KEY
 from app.fhir.client import FhirClient, Resource
 from app.fhir.dates import parse_datetime
 from app.journeys import events
@@ -379,3 +381,50 @@ async def test_the_four_demo_templates_load_once(fhir: FhirClient) -> None:
         stored = await fhir.read("PlanDefinition", name)
         assert stored["status"] == "active"
         assert stored["action"], name
+
+
+async def test_an_appointment_written_straight_into_hapi_starts_its_journey_and_completion_advances_it(
+    services: Services,
+    api: httpx.AsyncClient,
+    admin: dict[str, str],
+    staff: dict[str, str],
+    fhir: FhirClient,
+    branch: Clinic,
+) -> None:
+    name = f"t-{unique().lower()}"
+    saved = await api.post(
+        "/api/v1/journey-templates",
+        json=_template(name, department="cardiology", location=branch.location),
+        headers=admin,
+    )
+    assert saved.status_code == 201, saved.text
+    doctor = await make_practitioner(api, admin, branch)
+    patient = await make_patient(api, staff)
+    start = services.clock.now().replace(microsecond=0) + timedelta(days=5)
+    written = await fhir.create(
+        {
+            "resourceType": "Appointment",
+            "meta": meta_profile(PROFILE_APPOINTMENT),
+            "extension": [extension(EXT_BOOKING_CHANNEL, valueCode="ehr")],
+            "status": "booked",
+            "specialty": [specialty_concept("cardiology")],
+            "start": instant(start),
+            "end": instant(start + timedelta(minutes=15)),
+            "participant": [
+                {"actor": {"reference": f"Patient/{patient['id']}"}, "status": "accepted"},
+                {"actor": {"reference": f"Practitioner/{doctor['id']}"}, "status": "accepted"},
+                {"actor": {"reference": f"Location/{branch.location}"}, "status": "accepted"},
+            ],
+        }
+    )
+    await _feed(services, fhir, written["id"])
+    [journey] = await _journeys(api, staff, patient["id"], name)
+    assert journey["appointment"] == written["id"]
+    assert parse_datetime(journey["anchor"]) == start
+
+    await fhir.update({**written, "status": "fulfilled"})
+    await _feed(services, fhir, written["id"])
+
+    [journey] = await _journeys(api, staff, patient["id"], name)
+    assert [s["status"] for s in journey["stages"]] == ["completed", "in-progress"]
+    assert journey["current_stage"] == "follow-up"
