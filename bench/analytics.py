@@ -181,7 +181,9 @@ async def seed(fhir: FhirClient, *, appointments: int, tickets: int, leads: int,
     await _seed_kind(fhir, "messages", _message, communications, have_messages, rng)
 
 
-async def run(fhir_url: str, *, appointments: int, tickets: int, leads: int, communications: int) -> None:
+async def run(
+    fhir_url: str, *, appointments: int, tickets: int, leads: int, communications: int, runs: int = RUNS
+) -> None:
     """Seed (when missing), then time each report and the appointments report's search alone."""
     configure_logging(level="WARNING", json=False)
     services = build_services(Settings(environment="test", fhir_base_url=fhir_url, fhir_timeout_seconds=300))
@@ -202,13 +204,13 @@ async def run(fhir_url: str, *, appointments: int, tickets: int, leads: int, com
         }
         sizes = {name: (await make()).body["total"] for name, make in reports.items()}
         timings = [
-            await measure(f"{name}: {sizes[name]} rows", RUNS, _runner(make))
+            await measure(f"{name}: {sizes[name]} rows", runs, _runner(make))
             for name, make in reports.items()
         ]
-        searches = await _searches(fhir)
+        searches = await _searches(fhir, runs)
     finally:
         await services.aclose()
-    report(f"Analytics over {DAYS} days ({RUNS} runs each)", [], [*timings, *searches])
+    report(f"Analytics over {DAYS} days ({runs} runs each)", [], [*timings, *searches])
 
 
 def _runner(make: Callable[[], Awaitable[Report]]) -> Callable[[int], Awaitable[Report]]:
@@ -220,7 +222,7 @@ def _runner(make: Callable[[], Awaitable[Report]]) -> Callable[[int], Awaitable[
     return one
 
 
-async def _searches(fhir: FhirClient) -> list[Timing]:
+async def _searches(fhir: FhirClient, runs: int) -> list[Timing]:
     """The appointments report's search alone: one sequential search, with and without `_elements`."""
     base = [
         ("location", f"Location/{LOCATION}"),
@@ -228,15 +230,15 @@ async def _searches(fhir: FhirClient) -> list[Timing]:
         ("date", f"lt{instant(PERIOD.end)}"),
     ]
     elements = ("_elements", "status,start,specialty,participant,extension")
-    count = await measure("appointments: _summary=count", RUNS, lambda _i: fhir.count("Appointment", base))
+    count = await measure("appointments: _summary=count", runs, lambda _i: fhir.count("Appointment", base))
     lean = await measure(
         "appointments: one search, _elements, _count=500",
-        5,
+        min(5, runs),
         lambda _i: fhir.search("Appointment", [*base, elements, ("_count", "500")]),
     )
     full = await measure(
         "appointments: one search, whole resources, _count=500",
-        5,
+        min(5, runs),
         lambda _i: fhir.search("Appointment", [*base, ("_count", "500")]),
     )
     return [count, lean, full]
@@ -249,6 +251,7 @@ def main() -> None:
     parser.add_argument("--tickets", type=int, default=2_000)
     parser.add_argument("--leads", type=int, default=1_000)
     parser.add_argument("--messages", type=int, default=2_000)
+    parser.add_argument("--runs", type=int, default=RUNS, help="timed runs of each report")
     args = parser.parse_args()
     with servers() as (fhir_url, _redis_url):
         asyncio.run(
@@ -258,6 +261,7 @@ def main() -> None:
                 tickets=args.tickets,
                 leads=args.leads,
                 communications=args.messages,
+                runs=args.runs,
             )
         )
 
