@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from app.admin.router import router as admin_router
+from app.analytics.router import router as analytics_router
 from app.assistant.router import router as assistant_router
 from app.calls.router import router as voice_tools_router
 from app.changes.router import router as changes_router
@@ -26,6 +27,7 @@ from app.fhir.errors import FhirUnavailable
 from app.fhir_proxy.router import router as fhir_router
 from app.health.router import router as health_router
 from app.inbox.router import router as inbox_router
+from app.journeys.router import router as journeys_router
 from app.limits import BodySizeLimit, rate_limited_response
 from app.logging import RequestLog, configure_logging
 from app.messaging.router import router as messaging_router
@@ -127,6 +129,8 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> FastAPI:
     app.include_router(inbox_router)
     app.include_router(tickets_router)
     app.include_router(opportunities_router)
+    app.include_router(journeys_router)
+    app.include_router(analytics_router)
     app.include_router(admin_router)
     app.include_router(fhir_router)
     app.include_router(changes_router)

@@ -9,6 +9,7 @@ from app.calls import jobs as calls
 from app.calls.rules import CallRules
 from app.changes import jobs as changes
 from app.changes.registry import ChangeContext, registry, watched_types
+from app.journeys import jobs as journeys
 from app.messaging import inbound, reminders
 from app.messaging import jobs as messaging
 from app.opportunities import jobs as opportunities
@@ -143,6 +144,17 @@ async def _process_voice_event(services: Services, payload: dict[str, Any]) -> o
     )
 
 
+async def _run_journey_actions(services: Services, payload: dict[str, Any]) -> object:
+    return await journeys.run_journey_actions(
+        fhir=services.fhir,
+        state=services.state,
+        queue=services.queue,
+        now=services.clock.now(),
+        default_timezone=services.settings.default_timezone,
+        **payload,
+    )
+
+
 JOBS: dict[Job, JobFunction] = {
     Job.EXTEND_SLOT_HORIZONS: _extend_slot_horizons,
     Job.RELEASE_EXPIRED_HOLDS: _release_expired_holds,
@@ -156,4 +168,5 @@ JOBS: dict[Job, JobFunction] = {
     Job.ESCALATE_OVERDUE_TICKETS: _escalate_overdue_tickets,
     Job.LOSE_CANCELLED_OPPORTUNITIES: _lose_cancelled_opportunities,
     Job.PROCESS_VOICE_EVENT: _process_voice_event,
+    Job.RUN_JOURNEY_ACTIONS: _run_journey_actions,
 }

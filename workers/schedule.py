@@ -75,6 +75,8 @@ SCHEDULE: tuple[Periodic, ...] = (
     Every(Job.ESCALATE_OVERDUE_TICKETS, seconds=60, key="ticket-escalation"),
     # Leads whose appointment was cancelled and not rebooked in time are lost (a day's precision is plenty).
     Every(Job.LOSE_CANCELLED_OPPORTUNITIES, seconds=3600, key="cancelled-opportunities"),
+    # Journey stage actions (messages, tickets) due by now run within five minutes of their time.
+    Every(Job.RUN_JOURNEY_ACTIONS, seconds=300, key="journey-actions"),
 )
 # Workers tick the schedule this often: often enough for the shortest cadence above.
 TICK_SECONDS = 10

@@ -26,6 +26,7 @@ HANDLER_MODULES: tuple[str, ...] = (
     "app.messaging.reminders",
     "app.inbox.events",
     "app.opportunities.events",
+    "app.journeys.events",
 )
 
 

@@ -21,6 +21,7 @@ from app.fhir.builders import Actor, AgentKind
 from app.fhir.client import FhirClient, Resource
 from app.fhir.errors import FhirNotFound
 from app.fhir.records import create_with_provenance, update_with_provenance
+from app.journeys.templates import load_demo_templates
 from app.patients.service import register
 from app.ports.state import StateStore
 from app.scheduling.slots import DEFAULT_HORIZON_DAYS, generate_slots
@@ -181,6 +182,8 @@ async def load_demo(
                 recorded_at=now,
             )
             report.consents_recorded += int(recorded is not None)
+    # The earlier PRM's four journey templates (app/journeys/data), written when missing or changed.
+    report.created += len(await load_demo_templates(fhir, actors=[SEED_ACTOR]))
     cache.invalidate()
     demo_roles = {role_id(doc) for doc in data["practitioners"]}
     for entry in (await cache.get()).roles:

@@ -36,6 +36,8 @@ PROFILE_CONVERSATION = _sd("prm-conversation")
 PROFILE_CANNED_RESPONSE = _sd("prm-canned-response")
 PROFILE_COVERAGE = _sd("prm-coverage")
 PROFILE_MRN_COUNTER = _sd("prm-mrn-counter")  # Basic: the last MRN issued for one prefix
+PROFILE_JOURNEY_TEMPLATE = _sd("prm-journey-template")  # PlanDefinition: a journey template
+PROFILE_JOURNEY = _sd("prm-journey")  # CarePlan: a patient's journey, one activity per stage
 
 # -- extensions -------------------------------------------------------------------------------
 EXT_PREFERRED_CHANNEL = _sd("preferred-channel")  # Patient: valueCode from VS_CONTACT_CHANNEL
@@ -62,6 +64,11 @@ EXT_PATIENT_TAG = _sd("patient-tag")  # Patient: valueCoding from CS_PATIENT_TAG
 EXT_MRN_LAST_ISSUED = _sd("mrn-last-issued")  # Basic (MRN counter): valueInteger
 EXT_VOICE_CALL = _sd("voice-call")  # Communication (call): complex, times, agent, intent, unknown fields
 EXT_SLOT_MINUTES = _sd("slot-minutes")  # Schedule: valueInteger, length of the slots generated for it
+EXT_JOURNEY_OFFSET_DAYS = _sd(
+    "journey-offset-days"
+)  # PlanDefinition.action: valueInteger, days from the anchor
+EXT_JOURNEY_MESSAGE_TEMPLATE = _sd("journey-message-template")  # PlanDefinition.action: valueString
+EXT_JOURNEY_ACTION_DONE = _sd("journey-action-done")  # CarePlan.activity.detail: valueInteger, 0..*
 # Core extension (not ours): a Location's IANA time zone.
 EXT_TIMEZONE = "http://hl7.org/fhir/StructureDefinition/timezone"
 
@@ -80,6 +87,7 @@ CS_CONSENT_SOURCE = _cs("consent-source")
 CS_MESSAGE_STATUS_REASON = _cs("message-status-reason")
 CS_LIBRARY_TYPE = _cs("prm-library-type")
 CS_PATIENT_TAG = _cs("patient-tag")
+CS_JOURNEY_ACTION = _cs("journey-action-kind")
 
 VS_BOOKING_CHANNEL = _vs("booking-channel")
 VS_SOURCE_CHANNEL = _vs("source-channel")
@@ -97,6 +105,7 @@ VS_CONSENT_SOURCE = _vs("consent-source")
 VS_TASK_TYPE = _vs("prm-task-type")
 VS_MESSAGE_STATUS_REASON = _vs("message-status-reason")
 VS_PATIENT_TAG = _vs("patient-tag")
+VS_JOURNEY_ACTION = _vs("journey-action-kind")
 
 # -- identifier systems (NamingSystem resources) -----------------------------------------------
 SID_PHONE = _sid("phone")  # Patient: the E.164 phone, for exact token search
@@ -115,6 +124,10 @@ SID_CANNED_RESPONSE_SHORTCUT = _sid("canned-response-shortcut")  # Library (cann
 SID_MRN = _sid("mrn")  # Patient: medical record number "<PREFIX>-000123", prefix per clinic organisation
 SID_ABHA_NUMBER = _sid("abha-number")  # Patient: ABDM health id number, 14 digits without separators
 SID_ABHA_ADDRESS = _sid("abha-address")  # Patient: ABDM health id address, "name@abdm"
+SID_JOURNEY = _sid("journey")  # CarePlan (prm-journey): "appointment/<id>/<template>" or "start/<uuid>"
+SID_JOURNEY_ACTION = _sid(
+    "journey-action"
+)  # Task (ticket) a journey action created: "<careplan>/<stage>/<n>"
 
 # -- codes used in code ----------------------------------------------------------------------------
 SNOMED = "http://snomed.info/sct"
@@ -127,3 +140,8 @@ CONSENT_CATEGORY_CONTACT = "contact-channel"
 CONSENT_POLICY_CONTACT = "clinic-contact-policy"
 CONSENT_SCOPE_SYSTEM = "http://terminology.hl7.org/CodeSystem/consentscope"
 CONSENT_SCOPE_PRIVACY = "patient-privacy"
+
+
+def journey_template_url(name: str) -> str:
+    """The canonical URL of a journey template (PlanDefinition.url): templates are data, one URL per name."""
+    return f"{CANONICAL_BASE}/PlanDefinition/{name}"

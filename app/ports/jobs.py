@@ -27,6 +27,7 @@ class Job(StrEnum):
     ESCALATE_OVERDUE_TICKETS = "escalate_overdue_tickets"  # tickets past their SLA due time
     LOSE_CANCELLED_OPPORTUNITIES = "lose_cancelled_opportunities"  # leads cancelled and never rebooked
     PROCESS_VOICE_EVENT = "process_voice_event"  # one post-call event (app.ports.voice.VoiceEvent)
+    RUN_JOURNEY_ACTIONS = "run_journey_actions"  # journey stage actions due by now
 
 
 @dataclass(frozen=True)

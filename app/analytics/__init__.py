@@ -1,0 +1,1 @@
+"""Analytics: reports computed from FHIR searches (appointments, leads, tickets, messages, calls)."""

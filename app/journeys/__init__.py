@@ -1,0 +1,1 @@
+"""Patient journeys: templates (PlanDefinition) and instances (CarePlan, one activity per stage)."""
