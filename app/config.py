@@ -179,6 +179,12 @@ class Settings(BaseSettings):
     # template files' content_sid. Outside the window a WhatsApp template without one is not sent.
     twilio_content_sids: dict[str, str] = Field(default_factory=dict)
 
+    # -- the WhatsApp bot (app/bot) ----------------------------------------------------------------------
+    # A dialogue left this long restarts politely with the menu (bookings are in FHIR, never lost).
+    bot_dialogue_ttl_seconds: int = Field(default=7200, gt=0)
+    # How many days ahead the bot looks for free slots in one list.
+    bot_search_days: int = Field(default=7, gt=0, le=60)
+
     @model_validator(mode="before")
     @classmethod
     def _environment_is_explicit(cls, data: Any) -> Any:

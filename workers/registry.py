@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from app.bot import jobs as bot
+from app.bot.turn import Bot
 from app.changes import jobs as changes
 from app.changes.registry import ChangeContext, registry, watched_types
 from app.messaging import inbound, reminders
@@ -112,6 +115,26 @@ async def _send_due_reminders(services: Services, payload: dict[str, Any]) -> ob
     )
 
 
+def bot_of(services: Services) -> Bot:
+    """What the WhatsApp bot's turns run on, from the process's services."""
+    settings = services.settings
+    return Bot(
+        fhir=services.fhir,
+        state=services.state,
+        queue=services.queue,
+        directory=services.directory,
+        extractor=services.extractor,
+        region=settings.default_phone_region,
+        tz=ZoneInfo(settings.default_timezone),
+        dialogue_ttl_seconds=settings.bot_dialogue_ttl_seconds,
+        search_days=settings.bot_search_days,
+    )
+
+
+async def _answer_message(services: Services, payload: dict[str, Any]) -> object:
+    return await bot.answer_message(bot_of(services), now=services.clock.now(), **payload)
+
+
 JOBS: dict[Job, JobFunction] = {
     Job.EXTEND_SLOT_HORIZONS: _extend_slot_horizons,
     Job.RELEASE_EXPIRED_HOLDS: _release_expired_holds,
@@ -122,4 +145,5 @@ JOBS: dict[Job, JobFunction] = {
     Job.SEND_MESSAGE: _send_message,
     Job.REQUEUE_PENDING_SENDS: _requeue_pending_sends,
     Job.SEND_DUE_REMINDERS: _send_due_reminders,
+    Job.ANSWER_MESSAGE: _answer_message,
 }

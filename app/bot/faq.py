@@ -5,8 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 _ANSWERS = {
-    "timings": (("timing", "hours", "open"), "OPD Monday to Saturday; emergency desk open 24 hours at Indiranagar."),
-    "fees": (("fee", "charges", "cost"), "Consultation fees range from Rs 500 (general medicine) to Rs 1000 (cardiology)."),
+    "timings": (
+        ("timing", "hours", "open"),
+        "OPD Monday to Saturday; emergency desk open 24 hours at Indiranagar.",
+    ),
+    "fees": (
+        ("fee", "charges", "cost"),
+        "Consultation fees range from Rs 500 (general medicine) to Rs 1000 (cardiology).",
+    ),
     "whitefield": (("whitefield",), "Sunrise Whitefield: ITPL Main Road, Whitefield, Bengaluru 560066."),
 }
 

@@ -8,7 +8,7 @@ _HINGLISH = {"kal", "haan", "nahi", "chahiye", "subah", "shaam", "mujhe", "hai",
 
 
 def detect_language(text: str) -> str | None:
-    """"en", "hi" (Devanagari or Hinglish) or "kn"; None when the text says nothing."""
+    """ "en", "hi" (Devanagari or Hinglish) or "kn"; None when the text says nothing."""
     if re.search(r"[\u0c80-\u0cff]", text):
         return "kn"
     if re.search(r"[\u0900-\u097f]", text):

@@ -25,6 +25,7 @@ HANDLER_MODULES: tuple[str, ...] = (
     "app.messaging.notifications",
     "app.messaging.reminders",
     "app.inbox.events",
+    "app.bot.flows.handoff",
 )
 
 

@@ -24,6 +24,7 @@ class Job(StrEnum):
     RECORD_DELIVERY_STATUS = "record_delivery_status"  # one provider delivery report (DeliveryReport)
     REQUEUE_PENDING_SENDS = "requeue_pending_sends"  # messages whose send job was lost
     SEND_DUE_REMINDERS = "send_due_reminders"  # appointment reminders due by now
+    ANSWER_MESSAGE = "answer_message"  # the WhatsApp bot's turn on one stored inbound Communication
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ def ticket_resource(
     due: datetime | None,
     owner: str | None,
     priority: str = "routine",
+    focus: str | None = None,
 ) -> Resource:
     """A ticket (a callback, a complaint, a hand-off) for staff to work on."""
     task: Resource = {
@@ -38,6 +39,8 @@ def ticket_resource(
     }
     if patient_ref:
         task["for"] = {"reference": patient_ref}
+    if focus:
+        task["focus"] = {"reference": focus}
     if due:
         task["executionPeriod"] = {"start": instant(due)}
     if owner:

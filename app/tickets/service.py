@@ -23,8 +23,10 @@ async def create_ticket(
     priority: str = "routine",
     instruction: str | None = None,
     identifier: dict[str, str] | None = None,
+    focus: str | None = None,
 ) -> Resource:
-    """A ticket for staff (a callback, say) due at a time; `priority` is Task.priority (routine, urgent, asap, stat)."""
+    """A ticket for staff (a callback, say) due at a time; `priority` is Task.priority (routine, urgent, asap, stat);
+    `focus` the reference it is about (a conversation handed to staff)."""
     task = res.ticket_resource(
         patient_ref=f"Patient/{patient_id}" if patient_id else None,
         category=category,
@@ -32,6 +34,7 @@ async def create_ticket(
         due=due,
         owner=owner,
         priority=priority,
+        focus=focus,
     )
     if identifier:
         task["identifier"] = [identifier]
