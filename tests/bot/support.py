@@ -51,7 +51,9 @@ async def replies_to(fhir: FhirClient, communication_id: str) -> list[str]:
     """The texts the bot replied to one inbound message, in order (each created once, by its key)."""
     texts = []
     for n in range(MAX_REPLIES):
-        found = await fhir.search("Communication", {"identifier": f"{SID_MESSAGE_KEY}|bot/{communication_id}/{n}"})
+        found = await fhir.search(
+            "Communication", {"identifier": f"{SID_MESSAGE_KEY}|bot/{communication_id}/{n}"}
+        )
         if not found:
             break
         assert len(found) == 1

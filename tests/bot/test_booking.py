@@ -6,7 +6,6 @@ from datetime import datetime, timedelta
 
 import httpx
 import pytest
-from fastapi import FastAPI
 
 from app.config import Settings
 from app.fhir.builders import extension_value
@@ -14,7 +13,6 @@ from app.fhir.canonical import EXT_BOOKING_CHANNEL
 from app.fhir.client import FhirClient
 from tests.bot.support import Chat
 from tests.clinic import KOLKATA, make_patient
-from tests.factories import phone
 
 pytestmark = pytest.mark.integration
 
@@ -50,7 +48,9 @@ async def test_an_existing_patient_books_a_heart_doctor_tomorrow_morning(
     when = lines[1].split(" - ")[0][3:]
     start = datetime.fromisoformat(appointment["start"]).astimezone(KOLKATA)
     assert when == f"{start.day} {start:%B} {start.year}, {start:%I:%M %p}".replace(", 0", ", ")
-    [opportunity] = await fhir.search("Task", {"patient": f"Patient/{patient['id']}", "focus": f"Appointment/{appointment['id']}"})
+    [opportunity] = await fhir.search(
+        "Task", {"patient": f"Patient/{patient['id']}", "focus": f"Appointment/{appointment['id']}"}
+    )
     assert opportunity["businessStatus"]["coding"][0]["code"] == "booked"
     provenance = await fhir.search("Provenance", {"target": f"Appointment/{appointment['id']}"})
     assert any(a["type"]["coding"][0]["code"] == "whatsapp-bot" for p in provenance for a in p["agent"])
