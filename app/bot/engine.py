@@ -22,6 +22,7 @@ from app.bot.triage import triage
 from app.bot.turn import Turn
 from app.bot.understand import Request, understand
 from app.fhir.client import Resource
+from app.fhir.dates import parse_datetime
 from app.messaging import catalog
 from app.messaging import resources as res
 from app.messaging.resources import Direction
@@ -43,14 +44,16 @@ REMINDER_REPLY_HOURS = 48
 MIN_QUESTION_WORDS = 3
 _LETTERS = re.compile(r"[^\W_]", re.UNICODE)
 _COMMANDS: tuple[tuple[Menu, re.Pattern[str]], ...] = (
+    (Menu.CANCEL, re.compile(r"\b(cancel|radd)\b|रद्द|ರದ್ದು")),
+    (Menu.RESCHEDULE, re.compile(r"\b(reschedule|postpone|prepone|change|move|shift)\b|समय बदल|ಸಮಯ ಬದಲ")),
     (
         Menu.APPOINTMENTS,
-        re.compile(r"\b(my|mere|meri|mera|show|list)\b.*\bappointments?\b|मेरे अपॉइंटमेंट|ನನ್ನ ಅಪಾಯಿಂಟ್ಮೆಂಟ್"),
+        re.compile(r"\b(my|mere|meri|show|list)\b.*\bappointments\b|मेरे अपॉइंटमेंट|ನನ್ನ ಅಪಾಯಿಂಟ್ಮೆಂಟ್"),
     ),
-    (Menu.RESCHEDULE, re.compile(r"\b(reschedule|postpone|prepone|change|move|shift)\b|समय बदल|ಸಮಯ ಬದಲ")),
-    (Menu.CANCEL, re.compile(r"\b(cancel|radd)\b|रद्द|ರದ್ದು")),
     (Menu.BOOK, re.compile(r"\b(book|booking|appointment|consult|chahiye)\b|बुक|ಬುಕ್")),
 )
+# A bare answer (yes, 2, first) is at most this many words.
+BARE_ANSWER_WORDS = 3
 
 Resume = Callable[[Turn], Awaitable[bool]]
 
@@ -112,6 +115,9 @@ async def answer(turn: Turn) -> None:
     if symptom is not None and symptom.red_flag:
         await emergency.start(turn, symptom)
         return
+    if turn.button and await _reminder_reply(turn):
+        # A tapped reminder button means that reminder, whatever the dialogue was doing.
+        return
     if dialogue.flow in FLOWS and not wants_human(turn.text) and not wants_menu(turn.text):
         said = len(turn.replies)
         if await FLOWS[dialogue.flow](turn):
@@ -121,16 +127,14 @@ async def answer(turn: Turn) -> None:
         if len(turn.replies) > said:
             _failed(turn, replied=True)
             return
-    elif fresh and (yes_no(turn.text) is not None or pick(turn.text, len(Menu)) is not None):
-        # An answer to a question asked in a dialogue that has expired: start again, politely.
-        turn.say("restart")
-        show_menu(turn)
-        return
     if await route(turn):
         dialogue.failures = 0
         await _continue(turn)
         return
     if fresh:
+        if _bare_answer(turn.text):
+            # An answer to a question asked in a dialogue that has expired: start again, politely.
+            turn.say("restart")
         show_menu(turn)
         return
     _failed(turn)
@@ -152,6 +156,13 @@ async def _continue(turn: Turn) -> None:
     if dialogue.flow is None and dialogue.pending and dialogue.patient_id:
         turn.text, dialogue.pending = dialogue.pending, None
         await route(turn)
+
+
+def _bare_answer(text: str) -> bool:
+    """'yes', 'no', '2', 'the first one': an answer to a question, not a request."""
+    if len(text.split()) > BARE_ANSWER_WORDS:
+        return False
+    return yes_no(text) is not None or pick(text, len(Menu)) is not None
 
 
 def _failed(turn: Turn, *, replied: bool = False) -> None:
@@ -286,7 +297,9 @@ async def _reminded_appointment(turn: Turn) -> str | None:
     for message in messages:
         read = res.message_of(message)
         reminder = read.template is not None and read.template.name.startswith("appointment_reminder")
-        if read.direction is Direction.OUTBOUND and reminder and read.sent_at and read.sent_at >= since:
+        # Sent, or still waiting for the end of quiet hours (prepared: its last update).
+        at = read.sent_at or parse_datetime((message.get("meta") or {}).get("lastUpdated"))
+        if read.direction is Direction.OUTBOUND and reminder and at is not None and at >= since:
             about = [a.get("reference", "") for a in message.get("about", [])]
             return next((a.removeprefix("Appointment/") for a in about if a.startswith("Appointment/")), None)
     return None

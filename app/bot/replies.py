@@ -10,7 +10,7 @@ from enum import StrEnum
 
 _YES = {
     "yes", "y", "yeah", "yep", "yup", "ya", "haan", "han", "haa", "ha", "hanji", "ji", "ok", "okay", "k",
-    "confirm", "confirmed", "sure", "done", "book", "theek", "thik", "sahi", "correct", "right",
+    "confirm", "confirmed", "sure", "theek", "thik", "sahi", "correct", "right",
     "हाँ", "हां", "हा", "जी", "ठीक", "ಹೌದು", "ಸರಿ", "👍",
 }  # fmt: skip
 _NO = {
