@@ -6,13 +6,18 @@ from datetime import datetime, timedelta
 
 import httpx
 import pytest
+from fastapi import FastAPI
 
+from app.changes.model import Change, ChangeKind
 from app.config import Settings
 from app.fhir.builders import extension_value
-from app.fhir.canonical import EXT_BOOKING_CHANNEL
+from app.fhir.canonical import EXT_BOOKING_CHANNEL, SID_MESSAGE_KEY
 from app.fhir.client import FhirClient
+from app.messaging.notifications import notify_patient
+from app.messaging.resources import message_of
 from tests.bot.support import Chat
 from tests.clinic import KOLKATA, make_patient
+from workers.registry import change_context
 
 pytestmark = pytest.mark.integration
 
@@ -22,7 +27,12 @@ async def booked(fhir: FhirClient, patient_id: str) -> list[dict]:
 
 
 async def test_an_existing_patient_books_a_heart_doctor_tomorrow_morning(
-    api: httpx.AsyncClient, staff: dict[str, str], fhir: FhirClient, settings: Settings, demo_clinic: None
+    api: httpx.AsyncClient,
+    staff: dict[str, str],
+    fhir: FhirClient,
+    settings: Settings,
+    app: FastAPI,
+    demo_clinic: None,
 ) -> None:
     patient = await make_patient(api, staff, name="Asha Kulkarni", preferred_language="en")
     chat = Chat(api, fhir, settings, patient["phone"])
@@ -54,3 +64,20 @@ async def test_an_existing_patient_books_a_heart_doctor_tomorrow_morning(
     assert opportunity["businessStatus"]["coding"][0]["code"] == "booked"
     provenance = await fhir.search("Provenance", {"target": f"Appointment/{appointment['id']}"})
     assert any(a["type"]["coding"][0]["code"] == "whatsapp-bot" for p in provenance for a in p["agent"])
+
+    # The confirmation is the change feed's (whoever booked), with the branch's map link: the bot sends none.
+    change = Change(
+        "Appointment", appointment["id"], appointment["meta"]["versionId"], ChangeKind.CREATED, appointment
+    )
+    await notify_patient(change, context=change_context(app.state.services))
+    key = f"appointment/{appointment['id']}/{appointment['meta']['versionId']}/appointment_confirmation"
+    [confirmation] = await fhir.search("Communication", {"identifier": f"{SID_MESSAGE_KEY}|{key}"})
+    text = message_of(confirmation).text
+    assert text is not None and text.startswith("Hello Asha Kulkarni, your appointment with Dr. ")
+    assert (
+        f"{start.day} {start:%B} {start.year}" in text and "(map: https://www.google.com/maps/search/" in text
+    )
+    assert "reply here or call us on +918041234567" in text
+    # Only the confirmation: nothing else went to the patient for this booking but the bot's three turns.
+    on_thread = await fhir.search("Communication", {"conversation-thread": chat.thread})
+    assert len([m for m in on_thread if message_of(m).direction.value == "outbound"]) == 5
