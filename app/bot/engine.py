@@ -58,10 +58,20 @@ BARE_ANSWER_WORDS = 3
 Resume = Callable[[Turn], Awaitable[bool]]
 
 
+# A menu number said as a request (kept as the request to continue with once the patient is known).
+MENU_REQUESTS = {
+    Menu.BOOK: "book an appointment",
+    Menu.APPOINTMENTS: "show my appointments",
+    Menu.RESCHEDULE: "reschedule my appointment",
+    Menu.CANCEL: "cancel my appointment",
+}
+
+
 async def _resume_menu(turn: Turn) -> bool:
     choice = menu_choice(turn.text)
     if choice is None:
         return False
+    turn.text = MENU_REQUESTS.get(choice, turn.text)
     await act(turn, choice, None)
     return True
 

@@ -78,7 +78,9 @@ NONE_OF_THESE = -1
 def words(text: str) -> list[str]:
     """The text's words, lower case (scripts kept)."""
     # Devanagari and Kannada vowel signs are not \w: the script ranges keep their words whole.
-    return re.findall(r"[\w'\u2019\u0900-\u0963\u0966-\u097f\u0c80-\u0cff\U0001f44d\U0001f44e]+", text.lower())
+    return re.findall(
+        r"[\w'\u2019\u0900-\u0963\u0966-\u097f\u0c80-\u0cff\U0001f44d\U0001f44e]+", text.lower()
+    )
 
 
 def yes_no(text: str) -> bool | None:

@@ -66,6 +66,27 @@ async def test_a_new_number_is_asked_its_name_registered_and_its_booking_continu
     assert appointment["status"] == "booked"
 
 
+async def test_a_new_number_picking_book_from_the_menu_is_registered_then_asked_for_a_department(
+    api: httpx.AsyncClient, fhir: FhirClient, settings: Settings, demo_clinic: None
+) -> None:
+    chat = Chat(api, fhir, settings, phone())
+
+    assert (await chat.say("hello"))[0].startswith("I can help you with:\n1. Book an appointment")
+    assert await chat.say("1") == ["I could not find this number in our records. What is your full name?"]
+    assert await chat.say("call me maybe 123") == [
+        "Please send your name in letters, for example: Asha Kumar."
+    ]
+    registered = await chat.say("Meena Rao")
+    assert registered == [
+        "Thank you, Meena. You are now registered with us.",
+        'Which doctor or department would you like? For example "cardiology", "skin doctor" or a doctor\'s name.',
+    ]
+    offered = await chat.say("skin doctor this week mornings please")
+
+    assert offered[0].startswith("Free times with ")
+    assert slot_times(offered[0]) and all(hour_of(t) < 12 for t in slot_times(offered[0]))
+
+
 async def test_an_existing_patient_books_in_hinglish_and_is_answered_in_hindi(
     api: httpx.AsyncClient, staff: dict[str, str], fhir: FhirClient, settings: Settings, demo_clinic: None
 ) -> None:

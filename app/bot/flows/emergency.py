@@ -58,4 +58,4 @@ async def start(turn: Turn, symptom: Triage) -> None:
         priority="stat",
         focus=f"Task/{turn.conversation_id}",
     )
-    log.info("bot.emergency", ticket=f"Task/{ticket['id']}", symptom=symptom.symptom)
+    log.info("bot.emergency", ticket=f"Task/{ticket['id']}", conversation=f"Task/{turn.conversation_id}")
