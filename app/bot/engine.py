@@ -23,6 +23,7 @@ from app.bot.turn import Turn
 from app.bot.understand import Request, understand
 from app.fhir.client import Resource
 from app.fhir.dates import parse_datetime
+from app.fhir.errors import FhirNotFound
 from app.messaging import catalog
 from app.messaging import resources as res
 from app.messaging.resources import Direction
@@ -157,7 +158,12 @@ async def _patient(turn: Turn) -> Resource | None:
         if len(found) != 1:
             return None
         turn.dialogue.patient_id = str(found[0]["id"])
-    return await turn.bot.fhir.read("Patient", turn.dialogue.patient_id)
+    try:
+        return await turn.bot.fhir.read("Patient", turn.dialogue.patient_id)
+    except FhirNotFound:
+        # Merged away or deleted since the dialogue began: find out again who is writing.
+        turn.dialogue.patient_id = None
+        return None
 
 
 async def _continue(turn: Turn) -> None:

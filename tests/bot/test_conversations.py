@@ -36,6 +36,15 @@ def slot_times(reply: str) -> list[str]:
     return [line.split(", ")[1].split(" - ")[0] for line in reply.splitlines() if line[:1].isdigit()]
 
 
+def slot_days(reply: str) -> list[datetime]:
+    """The date of each numbered slot line."""
+    return [
+        datetime.strptime(line.split(". ", 1)[1].split(", ")[0], "%d %B %Y")
+        for line in reply.splitlines()
+        if line[:1].isdigit()
+    ]
+
+
 def hour_of(clock: str) -> int:
     return datetime.strptime(clock, "%I:%M %p").hour
 
@@ -131,6 +140,10 @@ async def test_a_doctors_name_with_typos_finds_the_doctor(
     offered = await chat.say("appointment with Dr Kavta Nayr next monday")
 
     assert offered[1].startswith("Free times with Dr. Kavita Nair:")
+    others = await chat.say("none of these")
+    # Later days, and the department's other doctors too.
+    assert others[0].startswith("Free times with Dermatology:\n1. ")
+    assert slot_days(others[0])[0] > slot_days(offered[1])[-1]
 
 
 async def test_a_red_flag_gets_the_emergency_number_and_a_stat_ticket_never_a_booking(
