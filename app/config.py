@@ -180,6 +180,8 @@ class Settings(BaseSettings):
     twilio_content_sids: dict[str, str] = Field(default_factory=dict)
 
     # -- the WhatsApp bot (app/bot) ----------------------------------------------------------------------
+    # Off: inbound WhatsApp messages only reach the staff inbox (STOP/START are answered either way).
+    bot_enabled: bool = True
     # A dialogue left this long restarts politely with the menu (bookings are in FHIR, never lost).
     bot_dialogue_ttl_seconds: int = Field(default=7200, gt=0)
     # How many days ahead the bot looks for free slots in one list.

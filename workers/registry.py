@@ -76,6 +76,7 @@ async def _receive_message(services: Services, payload: dict[str, Any]) -> objec
         fetcher=services.media,
         transcriber=services.transcriber,
         hints=await services.assistant.hints() if voice else (),
+        to_bot=services.settings.bot_enabled,
     )
 
 

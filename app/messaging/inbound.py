@@ -87,9 +87,11 @@ async def receive_message(
     fetcher: MediaFetcher,
     transcriber: Transcriber | None,
     hints: Sequence[str] = (),
+    to_bot: bool = True,
 ) -> Resource:
     """Store an inbound message on its conversation (STOP/START acted on first, media downloaded into
-    Binary + DocumentReference, a voice note's transcript as its text); the Communication."""
+    Binary + DocumentReference, a voice note's transcript as its text) and, `to_bot`, queue the WhatsApp
+    bot's answer; the Communication."""
     channel = message.channel.value
     existing = await _stored(fhir, message.provider_id)
     if existing is not None:
@@ -97,7 +99,8 @@ async def receive_message(
         thread = res.message_of(existing).thread_id
         if thread:
             await conversations.record_message(fhir, thread, at=message.received_at, inbound=True)
-        await _to_the_bot(queue, message, existing)
+        if to_bot:
+            await _to_the_bot(queue, message, existing)
         return existing
     patients = sorted(await find_by_phone(fhir, phone=message.sender, region=region), key=lambda p: p["id"])
     patient_id = patients[0]["id"] if len(patients) == 1 else None
@@ -143,7 +146,8 @@ async def receive_message(
         if_none_exist={"identifier": f"{SID_TWILIO_MESSAGE}|{message.provider_id}"},
     )
     await conversations.record_message(fhir, conversation["id"], at=message.received_at, inbound=True)
-    await _to_the_bot(queue, message, stored)
+    if to_bot:
+        await _to_the_bot(queue, message, stored)
     log.info(
         "message.received",
         communication=f"Communication/{stored['id']}",

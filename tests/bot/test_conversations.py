@@ -268,6 +268,16 @@ async def test_the_bot_is_silent_during_a_hand_off_and_speaks_again_once_staff_c
     assert (await chat.say("menu"))[0].startswith("I can help you with:")
 
 
+async def test_with_the_bot_switched_off_messages_reach_only_the_inbox(
+    api: httpx.AsyncClient, staff: dict[str, str], fhir: FhirClient, settings: Settings
+) -> None:
+    patient = await make_patient(api, staff, preferred_language="en")
+    chat = Chat(api, fhir, settings.model_copy(update={"bot_enabled": False}), patient["phone"])
+
+    assert await chat.say("menu") == []
+    assert message_of(chat.inbound[0]).text == "menu"
+
+
 async def test_a_replayed_webhook_stores_one_message_and_answers_it_once(
     api: httpx.AsyncClient,
     staff: dict[str, str],
