@@ -191,6 +191,13 @@ class Settings(BaseSettings):
     ticket_sla_minutes: dict[str, int] = Field(default_factory=dict)
     # A booked opportunity whose appointment was cancelled and not rebooked within this many days is lost.
     opportunity_rebook_days: int = Field(default=14, gt=0)
+    # -- the WhatsApp bot (app/bot) ----------------------------------------------------------------------
+    # Off: inbound WhatsApp messages only reach the staff inbox (STOP/START are answered either way).
+    bot_enabled: bool = True
+    # A dialogue left this long restarts politely with the menu (bookings are in FHIR, never lost).
+    bot_dialogue_ttl_seconds: int = Field(default=7200, gt=0)
+    # How many days ahead the bot looks for free slots in one list.
+    bot_search_days: int = Field(default=7, gt=0, le=60)
 
     @model_validator(mode="before")
     @classmethod

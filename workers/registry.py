@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from app.calls import jobs as calls
 from app.calls.rules import CallRules
+from app.bot import jobs as bot
+from app.bot.turn import Bot
 from app.changes import jobs as changes
 from app.changes.registry import ChangeContext, registry, watched_types
 from app.journeys import jobs as journeys
@@ -78,6 +81,7 @@ async def _receive_message(services: Services, payload: dict[str, Any]) -> objec
         fetcher=services.media,
         transcriber=services.transcriber,
         hints=await services.assistant.hints() if voice else (),
+        to_bot=services.settings.bot_enabled,
     )
 
 
@@ -155,6 +159,26 @@ async def _run_journey_actions(services: Services, payload: dict[str, Any]) -> o
     )
 
 
+def bot_of(services: Services) -> Bot:
+    """What the WhatsApp bot's turns run on, from the process's services."""
+    settings = services.settings
+    return Bot(
+        fhir=services.fhir,
+        state=services.state,
+        queue=services.queue,
+        directory=services.directory,
+        extractor=services.extractor,
+        region=settings.default_phone_region,
+        tz=ZoneInfo(settings.default_timezone),
+        dialogue_ttl_seconds=settings.bot_dialogue_ttl_seconds,
+        search_days=settings.bot_search_days,
+    )
+
+
+async def _answer_message(services: Services, payload: dict[str, Any]) -> object:
+    return await bot.answer_message(bot_of(services), now=services.clock.now(), **payload)
+
+
 JOBS: dict[Job, JobFunction] = {
     Job.EXTEND_SLOT_HORIZONS: _extend_slot_horizons,
     Job.RELEASE_EXPIRED_HOLDS: _release_expired_holds,
@@ -169,4 +193,5 @@ JOBS: dict[Job, JobFunction] = {
     Job.LOSE_CANCELLED_OPPORTUNITIES: _lose_cancelled_opportunities,
     Job.PROCESS_VOICE_EVENT: _process_voice_event,
     Job.RUN_JOURNEY_ACTIONS: _run_journey_actions,
+    Job.ANSWER_MESSAGE: _answer_message,
 }

@@ -170,6 +170,55 @@ async def _book(plan: Plan, form: dict[str, Any], ex: Execution, written: list[s
     return booked
 
 
+async def book_with_opportunity(
+    fhir: FhirClient,
+    directory: DirectoryCache,
+    state: StateStore,
+    *,
+    slot_id: str,
+    patient_id: str,
+    reason: str | None,
+    channel: Channel,
+    source: str,
+    actors: list[Actor],
+    now: datetime,
+    instruction: str | None = None,
+    identifier: dict[str, str] | None = None,
+    new_patient: dict[str, Any] | None = None,
+) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """Book a slot and, in the same transaction, advance the patient's open opportunity to 'booked' (or
+    create one); the Appointment and the opportunity advanced (None when one was created)."""
+    existing = None if new_patient else await opportunities.open_opportunity(fhir, patient_id=patient_id)
+
+    def add_opportunity(tx: Transaction, appointment_ref: str) -> None:
+        opportunities.add_booked_opportunity(
+            tx,
+            existing=existing,
+            patient_ref=f"Patient/{patient_id}",
+            appointment_ref=appointment_ref,
+            source=source,
+            description=reason,
+            identifier=identifier,
+        )
+
+    appointment = await booking.book(
+        fhir,
+        directory,
+        state,
+        slot_id=slot_id,
+        patient_id=patient_id,
+        reason=reason,
+        channel=channel,
+        actors=actors,
+        now=now,
+        extend=add_opportunity,
+        instruction=instruction,
+        identifier=identifier,
+        new_patient=new_patient,
+    )
+    return appointment, existing
+
+
 async def _book_for(
     plan: Plan,
     form: dict[str, Any],
@@ -179,20 +228,7 @@ async def _book_for(
     patient_id: str,
     new_patient: dict[str, Any] | None = None,
 ) -> dict[str, str | None]:
-    existing = None if new_patient else await opportunities.open_opportunity(ex.fhir, patient_id=patient_id)
-
-    def add_opportunity(tx: Transaction, appointment_ref: str) -> None:
-        opportunities.add_booked_opportunity(
-            tx,
-            existing=existing,
-            patient_ref=f"Patient/{patient_id}",
-            appointment_ref=appointment_ref,
-            source=SOURCE,
-            description=form.get("reason"),
-            identifier=_tag(plan),
-        )
-
-    appointment = await booking.book(
+    appointment, existing = await book_with_opportunity(
         ex.fhir,
         ex.directory,
         ex.state,
@@ -200,9 +236,9 @@ async def _book_for(
         patient_id=patient_id,
         reason=form.get("reason"),
         channel=Channel.ASSISTANT,
+        source=SOURCE,
         actors=ex.actors,
         now=ex.now,
-        extend=add_opportunity,
         instruction=ex.instruction,
         identifier=_tag(plan),
         new_patient=new_patient,

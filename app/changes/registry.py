@@ -27,6 +27,7 @@ HANDLER_MODULES: tuple[str, ...] = (
     "app.inbox.events",
     "app.opportunities.events",
     "app.journeys.events",
+    "app.bot.flows.handoff",
 )
 
 

@@ -36,8 +36,9 @@ from app.messaging.service import prepare_message
 from app.patients.resources import phone_of, preferred_language
 from app.patients.service import find_by_phone
 from app.ports.inbound import DeliveryReport, InboundMessage, ReportedStatus
-from app.ports.jobs import JobQueue
+from app.ports.jobs import Job, JobQueue
 from app.ports.media import MediaFetcher
+from app.ports.messaging import MessageChannel
 from app.ports.speech import Transcriber
 from app.ports.state import StateStore
 from app.vocabulary import ContactChannel
@@ -86,9 +87,11 @@ async def receive_message(
     fetcher: MediaFetcher,
     transcriber: Transcriber | None,
     hints: Sequence[str] = (),
+    to_bot: bool = True,
 ) -> Resource:
     """Store an inbound message on its conversation (STOP/START acted on first, media downloaded into
-    Binary + DocumentReference, a voice note's transcript as its text); the Communication."""
+    Binary + DocumentReference, a voice note's transcript as its text) and, `to_bot`, queue the WhatsApp
+    bot's answer; the Communication."""
     channel = message.channel.value
     existing = await _stored(fhir, message.provider_id)
     if existing is not None:
@@ -96,6 +99,8 @@ async def receive_message(
         thread = res.message_of(existing).thread_id
         if thread:
             await conversations.record_message(fhir, thread, at=message.received_at, inbound=True)
+        if to_bot:
+            await _to_the_bot(queue, message, existing)
         return existing
     patients = sorted(await find_by_phone(fhir, phone=message.sender, region=region), key=lambda p: p["id"])
     patient_id = patients[0]["id"] if len(patients) == 1 else None
@@ -141,6 +146,8 @@ async def receive_message(
         if_none_exist={"identifier": f"{SID_TWILIO_MESSAGE}|{message.provider_id}"},
     )
     await conversations.record_message(fhir, conversation["id"], at=message.received_at, inbound=True)
+    if to_bot:
+        await _to_the_bot(queue, message, stored)
     log.info(
         "message.received",
         communication=f"Communication/{stored['id']}",
@@ -152,6 +159,17 @@ async def receive_message(
         media=len(message.media),
     )
     return stored
+
+
+async def _to_the_bot(queue: JobQueue, message: InboundMessage, stored: Resource) -> None:
+    """A WhatsApp message goes to the bot (once: the job id is the message's); STOP/START were answered here."""
+    if message.channel is not MessageChannel.WHATSAPP or keyword_of(message.text) is not None:
+        return
+    await queue.enqueue(
+        Job.ANSWER_MESSAGE,
+        {"communication": str(stored["id"]), "button": message.button_payload},
+        job_id=f"bot-{stored['id']}",
+    )
 
 
 async def _act_on_keyword(

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from urllib.parse import quote_plus
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import structlog
@@ -34,6 +35,8 @@ from app.scheduling.resources import participant, rescheduled_from
 log = structlog.get_logger(__name__)
 
 CONFIRMATION = "appointment_confirmation"
+# Google Maps' documented search URL: works in any browser and opens the Maps app on phones.
+MAPS_SEARCH = "https://www.google.com/maps/search/?api=1&query="
 RESCHEDULE = "appointment_reschedule"
 CANCELLATION = "appointment_cancellation"
 NO_SHOW = "no_show_follow_up"
@@ -143,6 +146,7 @@ class _Clinic:
     phone: str | None
     location: str | None
     timezone: str | None
+    address: str | None
 
 
 async def _clinic(fhir: FhirClient, appointment: Resource) -> _Clinic:
@@ -160,7 +164,14 @@ async def _clinic(fhir: FhirClient, appointment: Resource) -> _Clinic:
         phone=phone_of(organization),
         location=(location or {}).get("name"),
         timezone=extension_value(location, EXT_TIMEZONE) if location else None,
+        address=((location or {}).get("address") or {}).get("text"),
     )
+
+
+def maps_link(*parts: str | None) -> str | None:
+    """A map search link for a place (its name and address), for patients to find it."""
+    query = ", ".join(p for p in parts if p)
+    return f"{MAPS_SEARCH}{quote_plus(query)}" if query else None
 
 
 def _timezone(name: str | None, default: str) -> ZoneInfo:
@@ -192,6 +203,7 @@ async def appointment_variables(
         "time": time,
         "location_name": clinic.location,
         "clinic_phone": clinic.phone,
+        "maps_link": maps_link(clinic.name, clinic.location, clinic.address),
     }
     wanted = catalog.template(template).variables
     variables = {name: value for name, value in known.items() if name in wanted and value}

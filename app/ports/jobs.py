@@ -28,6 +28,7 @@ class Job(StrEnum):
     LOSE_CANCELLED_OPPORTUNITIES = "lose_cancelled_opportunities"  # leads cancelled and never rebooked
     PROCESS_VOICE_EVENT = "process_voice_event"  # one post-call event (app.ports.voice.VoiceEvent)
     RUN_JOURNEY_ACTIONS = "run_journey_actions"  # journey stage actions due by now
+    ANSWER_MESSAGE = "answer_message"  # the WhatsApp bot's turn on one stored inbound Communication
 
 
 @dataclass(frozen=True)

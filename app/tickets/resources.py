@@ -202,6 +202,7 @@ def ticket_resource(
     created: datetime,
     priority: str = "routine",
     source: str | None = None,
+    focus: str | None = None,
 ) -> Resource:
     """A new open ticket for staff to work on."""
     extensions = [extension(EXT_TICKET_CATEGORY, valueCode=category)]
@@ -222,6 +223,8 @@ def ticket_resource(
     }
     if patient_ref:
         task["for"] = {"reference": patient_ref}
+    if focus:
+        task["focus"] = {"reference": focus}
     if owner:
         set_task_owner(task, owner)
     return task

@@ -50,9 +50,11 @@ async def create_ticket(
     source: str | None = None,
     now: datetime | None = None,
     sla: Mapping[str, int] | None = None,
+    focus: str | None = None,
 ) -> Resource:
     """A ticket for staff; `priority` is Task.priority (routine, urgent, asap, stat); without `due`, the
-    SLA table (defaults, overridden by `sla`) sets it from the category and priority."""
+    SLA table (defaults, overridden by `sla`) sets it from the category and priority; `focus` is the
+    reference it is about (a conversation handed to staff)."""
     _choice("category", category, Category)
     _choice("priority", priority, Priority)
     if patient_id:
@@ -67,6 +69,7 @@ async def create_ticket(
         created=created,
         priority=priority,
         source=source,
+        focus=focus,
     )
     if identifier:
         task["identifier"] = [identifier]

@@ -43,6 +43,7 @@ def worker_env(settings: Settings) -> dict[str, str]:
         "PRM_CHANGE_FEED_SECRET": settings.change_feed_secret.get_secret_value(),
         "PRM_CHANGE_FEED_TYPES": f'["{WATCHED}"]',
         "PRM_CHANGE_FEED_SUBSCRIBE_ON_STARTUP": "true",
+        "PRM_BOT_ENABLED": str(settings.bot_enabled).lower(),
     }
 
 

@@ -33,6 +33,7 @@ VALUES = {
     "time": "10:30 AM",
     "location_name": "Indiranagar",
     "clinic_phone": "+91 80 4000 1234",
+    "maps_link": "https://maps.example/indiranagar",
 }
 REMINDER_VARIABLES = {
     k: VALUES[k] for k in ("patient_name", "clinic_name", "practitioner_name", "time", "location_name")
@@ -90,18 +91,20 @@ def test_render_in_english_hindi_and_kannada() -> None:
 
     assert en.body == (
         "Hello Ananya, your appointment with Dr. Meera Rao at Sunrise Clinic is confirmed for 2 December at "
-        "10:30 AM, Indiranagar. To change it, reply here or call us on +91 80 4000 1234."
+        "10:30 AM, Indiranagar (map: https://maps.example/indiranagar). To change it, reply here or call us on "
+        "+91 80 4000 1234."
     )
     assert en.subject == "Appointment confirmed: 2 December at 10:30 AM"
     assert hi.body == (
         "नमस्ते Ananya, Sunrise Clinic में Dr. Meera Rao के साथ आपका अपॉइंटमेंट 2 December को 10:30 AM पर, "
-        "Indiranagar में पक्का हो गया है। इसे बदलने के लिए यहाँ जवाब दें या हमें +91 80 4000 1234 पर कॉल करें।"
+        "Indiranagar में पक्का हो गया है (नक्शा: https://maps.example/indiranagar)। इसे बदलने के लिए यहाँ जवाब दें "
+        "या हमें +91 80 4000 1234 पर कॉल करें।"
     )
     assert hi.subject == "अपॉइंटमेंट पक्का: 2 December, 10:30 AM"
     assert kn.body.startswith("ನಮಸ್ಕಾರ Ananya, Sunrise Clinic ನಲ್ಲಿ Dr. Meera Rao ಅವರೊಂದಿಗೆ")
     assert (en.name, en.version, en.quick_replies, en.content_sid) == (
         "appointment_confirmation",
-        1,
+        2,
         (),
         None,
     )

@@ -1,0 +1,62 @@
+"""One turn of the bot: the message being answered, the dialogue, what the bot will reply."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from app.bot import strings
+from app.bot.dialogue import Dialogue
+from app.directory.index import DirectoryCache
+from app.fhir.builders import Actor, AgentKind
+from app.fhir.client import FhirClient
+from app.ports.jobs import JobQueue
+from app.ports.nlu import IntentExtractor
+from app.ports.state import StateStore
+
+BOT = Actor(kind=AgentKind.WHATSAPP_BOT)
+
+
+@dataclass(frozen=True)
+class Bot:
+    """What every turn runs on (from the process's services)."""
+
+    fhir: FhirClient
+    state: StateStore
+    queue: JobQueue
+    directory: DirectoryCache
+    extractor: IntentExtractor
+    region: str
+    tz: ZoneInfo
+    dialogue_ttl_seconds: int
+    search_days: int
+
+
+@dataclass
+class Turn:
+    """A patient's message and the bot's answer to it, built up by the flows."""
+
+    bot: Bot
+    now: datetime  # aware, in the clinic's time zone
+    message_id: str  # the inbound Communication
+    text: str  # what the patient wrote (or said in a voice note), cleaned
+    button: str | None  # the quick reply tapped, if any
+    channel: str
+    address: str
+    conversation_id: str
+    dialogue: Dialogue
+    replies: list[str] = field(default_factory=list)
+
+    @property
+    def language(self) -> str:
+        """The language the bot answers in."""
+        return self.dialogue.language or strings.DEFAULT_LANGUAGE
+
+    def say(self, key: str, **values: str) -> None:
+        """Add the text `key` (in the patient's language) to the replies."""
+        self.replies.append(strings.text(key, self.language, **values))
+
+    def say_text(self, text: str) -> None:
+        """Add a text that is already in the patient's language (an FAQ answer)."""
+        self.replies.append(text)
