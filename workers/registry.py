@@ -6,10 +6,10 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from app.calls import jobs as calls
-from app.calls.rules import CallRules
 from app.bot import jobs as bot
 from app.bot.turn import Bot
+from app.calls import jobs as calls
+from app.calls.rules import CallRules
 from app.changes import jobs as changes
 from app.changes.registry import ChangeContext, registry, watched_types
 from app.journeys import jobs as journeys
