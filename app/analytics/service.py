@@ -34,6 +34,7 @@ from app.fhir.dates import parse_datetime
 from app.messaging.resources import Direction, message_of
 from app.opportunities.resources import Stage
 from app.scheduling.resources import participant
+from app.tickets import resources as ticket_res
 
 # HAPI's largest page (hapi-config StorageConfig): fewer round trips for the same rows.
 PAGE_SIZE = 500
@@ -272,7 +273,7 @@ async def tickets(fhir: FhirClient, *, period: Period, now: datetime) -> Report:
         period,
         "authored-on",
         [("code", f"{CS_TASK_TYPE}|{TASK_TYPE_TICKET}")],
-        "status,businessStatus,priority,extension,authoredOn,executionPeriod,lastModified",
+        "status,businessStatus,priority,extension,authoredOn,restriction,executionPeriod,lastModified",
     )
     met = breached = pending = 0
     hours: list[float] = []
@@ -280,8 +281,7 @@ async def tickets(fhir: FhirClient, *, period: Period, now: datetime) -> Report:
         resolved, authored = _resolved_at(ticket), parse_datetime(ticket.get("authoredOn"))
         if resolved is not None and authored is not None:
             hours.append((resolved - authored).total_seconds() / 3600)
-        # Today a ticket's due time is executionPeriod.start (app.tickets.resources).
-        due = parse_datetime((ticket.get("executionPeriod") or {}).get("start"))
+        due = ticket_res.due_of(ticket)
         if due is None:
             continue
         if resolved is not None:

@@ -80,11 +80,13 @@ def _ticket(
         patient_ref=f"Patient/{patient}",
         category=category,
         description="x",
-        due=due,
+        due=due or authored,
         owner=None,
+        created=authored,
         priority=priority,
     )
-    ticket["authoredOn"] = instant(authored)
+    if due is None:
+        ticket.pop("restriction")  # valid FHIR without a due time (written by others)
     if resolved is not None:
         # Not executionPeriod.end: a ticket resolved before its due time would end before it starts.
         ticket["status"] = "completed"
