@@ -51,6 +51,7 @@ CONFIRMATION = {
     "date": "1 December 2026",
     "time": "10:30 AM",
     "location_name": "Indiranagar",
+    "maps_link": "https://www.google.com/maps/search/?api=1&query=Indiranagar",
     "clinic_phone": "+918041234567",
 }
 
