@@ -38,6 +38,9 @@ async def test_session_load_wrote_everything_and_activated_every_search_paramete
 
 
 async def test_second_load_changes_nothing(fhir: FhirClient) -> None:
+    # Change handlers may have acted on an example since the session's load (a booked example
+    # Appointment moves the example lead): one load puts it back, the next must change nothing.
+    await load_conformance(fhir)
     before = await versions(fhir)
 
     report = await load_conformance(fhir)
