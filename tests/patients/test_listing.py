@@ -89,8 +89,8 @@ async def test_paging_is_stable_while_patients_are_added(
     assert all(len(page) == 2 for page in pages[:-1])
     if sort == "registered":  # registered after the first page: all of them come after it
         assert set(added) <= set(served)
-    if sort == "-registered":  # newest first: the ones added later sort before the cursor
-        assert not set(added) & set(served[2:])
+    # Not asserted for "-registered": registration times have a second's precision and ties go by id,
+    # so a patient added in the same second as the first page's last row may still come after it.
 
 
 async def test_sorting_by_name_orders_the_list(api: httpx.AsyncClient, staff: dict[str, str]) -> None:
