@@ -37,6 +37,13 @@ SERVER_FIXTURES = frozenset(
 )
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The fuzz stage first, while HAPI holds little more than the demo clinic: it checks robustness
+    (no 5xx, conforming answers), and late in a session its list and slot searches outgrow its
+    request timeout on a large HAPI (performance is bench/'s subject)."""
+    items.sort(key=lambda item: not item.nodeid.startswith("tests/test_fuzz.py"))
+
+
 def pytest_runtest_setup(item: pytest.Item) -> None:
     """Keep the fast loop fast: only tests marked `integration` may start servers."""
     if item.get_closest_marker("integration") is None:
