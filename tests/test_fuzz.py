@@ -25,6 +25,7 @@ from schemathesis.core.failures import Failure
 from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance
 
 from app.config import Settings
+from app.logging import configure_logging
 from app.main import create_app
 from tests.conftest import ADMIN_KEY, STAFF_KEY, bearer, make_settings
 
@@ -52,16 +53,18 @@ class Found:
 
 
 @pytest.fixture(scope="module")
-def fuzz_app(settings: Settings, demo_clinic: None) -> FastAPI:
+def fuzz_app(settings: Settings, demo_clinic: None) -> Iterator[FastAPI]:
     # Its own app: schemathesis runs it (and its lifespan) on its own event loop thread.
     # make_settings lifts the per-key limit, so the fuzzer is not answered 429 half-way through.
-    return create_app(
+    yield create_app(
         make_settings(
             fhir_base_url=settings.fhir_base_url,
             redis_url=settings.redis_url,
             log_level="WARNING",
         )
     )
+    # Logging is configured per process: the tests after this module (it runs first) log at INFO.
+    configure_logging(level=settings.log_level, json=settings.log_json)
 
 
 def _titles(error: BaseException) -> Iterator[str]:

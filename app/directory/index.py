@@ -1,14 +1,17 @@
 """A read model of the clinic directory: who practises what, where, when, and on which Schedule.
 
 A clinic has tens of practitioners, so the whole directory is read in two searches and kept for
-a short time; every directory write in this process invalidates it.
+a short time; every directory write in this process invalidates it, and a lookup that misses reads
+it again (another API replica may have added the role a moment ago).
 """
 
 from __future__ import annotations
 
 import asyncio
 import time as clock
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from app.directory.resources import WeeklyHours, display_name, hours_of
@@ -19,6 +22,8 @@ from app.fhir.client import FhirClient, Resource, bundle_resources
 # How long a directory snapshot is trusted; writes through this process invalidate it at once.
 DIRECTORY_TTL_SECONDS = 30.0
 DEFAULT_SLOT_MINUTES = 15
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -126,6 +131,14 @@ class DirectoryCache:
                 self._index = await load_index(self._fhir, default_timezone=self._default_timezone)
                 self._loaded_at = clock.monotonic()
             return self._index
+
+    async def find(self, pick: Callable[[DirectoryIndex], T | None]) -> T | None:
+        """`pick` from the index; on a miss, once more from a fresh read."""
+        found = pick(await self.get())
+        if found is None:
+            self.invalidate()
+            found = pick(await self.get())
+        return found
 
     def invalidate(self) -> None:
         """Forget the index: the next read goes to HAPI."""

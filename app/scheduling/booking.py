@@ -62,7 +62,7 @@ async def _free_slot(
     if datetime.fromisoformat(slot["start"]) <= now:
         raise Invalid("slot", f"slot {slot_id!r} starts in the past")
     schedule_id = slot["schedule"]["reference"].removeprefix("Schedule/")
-    role = (await cache.get()).by_schedule(schedule_id)
+    role = await cache.find(lambda index: index.by_schedule(schedule_id))
     if role is None or not role.active:
         raise Invalid("slot", f"slot {slot_id!r} belongs to no active practitioner role")
     return slot, role

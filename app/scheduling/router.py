@@ -120,7 +120,7 @@ async def block(
     """Block time (leave, holiday): free slots become unavailable; clashing appointments are listed."""
     if body.end <= body.start:
         raise Invalid("end", "must be after start")
-    entry = (await directory.get()).by_role(role_id)
+    entry = await directory.find(lambda index: index.by_role(role_id))
     if entry is None:
         raise NotFound("PractitionerRole", role_id)
     report = await block_time(

@@ -84,7 +84,7 @@ async def change_hours(
     """Replace a role's weekly hours; future free slots are regenerated, booked ones never touched."""
     weekly = parse_hours(hours)
     await directory.update_hours(fhir, cache, role_id=role_id, hours=weekly, actor=actor)
-    entry = (await cache.get()).by_role(role_id)
+    entry = await cache.find(lambda index: index.by_role(role_id))
     if entry is None:
         raise NotFound("PractitionerRole", role_id)
     return await _fill_horizon(fhir, entry, now=now)

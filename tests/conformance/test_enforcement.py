@@ -257,6 +257,6 @@ async def test_a_profile_is_enforced_from_hapis_database_without_a_snapshot(fhir
 
     assert "snapshot" not in stored
     assert (
-        "Patient.telecom: minimum required = 1, but only found 0 (from " + PROFILE_PATIENT + "|0.1.0)"
+        f"Patient.telecom: minimum required = 1, but only found 0 (from {PROFILE_PATIENT}|{stored['version']})"
         in errors(outcome)
     )

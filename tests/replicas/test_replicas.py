@@ -166,7 +166,7 @@ async def test_one_patient_into_two_overlapping_slots_on_two_apis_is_booked_once
             )
         )
 
-    assert sorted(r.status_code for r in responses) == [201, 409]
+    assert sorted(r.status_code for r in responses) == [201, 409], [r.text for r in responses]
     assert [r.json()["error"] for r in responses if r.status_code == 409] == ["patient_busy"]
     booked = await fhir.search("Appointment", {"patient": f"Patient/{patient['id']}", "status": "booked"})
     assert len(booked) == 1

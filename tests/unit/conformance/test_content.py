@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml  # type: ignore[import-untyped]  # PyYAML comes with uvicorn[standard]
+from fhir.resources.R4B import get_fhir_model_class  # R4B orders R4's elements alike
 
 from app.conformance import PROFILES_DIR, read_conformance_resources, read_examples
 from app.conformance.loader import references
@@ -118,6 +119,29 @@ def test_profiles_are_differential_only_and_use_only_defined_extensions() -> Non
             p for e in sd["differential"]["element"] for t in e.get("type", []) for p in t.get("profile", [])
         }
         assert used <= extensions, sd["id"]
+
+
+def test_differential_elements_follow_the_base_resources_element_order() -> None:
+    # HAPI's snapshot generator silently drops a differential element that comes out of order: a
+    # businessStatus listed after statusReason made prm-opportunity's "min 1" unenforced.
+    misplaced: dict[str, list[str]] = {}
+    for sd in (r for r in CONFORMANCE if r["resourceType"] == "StructureDefinition"):
+        base = get_fhir_model_class(sd["type"]).elements_sequence()
+        positions = [_base_position(base, e["path"]) for e in sd["differential"]["element"]]
+        if positions != sorted(positions):
+            misplaced[sd["id"]] = [e["path"] for e in sd["differential"]["element"]]
+    assert misplaced == {}
+
+
+def _base_position(base: list[str], path: str) -> int:
+    """Where the top-level element of `path` sits in its resource (-1 for the resource itself)."""
+    parts = path.split(".")
+    if len(parts) == 1:
+        return -1
+    name = parts[1]
+    if name.endswith("[x]"):  # fhir.resources lists a choice element once per type: valueString, ...
+        return next(i for i, element in enumerate(base) if element.startswith(name[:-3]))
+    return base.index(name)
 
 
 def test_examples_reference_only_other_examples() -> None:
