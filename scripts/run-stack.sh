@@ -4,11 +4,15 @@
 # PRM_REDIS_PORT (6379). Data lives in ./var (git-ignored); delete it to start afresh.
 # PRM_HAPI_DB=postgres runs HAPI on a local PostgreSQL instead (port PRM_POSTGRES_PORT, 5433), as
 # production does; PRM_HAPI_DB_URL points it at another PostgreSQL.
+# PRM_API_REPLICAS=2 PRM_WORKERS=2 runs the production topology: two stateless API processes (ports
+# PRM_API_PORT and the next one) and two workers on the one HAPI and Redis.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 api_port="${PRM_API_PORT:-8000}"
 hapi_port="${PRM_HAPI_PORT:-8080}"
 redis_port="${PRM_REDIS_PORT:-6379}"
+api_replicas="${PRM_API_REPLICAS:-1}"
+workers="${PRM_WORKERS:-1}"
 mkdir -p var/log var/redis
 
 # The local stack is development (built-in keys, placeholder secrets); every other deployment must
@@ -61,12 +65,15 @@ scripts/hapi.sh wait "$PRM_FHIR_BASE_URL" 300
 echo "loading FHIR profiles and the demo clinic (idempotent)..."
 .venv/bin/python -m app.demo
 
-.venv/bin/python -m workers > var/log/worker.log 2>&1 &
-pids+=($!)
+for n in $(seq 1 "$workers"); do
+  .venv/bin/python -m workers > "var/log/worker-$n.log" 2>&1 &
+  pids+=($!)
+done
 
 cat <<INFO
 
   PRM API        http://127.0.0.1:${api_port}        (OpenAPI: http://127.0.0.1:${api_port}/docs)
+  API replicas   ${api_replicas} (ports ${api_port}..$((api_port + api_replicas - 1))), workers ${workers}
   FHIR via PRM   http://127.0.0.1:${api_port}/fhir   (authenticated pass-through)
   HAPI FHIR      ${PRM_FHIR_BASE_URL}
   Redis          ${PRM_REDIS_URL}
@@ -84,6 +91,8 @@ INFO
 
 # No access log (it prints query strings, which carry phones and names); the app logs one line per
 # request itself and strips tracebacks from uvicorn's own error log (app/logging.py).
-.venv/bin/uvicorn app.main:create_app --factory --host 127.0.0.1 --port "$api_port" --no-access-log &
-pids+=($!)
+for n in $(seq 0 $((api_replicas - 1))); do
+  .venv/bin/uvicorn app.main:create_app --factory --host 127.0.0.1 --port $((api_port + n)) --no-access-log &
+  pids+=($!)
+done
 wait -n "${pids[@]}"
