@@ -7,6 +7,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +37,8 @@ class Server:
     process: subprocess.Popen[bytes] | None
     # Servers this one needs, stopped after it (HAPI's PostgreSQL).
     needs: tuple[Server, ...] = ()
+    # A data folder outside pytest's temporary folders, removed once the process has stopped.
+    data: Path | None = None
 
     def stop(self) -> None:
         """Terminate the process, if the tests started it, then the servers it needs."""
@@ -47,14 +50,19 @@ class Server:
                 self.process.kill()
         for server in self.needs:
             server.stop()
+        if self.data:
+            shutil.rmtree(self.data, ignore_errors=True)
 
 
 def start_postgres(workdir: Path) -> Server:
     """A PostgreSQL with an empty database "hapi" on a free port (scripts/postgres.sh); url is JDBC's."""
     port = free_port()
     log = (workdir / "postgres.log").open("wb")
+    # Not under pytest's temporary folders: they are private to the user running the tests, and as
+    # root scripts/postgres.sh runs PostgreSQL as the "postgres" user, who must reach its data.
+    data = tempfile.mkdtemp(prefix="prm-postgres-")
     process = subprocess.Popen(
-        [str(POSTGRES_SCRIPT), "start", str(port), str(workdir / "postgres-data")],
+        [str(POSTGRES_SCRIPT), "start", str(port), data],
         stdout=log,
         stderr=subprocess.STDOUT,
     )
@@ -64,7 +72,7 @@ def start_postgres(workdir: Path) -> Server:
     if ready.returncode != 0:
         process.kill()
         raise RuntimeError(f"PostgreSQL did not start; see {workdir / 'postgres.log'}")
-    return Server(url=f"jdbc:postgresql://127.0.0.1:{port}/hapi", process=process)
+    return Server(url=f"jdbc:postgresql://127.0.0.1:{port}/hapi", process=process, data=Path(data))
 
 
 def start_hapi(workdir: Path) -> Server:
@@ -72,15 +80,20 @@ def start_hapi(workdir: Path) -> Server:
     (on a fresh PostgreSQL when PRM_HAPI_DB=postgres, as production runs it)."""
     if url := os.environ.get("PRM_TEST_FHIR_BASE_URL"):
         return Server(url=url.rstrip("/"), process=None)
-    subprocess.run([str(HAPI_SCRIPT), "build"], check=True)
     env = dict(os.environ)
     needs: tuple[Server, ...] = ()
     if env.get("PRM_HAPI_DB") == "postgres":
         database = start_postgres(workdir)
         needs = (database,)
         env["PRM_HAPI_DB_URL"] = database.url
+    return run_hapi(workdir, env=env, needs=needs)
+
+
+def run_hapi(workdir: Path, *, env: dict[str, str], needs: tuple[Server, ...] = ()) -> Server:
+    """Start scripts/hapi.sh with `env` on a free port, data in `workdir`; stop `needs` if it fails."""
+    subprocess.run([str(HAPI_SCRIPT), "build"], check=True)
     port = free_port()
-    log = (workdir / "hapi.log").open("wb")
+    log = (workdir / "hapi.log").open("ab")
     process = subprocess.Popen(
         [str(HAPI_SCRIPT), "start", str(port), str(workdir / "hapi-data")],
         stdout=log,
