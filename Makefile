@@ -23,8 +23,8 @@ test: install hapi  ## The test suite against a real HAPI and Redis that it star
 	$(VENV)/bin/pytest
 
 # What CI runs again on PostgreSQL: the storage-sensitive suites (conformance and enforcement, booking
-# races, the patient record, replicas). `make test-postgres PG_TESTS=tests` runs everything there.
-PG_TESTS ?= tests/conformance tests/scheduling tests/patients tests/replicas
+# races, the patient record, replicas, backup and restore). `make test-postgres PG_TESTS=tests` runs everything there.
+PG_TESTS ?= tests/conformance tests/scheduling tests/patients tests/replicas tests/operations
 test-postgres: install hapi  ## Integration tests on HAPI over a local PostgreSQL (as production runs it)
 	PRM_HAPI_DB=postgres $(VENV)/bin/pytest -m integration -p no:schemathesis -p no:hypothesispytest $(PG_TESTS)
 
