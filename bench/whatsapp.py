@@ -58,7 +58,9 @@ TURN_TIMEOUT_SECONDS = 180
 RECOVERY_TIMEOUT_SECONDS = 900
 HAPI_PORT = int(os.environ.get("PRM_BENCH_WA_HAPI_PORT", "8192"))
 HAPI_DATA = Path(os.environ.get("PRM_BENCH_WA_HAPI_DATA", "/tmp/hapi-bench-wa"))
-HAPI_START_SECONDS = 600
+HAPI_START_SECONDS = 900
+# A loaded box answers slowly: requests wait rather than fail (the figures show the wait).
+FHIR_TIMEOUT_SECONDS = 300
 
 
 def _env(fhir_url: str, redis_url: str, queue: str, public_url: str) -> dict[str, str]:
@@ -73,13 +75,14 @@ def _env(fhir_url: str, redis_url: str, queue: str, public_url: str) -> dict[str
         "PRM_LOG_LEVEL": "WARNING",
         "PRM_PUBLIC_BASE_URL": public_url,
         "PRM_TWILIO_AUTH_TOKEN": TOKEN,
+        "PRM_FHIR_TIMEOUT_SECONDS": str(FHIR_TIMEOUT_SECONDS),
     }
 
 
 def _settings(fhir_url: str, redis_url: str, queue: str) -> Settings:
     return Settings(
         environment="test", fhir_base_url=fhir_url, redis_url=redis_url, queue_name=queue,
-        transcription_engine="none", log_level="WARNING", fhir_timeout_seconds=60,
+        transcription_engine="none", log_level="WARNING", fhir_timeout_seconds=FHIR_TIMEOUT_SECONDS,
     )  # fmt: skip
 
 
@@ -362,7 +365,8 @@ async def run(hapi: Hapi, redis_url: str) -> None:
     queue = f"bench-bot-{uuid.uuid4().hex[:8]}"
     timer = TimingTransport()
     services = build_services(
-        _settings(hapi.url, redis_url, queue), fhir=FhirClient(hapi.url, transport=timer, timeout_seconds=60)
+        _settings(hapi.url, redis_url, queue),
+        fhir=FhirClient(hapi.url, transport=timer, timeout_seconds=FHIR_TIMEOUT_SECONDS),
     )
     try:
         await load_conformance(services.fhir)
@@ -404,8 +408,9 @@ async def run(hapi: Hapi, redis_url: str) -> None:
 
 
 def main() -> None:
-    """Run against a fresh HAPI (HAPI_DATA is wiped first) and Redis of its own."""
-    shutil.rmtree(HAPI_DATA, ignore_errors=True)
+    """Run against a HAPI and Redis of its own (HAPI_DATA is wiped first unless PRM_BENCH_WA_FRESH=0)."""
+    if os.environ.get("PRM_BENCH_WA_FRESH") != "0":
+        shutil.rmtree(HAPI_DATA, ignore_errors=True)
     subprocess.run([str(HAPI_SCRIPT), "build"], check=True)
     hapi = Hapi(HAPI_PORT, HAPI_DATA)
     with tempfile.TemporaryDirectory(prefix="prm-bench-wa-") as tmp:
