@@ -24,9 +24,10 @@ class Clinic:
     location: str
 
 
-async def make_clinic(api: httpx.AsyncClient, admin: dict[str, str]) -> Clinic:
-    """Create an organization and a location."""
-    org = await api.post("/api/v1/organizations", json={"name": f"Clinic {unique()}"}, headers=admin)
+async def make_clinic(api: httpx.AsyncClient, admin: dict[str, str], *, phone: str | None = None) -> Clinic:
+    """Create an organization (with a phone: appointment messages name it) and a location."""
+    body = {"name": f"Clinic {unique()}", **({"phone": phone} if phone else {})}
+    org = await api.post("/api/v1/organizations", json=body, headers=admin)
     assert org.status_code == 201, org.text
     loc = await api.post(
         "/api/v1/locations",

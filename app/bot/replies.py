@@ -83,6 +83,30 @@ def words(text: str) -> list[str]:
     )
 
 
+_SKIP = {
+    "skip", "later", "pass", "chhodo", "chodo", "chhod", "rehne", "छोड़ें", "छोड़ो", "छोड़िए", "ಬಿಡಿ", "ಸ್ಕಿಪ್",
+}  # fmt: skip
+_AGE = re.compile(r"^\D*?(\d{1,4})\D*$")
+OLDEST = 120
+EARLIEST_YEAR = 1900
+
+
+def skipped(text: str) -> bool:
+    """'skip', 'later', 'chhodo', 'no': the patient does not want to answer."""
+    return bool(set(words(text)) & _SKIP) or yes_no(text) is False
+
+
+def birth_year(text: str, *, this_year: int) -> int | None:
+    """The year of birth an answer to "how old are you?" gives ("42", "42 years", "1983"), else None."""
+    found = _AGE.match(text.strip())
+    if found is None:
+        return None
+    number = int(found.group(1))
+    if EARLIEST_YEAR <= number <= this_year:
+        return number
+    return this_year - number if 0 <= number <= OLDEST else None
+
+
 def yes_no(text: str) -> bool | None:
     """True for yes/haan/ok/confirm/ಹೌದು, False for no/nahi/ಇಲ್ಲ, None when it says neither (or both)."""
     said = set(words(text))

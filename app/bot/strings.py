@@ -77,6 +77,16 @@ TEXTS: dict[str, dict[str, str]] = {
         "hi": "कृपया अपना नाम अक्षरों में भेजें, जैसे: Asha Kumar।",
         "kn": "ದಯವಿಟ್ಟು ನಿಮ್ಮ ಹೆಸರನ್ನು ಅಕ್ಷರಗಳಲ್ಲಿ ಕಳುಹಿಸಿ, ಉದಾ: Asha Kumar.",
     },
+    "ask_age": {
+        "en": "Thank you. How old are you? Reply with your age in years, or 'skip'.",
+        "hi": "धन्यवाद। आपकी उम्र कितनी है? अपनी उम्र सालों में भेजें, या 'skip' लिखें।",
+        "kn": "ಧನ್ಯವಾದಗಳು. ನಿಮ್ಮ ವಯಸ್ಸು ಎಷ್ಟು? ನಿಮ್ಮ ವಯಸ್ಸನ್ನು ವರ್ಷಗಳಲ್ಲಿ ಕಳುಹಿಸಿ, ಅಥವಾ 'skip' ಎಂದು ಬರೆಯಿರಿ.",
+    },
+    "age_again": {
+        "en": "Please send your age as a number, for example 42, or 'skip'.",
+        "hi": "कृपया अपनी उम्र अंकों में भेजें, जैसे 42, या 'skip' लिखें।",
+        "kn": "ದಯವಿಟ್ಟು ನಿಮ್ಮ ವಯಸ್ಸನ್ನು ಸಂಖ್ಯೆಯಲ್ಲಿ ಕಳುಹಿಸಿ, ಉದಾ: 42, ಅಥವಾ 'skip' ಎಂದು ಬರೆಯಿರಿ.",
+    },
     "registered": {
         "en": "Thank you, {name}. You are now registered with us.",
         "hi": "धन्यवाद, {name}। आपका पंजीकरण हो गया है।",
@@ -132,9 +142,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "kn": "{date} ರಂದು {time} ಕ್ಕೆ {who} ({location}) ಅವರೊಂದಿಗೆ ಬುಕ್ ಮಾಡಬೇಕೇ? ಹೌದು ಅಥವಾ ಇಲ್ಲ ಎಂದು ಉತ್ತರಿಸಿ.",
     },
     "booked": {
-        "en": "Done, your appointment is booked. The confirmation with the details follows.",
-        "hi": "हो गया, आपका अपॉइंटमेंट बुक हो गया है। पूरी जानकारी के साथ पुष्टि संदेश आ रहा है।",
-        "kn": "ಆಯಿತು, ನಿಮ್ಮ ಅಪಾಯಿಂಟ್ಮೆಂಟ್ ಬುಕ್ ಆಗಿದೆ. ವಿವರಗಳೊಂದಿಗೆ ದೃಢೀಕರಣ ಸಂದೇಶ ಬರುತ್ತಿದೆ.",
+        "en": "Done, your appointment with {who} on {date} at {time} ({location}) is booked.",
+        "hi": "हो गया, {date} को {time} पर {who} ({location}) के साथ आपका अपॉइंटमेंट बुक हो गया है।",
+        "kn": "ಆಯಿತು, {date} ರಂದು {time} ಕ್ಕೆ {who} ({location}) ಅವರೊಂದಿಗೆ ನಿಮ್ಮ ಅಪಾಯಿಂಟ್ಮೆಂಟ್ ಬುಕ್ ಆಗಿದೆ.",
     },
     "not_done": {
         "en": "OK, I have not changed anything. Reply 'menu' to see what I can do.",
@@ -206,9 +216,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "kn": "ನಿಮ್ಮ ಅಪಾಯಿಂಟ್ಮೆಂಟ್ ಅನ್ನು {date} ರಂದು {time} ಕ್ಕೆ {who} ({location}) ಅವರೊಂದಿಗೆ ಬದಲಿಸಬೇಕೇ? ಹೌದು ಅಥವಾ ಇಲ್ಲ ಎಂದು ಉತ್ತರಿಸಿ.",
     },
     "moved": {
-        "en": "Done, your appointment is moved. The new details follow.",
-        "hi": "हो गया, आपका अपॉइंटमेंट बदल दिया गया है। नई जानकारी आ रही है।",
-        "kn": "ಆಯಿತು, ನಿಮ್ಮ ಅಪಾಯಿಂಟ್ಮೆಂಟ್ ಬದಲಾಗಿದೆ. ಹೊಸ ವಿವರಗಳು ಬರುತ್ತಿವೆ.",
+        "en": "Done, your appointment is moved to {date} at {time} with {who} ({location}).",
+        "hi": "हो गया, आपका अपॉइंटमेंट {date} को {time} पर {who} ({location}) के साथ कर दिया गया है।",
+        "kn": "ಆಯಿತು, ನಿಮ್ಮ ಅಪಾಯಿಂಟ್ಮೆಂಟ್ ಅನ್ನು {date} ರಂದು {time} ಕ್ಕೆ {who} ({location}) ಅವರೊಂದಿಗೆ ಬದಲಾಯಿಸಲಾಗಿದೆ.",
     },
     "visit_confirmed": {
         "en": "Thank you for confirming. See you on {date} at {time}!",

@@ -30,6 +30,8 @@ from app.fhir.errors import FhirNotFound
 from app.messaging import catalog
 from app.messaging.service import prepare_template_message
 from app.patients.resources import phone_of, preferred_language
+from app.ports.jobs import JobQueue
+from app.ports.state import StateStore
 from app.scheduling.resources import participant, rescheduled_from
 
 log = structlog.get_logger(__name__)
@@ -75,57 +77,80 @@ async def notify_patient(change: Change, *, context: ChangeContext) -> None:
     """Queue the confirmation, reschedule or cancellation message of an appointment version (once)."""
     if change.kind is ChangeKind.DELETED:
         return
-    fhir = context.fhir
-    appointment = change.resource or await fhir.vread("Appointment", change.id, change.version)
-    template = template_for(appointment, await _previous(fhir, change))
+    appointment = change.resource or await context.fhir.vread("Appointment", change.id, change.version)
+    await announce(
+        context.fhir,
+        context.state,
+        context.queue,
+        appointment=appointment,
+        version=change.version,
+        at=context.now,
+        default_timezone=context.default_timezone,
+    )
+
+
+async def announce(
+    fhir: FhirClient,
+    state: StateStore,
+    queue: JobQueue,
+    *,
+    appointment: Resource,
+    version: str,
+    at: datetime,
+    default_timezone: str,
+) -> Resource | None:
+    """The patient's message about this version of the appointment, or None (nothing to tell or send).
+
+    Its key makes it one message whoever asks first: the change feed, or the WhatsApp bot that made the
+    change and answers with it (so the patient gets the details once, not the bot's line as well).
+    """
+    appointment_id = str(appointment["id"])
+    template = template_for(appointment, await _previous(fhir, appointment_id, version))
     patient_id = participant(appointment, "Patient")
     if template is None or patient_id is None:
-        return
-    reference = f"Appointment/{change.id}"
+        return None
+    reference = f"Appointment/{appointment_id}"
     patient = await read_or_none(fhir, "Patient", patient_id)
     variables = await appointment_variables(
-        fhir,
-        appointment=appointment,
-        patient=patient,
-        template=template,
-        default_timezone=context.default_timezone,
+        fhir, appointment=appointment, patient=patient, template=template, default_timezone=default_timezone
     )
     if patient is None or variables is None:
         log.warning("appointment.notification.incomplete", appointment=reference, template=template)
-        return
+        return None
     try:
         message = await prepare_template_message(
             fhir,
-            context.state,
-            context.queue,
+            state,
+            queue,
             template=template,
             variables=variables,
             sender=_SENDER,
-            at=context.now,
+            at=at,
             patient_id=patient_id,
             about=[reference],
-            key=f"appointment/{change.id}/{change.version}/{template}",
+            key=f"appointment/{appointment_id}/{version}/{template}",
         )
     except (OptedOut, Invalid) as exc:
         # An opted-out patient, or one with no phone or email: there is nothing to send, ever.
         log.info(
             "appointment.notification.skipped", appointment=reference, template=template, error=exc.error
         )
-        return
+        return None
     log.info(
         "appointment.notification.queued",
         appointment=reference,
         template=template,
         communication=f"Communication/{message['id']}",
     )
+    return message
 
 
-async def _previous(fhir: FhirClient, change: Change) -> Resource | None:
+async def _previous(fhir: FhirClient, appointment_id: str, version: str) -> Resource | None:
     """The version before this one (None for the first, or when HAPI no longer has it)."""
-    if not change.version.isdigit() or int(change.version) <= 1:
+    if not version.isdigit() or int(version) <= 1:
         return None
     try:
-        return await fhir.vread("Appointment", change.id, str(int(change.version) - 1))
+        return await fhir.vread("Appointment", appointment_id, str(int(version) - 1))
     except FhirNotFound:
         return None
 

@@ -22,8 +22,9 @@ def patient_resource(
     birth_date: date | None = None,
     preferred_language: str | None = None,
     preferred_channel: str | None = None,
+    birth_year: int | None = None,
 ) -> Resource:
-    """A new Patient; `phone` is already E.164."""
+    """A new Patient; `phone` is already E.164; `birth_year` (a partial birthDate) when only the age is known."""
     patient: Resource = {
         "resourceType": "Patient",
         "meta": meta_profile(PROFILE_PATIENT),
@@ -36,6 +37,8 @@ def patient_resource(
         patient["gender"] = gender
     if birth_date:
         patient["birthDate"] = birth_date.isoformat()
+    elif birth_year:
+        patient["birthDate"] = f"{birth_year:04d}"
     set_preferences(patient, language=preferred_language, channel=preferred_channel)
     return patient
 

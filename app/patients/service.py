@@ -70,10 +70,13 @@ def new_patient(
     preferred_language: str | None = None,
     preferred_channel: str | None = None,
     resource_id: str | None = None,
+    birth_year: int | None = None,
 ) -> Resource:
     """The Patient a registration writes (`e164` already normalised); 422 for a birth date to come."""
     if birth_date and birth_date > date.today():
         raise Invalid("birth_date", "is in the future")
+    if birth_year and not 1900 <= birth_year <= date.today().year:
+        raise Invalid("birth_year", "is not a past year")
     given, family = split_name(name)
     patient = res.patient_resource(
         given=given,
@@ -83,6 +86,7 @@ def new_patient(
         birth_date=birth_date,
         preferred_language=preferred_language,
         preferred_channel=preferred_channel,
+        birth_year=birth_year,
     )
     if resource_id is not None:
         patient["id"] = resource_id
@@ -115,10 +119,12 @@ async def register(
     details: Mapping[str, Any] | None = None,
     mrn_prefix: str = DEFAULT_MRN_PREFIX,
     now: datetime | None = None,
+    birth_year: int | None = None,
 ) -> tuple[Resource, bool]:
     """Register a patient with a new MRN; a phone already registered returns that patient. (patient, created).
 
-    `details`: contacts, identifiers and tags as PATCH takes them (`apply_changes`).
+    `details`: contacts, identifiers and tags as PATCH takes them (`apply_changes`); `birth_year`: a
+    partial birth date (the bot asks the age, not the date).
     """
     e164 = phone_or_422(phone, region=region)
     patient = new_patient(
@@ -128,6 +134,7 @@ async def register(
         birth_date=birth_date,
         preferred_language=preferred_language,
         preferred_channel=preferred_channel,
+        birth_year=birth_year,
     )
     if details:
         apply_changes(patient, {**details, "phone": e164}, region=region)

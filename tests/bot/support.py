@@ -28,16 +28,36 @@ class Chat:
     settings: Settings
     phone: str
     inbound: list[dict[str, Any]] = field(default_factory=list)  # the stored inbound Communications
+    announced: set[str] = field(default_factory=set)  # appointment messages already returned
 
     async def say(self, text: str | None, **extra: str) -> list[str]:
-        """Send `text` (or a form with `extra` fields: ButtonPayload, media ...); the bot's reply texts."""
+        """Send `text` (or a form with `extra` fields: ButtonPayload, media ...); the bot's reply texts
+        (a booking, move or cancellation it made is answered with the appointment's message, first)."""
         form = inbound_form(sender=self.phone, text=text, **extra)
         response = await post_signed(self.api, INBOUND_PATH, form)
         assert response.status_code == 200, response.text
         await drain(self.settings)
         [stored] = await communications(self.fhir, form["MessageSid"])
         self.inbound.append(stored)
-        return await replies_to(self.fhir, stored["id"])
+        return [*await self.appointment_messages(), *await replies_to(self.fhir, stored["id"])]
+
+    async def appointment_messages(self) -> list[str]:
+        """The appointment messages (keyed `appointment/...`) new on the thread since the last call."""
+        texts = []
+        for message in await self.fhir.search(
+            "Communication", {"conversation-thread": self.thread, "_count": "200"}
+        ):
+            keys = [
+                i.get("value", "")
+                for i in message.get("identifier", [])
+                if i.get("system") == SID_MESSAGE_KEY
+            ]
+            if message["id"] not in self.announced and any(k.startswith("appointment/") for k in keys):
+                self.announced.add(message["id"])
+                text = message_of(message).text
+                assert text is not None
+                texts.append(text)
+        return texts
 
     @property
     def thread(self) -> str:

@@ -9,17 +9,22 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from app.changes.model import Change, ChangeKind
 from app.config import Settings
 from app.fhir.builders import Actor, AgentKind
 from app.fhir.client import FhirClient
-from app.messaging.notifications import appointment_variables
+from app.messaging.notifications import appointment_variables, notify_patient
+from app.messaging.resources import message_of
 from app.messaging.service import prepare_template_message
 from tests.bot.support import Chat
-from tests.clinic import Clinic, free_slots, make_patient, make_practitioner
+from tests.clinic import Clinic, free_slots, make_clinic, make_patient, make_practitioner
+from workers.registry import change_context
 
 pytestmark = pytest.mark.integration
 
 REMINDER = "appointment_reminder_24h"
+# The clinic's number, which appointment messages give (without it the bot says a short line instead).
+CLINIC_PHONE = "+918041234567"
 
 
 async def book_via_api(
@@ -52,9 +57,11 @@ async def test_cancel_asks_for_confirmation_then_frees_the_slot(
     staff: dict[str, str],
     fhir: FhirClient,
     settings: Settings,
-    clinic: Clinic,
+    app: FastAPI,
 ) -> None:
-    doctor, patient, appointment, _ = await setup(api, admin, staff, clinic)
+    doctor, patient, appointment, _ = await setup(
+        api, admin, staff, await make_clinic(api, admin, phone=CLINIC_PHONE)
+    )
     chat = Chat(api, fhir, settings, patient["phone"])
 
     asked = await chat.say("please cancel my appointment")
@@ -62,9 +69,15 @@ async def test_cancel_asks_for_confirmation_then_frees_the_slot(
     assert asked[-1].startswith(f"Cancel your appointment with Dr. {doctor['name']} on ")
     assert (await fhir.read("Appointment", appointment["id"]))["status"] == "booked"
     done = await chat.say("yes")
-    assert done == ["Your appointment is cancelled. Reply 1 any time to book a new one."]
-    assert (await fhir.read("Appointment", appointment["id"]))["status"] == "cancelled"
+    cancelled = await fhir.read("Appointment", appointment["id"])
+    assert cancelled["status"] == "cancelled"
     assert (await fhir.read("Slot", appointment["slot"]))["status"] == "free"
+    # One message, complete: the cancellation itself, which the change feed (and its replay) finds made.
+    [text] = done
+    assert text.startswith(f"Hello {patient['name']}, your appointment with Dr. {doctor['name']} at ")
+    assert "has been cancelled. To book a new time, reply here or call us on " in text
+    await feed_twice(app, cancelled)
+    assert await outbound(fhir, chat.thread) == len(asked) + 1
 
 
 async def test_reschedule_offers_the_same_doctors_slots_and_moves_the_appointment_atomically(
@@ -73,22 +86,48 @@ async def test_reschedule_offers_the_same_doctors_slots_and_moves_the_appointmen
     staff: dict[str, str],
     fhir: FhirClient,
     settings: Settings,
-    clinic: Clinic,
+    app: FastAPI,
 ) -> None:
-    doctor, patient, appointment, others = await setup(api, admin, staff, clinic)
+    doctor, patient, appointment, others = await setup(
+        api, admin, staff, await make_clinic(api, admin, phone=CLINIC_PHONE)
+    )
     chat = Chat(api, fhir, settings, patient["phone"])
 
     offered = await chat.say("I want to reschedule")
 
     assert offered[-2].startswith(f"Let's find a new time for your appointment with Dr. {doctor['name']}")
     assert offered[-1].startswith(f"Free times with Dr. {doctor['name']}:\n1. ")
-    assert (await chat.say("1"))[0].startswith("Move your appointment to ")
-    assert (await chat.say("ok")) == ["Done, your appointment is moved. The new details follow."]
+    confirm = await chat.say("1")
+    assert confirm[0].startswith("Move your appointment to ")
+    done = await chat.say("ok")
 
     old = await fhir.read("Appointment", appointment["id"])
     [new] = await fhir.search("Appointment", {"patient": f"Patient/{patient['id']}", "status": "booked"})
     assert old["status"] == "cancelled"
     assert new["slot"] == [{"reference": f"Slot/{others[0]['id']}"}]
+    # One message, complete: the reschedule notice itself; the change feed finds it made (the old
+    # appointment's cancellation is a reschedule's and says nothing).
+    [text] = done
+    assert text.startswith(f"Hello {patient['name']}, your appointment with Dr. {doctor['name']} at ")
+    assert " has been moved to " in text
+    await feed_twice(app, new)
+    await feed_twice(app, old)
+    assert await outbound(fhir, chat.thread) == len(offered) + len(confirm) + 1
+
+
+async def feed_twice(app: FastAPI, appointment: dict[str, Any]) -> None:
+    """The change feed's turn on the appointment's current version, replayed."""
+    change = Change(
+        "Appointment", appointment["id"], appointment["meta"]["versionId"], ChangeKind.UPDATED, appointment
+    )
+    for _ in range(2):
+        await notify_patient(change, context=change_context(app.state.services))
+
+
+async def outbound(fhir: FhirClient, thread: str) -> int:
+    """How many messages went (or are going) to the patient on the thread."""
+    on_thread = await fhir.search("Communication", {"conversation-thread": thread, "_count": "200"})
+    return len([m for m in on_thread if message_of(m).direction.value == "outbound"])
 
 
 async def reminder_for(
@@ -190,7 +229,11 @@ async def test_two_patients_racing_for_a_slot_one_books_the_other_is_told_and_of
     winner = await chats[0].say("yes")
     loser = await chats[1].say("yes")
 
-    assert winner[0].startswith("Done, your appointment is booked.")
+    # This clinic has no phone, so no confirmation can go: the bot says the booking itself, with the details.
+    [said] = winner
+    assert said.startswith(f"Done, your appointment with Dr. {doctor['name']} on ") and said.endswith(
+        ") is booked."
+    )
     assert loser[0] == "Sorry, that time was just taken by someone else."
     assert loser[1].startswith(f"Free times with Dr. {doctor['name']}:\n1. ")
     [booked] = await fhir.search("Appointment", {"slot": f"Slot/{first_free}"})

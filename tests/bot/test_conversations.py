@@ -20,7 +20,7 @@ from app.messaging.resources import message_of
 from app.patients.resources import preferred_channel, preferred_language
 from app.ports.jobs import Job
 from tests.bot.support import Chat, replies_to
-from tests.clinic import make_patient
+from tests.clinic import KOLKATA, make_patient
 from tests.factories import phone
 from tests.messaging.twilio_webhooks import communications, drain, post_signed
 from tests.support.twilio import INBOUND_PATH, inbound_form
@@ -61,16 +61,23 @@ async def test_a_new_number_is_asked_its_name_registered_and_its_booking_continu
     asked = await chat.say("ortho appointment")
     assert asked == ["I could not find this number in our records. What is your full name?"]
 
-    registered = await chat.say("Ravi Kumar")
+    assert await chat.say("Ravi Kumar") == [
+        "Thank you. How old are you? Reply with your age in years, or 'skip'."
+    ]
+    assert await fhir.search("Patient", {"phone": chat.phone}) == []  # registered once, with the age
+    assert await chat.say("about forty") == ["Please send your age as a number, for example 42, or 'skip'."]
+    registered = await chat.say("I am 42 years old")
 
     [patient] = await fhir.search("Patient", {"phone": chat.phone})
     assert patient["name"][0]["given"] == ["Ravi"] and patient["name"][0]["family"] == "Kumar"
+    # The age as a partial birthDate (the year), which the prm-patient profile and HAPI accept.
+    assert patient["birthDate"] == str(datetime.now(KOLKATA).year - 42)
     assert (preferred_language(patient), preferred_channel(patient)) == ("en", "whatsapp")
     assert registered[0] == "Thank you, Ravi. You are now registered with us."
     assert registered[1].startswith("Free times with ")  # the request it started with continues
     assert "Orthopedics" in registered[1] or "Dr. Arjun Rao" in registered[1]
     assert (await chat.say("first one"))[0].startswith("Book Dr. ")
-    assert (await chat.say("haan"))[0].startswith("Done, your appointment is booked.")
+    assert (await chat.say("haan"))[0].startswith("Hello Ravi Kumar, your appointment with ")
     [appointment] = await fhir.search("Appointment", {"patient": f"Patient/{patient['id']}"})
     assert appointment["status"] == "booked"
 
@@ -85,7 +92,9 @@ async def test_a_new_number_picking_book_from_the_menu_is_registered_then_asked_
     assert await chat.say("call me maybe 123") == [
         "Please send your name in letters, for example: Asha Kumar."
     ]
-    registered = await chat.say("Meena Rao")
+    assert (await chat.say("Meena Rao"))[0].startswith("Thank you. How old are you?")
+    registered = await chat.say("skip")
+    assert "birthDate" not in (await fhir.search("Patient", {"phone": chat.phone}))[0]
     assert registered == [
         "Thank you, Meena. You are now registered with us.",
         'Which doctor or department would you like? For example "cardiology", "skin doctor" or a doctor\'s name.',

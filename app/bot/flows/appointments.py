@@ -8,6 +8,7 @@ from datetime import timedelta
 import structlog
 
 from app.bot import present
+from app.bot.announce import announce
 from app.bot.flows import book
 from app.bot.replies import pick, yes_no
 from app.bot.turn import BOT, Turn
@@ -116,26 +117,28 @@ async def resume(turn: Turn) -> bool:
         turn.say("not_done")
         return True
     try:
-        await _cancel(turn, appointment_id)
+        cancelled = await _cancel(turn, appointment_id)
     except InvalidTransition:
         turn.say("not_changeable")
         return True
-    turn.say("cancelled")
+    if not await announce(turn, cancelled):
+        turn.say("cancelled")
     return True
 
 
-async def _cancel(turn: Turn, appointment_id: str) -> None:
-    """Cancel (a retry finds it cancelled already and changes nothing)."""
+async def _cancel(turn: Turn, appointment_id: str) -> Resource:
+    """Cancel (a retry finds it cancelled already and changes nothing); the cancelled appointment."""
     current = await turn.bot.fhir.read("Appointment", appointment_id)
     if current.get("status") == "cancelled":
-        return
-    await booking.cancel(
+        return current
+    cancelled = await booking.cancel(
         turn.bot.fhir,
         appointment_id=appointment_id,
         reason="Cancelled by the patient on WhatsApp",
         actors=[BOT],
     )
     log.info("bot.cancelled", appointment=f"Appointment/{appointment_id}")
+    return cancelled
 
 
 async def confirm_visit(turn: Turn, appointment_id: str) -> None:

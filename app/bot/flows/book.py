@@ -15,6 +15,7 @@ import structlog
 
 from app.assistant.execute import book_with_opportunity
 from app.bot import present
+from app.bot.announce import announce
 from app.bot.flows import waitlist
 from app.bot.replies import NONE_OF_THESE, Preference, pick, preference, yes_no
 from app.bot.turn import BOT, Turn
@@ -231,10 +232,7 @@ async def _on_confirm(turn: Turn) -> bool:
     if patient_id is None:
         return False
     try:
-        if data.get("moving"):
-            await _move(turn, patient_id)
-        else:
-            await _book(turn, patient_id)
+        appointment = await (_move if data.get("moving") else _book)(turn, patient_id)
     except SlotTaken:
         log.info(
             "bot.slot_taken", slot=f"Slot/{data['chosen']}", communication=f"Communication/{turn.message_id}"
@@ -242,7 +240,10 @@ async def _on_confirm(turn: Turn) -> bool:
         turn.say("slot_taken")
         await offer(turn)
         return True
-    turn.say("moved" if data.get("moving") else "booked")
+    if not await announce(turn, appointment):
+        index = await turn.bot.directory.get()
+        values = present.appointment_values(appointment, index, language=turn.language, tz=turn.bot.tz)
+        turn.say("moved" if data.get("moving") else "booked", **values)
     turn.dialogue.finish()
     return True
 
@@ -255,10 +256,10 @@ async def _already(turn: Turn, patient_id: str, slot_id: str) -> dict[str, Any] 
     return found[0] if found else None
 
 
-async def _book(turn: Turn, patient_id: str) -> None:
+async def _book(turn: Turn, patient_id: str) -> dict[str, Any]:
     bot, slot_id = turn.bot, turn.dialogue.data["chosen"]
-    if await _already(turn, patient_id, slot_id):
-        return
+    if done := await _already(turn, patient_id, slot_id):
+        return done
     appointment, _ = await book_with_opportunity(
         bot.fhir,
         bot.directory,
@@ -276,12 +277,13 @@ async def _book(turn: Turn, patient_id: str) -> None:
         appointment=f"Appointment/{appointment['id']}",
         communication=f"Communication/{turn.message_id}",
     )
+    return appointment
 
 
-async def _move(turn: Turn, patient_id: str) -> None:
+async def _move(turn: Turn, patient_id: str) -> dict[str, Any]:
     bot, data = turn.bot, turn.dialogue.data
-    if await _already(turn, patient_id, data["chosen"]):
-        return
+    if done := await _already(turn, patient_id, data["chosen"]):
+        return done
     moved = await booking.reschedule(
         bot.fhir,
         bot.directory,
@@ -293,3 +295,4 @@ async def _move(turn: Turn, patient_id: str) -> None:
         channel=Channel.WHATSAPP,
     )
     log.info("bot.rescheduled", appointment=f"Appointment/{moved['id']}", old=f"Appointment/{data['moving']}")
+    return moved

@@ -1,5 +1,5 @@
 """Who is writing: a known number is its patient; a number shared by several asks which; a new number
-is asked for a name and registered (phone E.164, preferred language and channel), and the request the
+is asked for a name and an age ('skip' allowed; kept as the year of birth) and registered (phone E.164, preferred language and channel), and the request the
 patient started with then continues (the engine runs `dialogue.pending`)."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import re
 import structlog
 
 from app.bot import present
-from app.bot.replies import pick
+from app.bot.replies import birth_year, pick, skipped
 from app.bot.turn import BOT, Turn
 from app.directory.resources import display_name
 from app.patients import service as patients
@@ -62,14 +62,27 @@ async def resume(turn: Turn) -> bool:
         turn.dialogue.patient_id = candidates[index]
         turn.dialogue.finish()
         return True
+    if turn.dialogue.step == "age":
+        return await _on_age(turn)
     name = " ".join(turn.text.split())
     if not _NAME.match(name) or len(name) > MAX_NAME_CHARS or len(name.split()) > MAX_NAME_WORDS:
         turn.say("name_again")
         return True
+    turn.dialogue.ask(NAME, "age", name=name)
+    turn.say("ask_age")
+    return True
+
+
+async def _on_age(turn: Turn) -> bool:
+    """The age (stored as the year of birth, a partial birthDate) or 'skip'; then the registration."""
+    year = None if skipped(turn.text) else birth_year(turn.text, this_year=turn.now.year)
+    if year is None and not skipped(turn.text):
+        turn.say("age_again")
+        return True
     patient, created = await patients.register(
         turn.bot.fhir,
         turn.bot.state,
-        name=name,
+        name=str(turn.dialogue.data["name"]),
         phone=turn.address,
         region=turn.bot.region,
         gender=None,
@@ -77,6 +90,7 @@ async def resume(turn: Turn) -> bool:
         preferred_language=turn.language,
         preferred_channel=ContactChannel.WHATSAPP.value,
         actors=[BOT],
+        birth_year=year,
     )
     log.info("bot.registered", patient=f"Patient/{patient['id']}", created=created)
     turn.dialogue.patient_id = str(patient["id"])

@@ -11,9 +11,11 @@ from app.bot.replies import (
     NONE_OF_THESE,
     Menu,
     Preference,
+    birth_year,
     menu_choice,
     pick,
     preference,
+    skipped,
     wants_human,
     wants_menu,
     yes_no,
@@ -96,3 +98,30 @@ def test_menu_words() -> None:
     assert menu_choice("9") is None
     assert wants_menu("Hi") and wants_menu("menu") and not wants_menu("hi I need a skin doctor")
     assert wants_human("can I talk to a human?") and wants_human("agent") and not wants_human("heart doctor")
+
+
+@pytest.mark.parametrize(
+    ("text", "year"),
+    [
+        ("42", 1984),
+        ("I am 42 years old", 1984),
+        ("42 saal", 1984),
+        ("४२", 1984),
+        ("1983", 1983),
+        ("0", 2026),
+        ("121", None),
+        ("2027", None),
+        ("about forty", None),
+        ("42 or 43", None),
+        ("", None),
+    ],
+)
+def test_an_age_answer_gives_the_year_of_birth(text: str, year: int | None) -> None:
+    assert birth_year(text, this_year=2026) == year
+
+
+@pytest.mark.parametrize(
+    ("text", "skip"), [("skip", True), ("later", True), ("nahi", True), ("ಬಿಡಿ", True), ("42", False)]
+)
+def test_a_patient_may_skip_the_age(text: str, skip: bool) -> None:
+    assert skipped(text) is skip

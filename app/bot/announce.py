@@ -1,0 +1,22 @@
+"""The bot's answer to a booking, move or cancellation it made: the appointment message itself."""
+
+from __future__ import annotations
+
+from app.bot.turn import Turn
+from app.fhir.client import Resource, version_of
+from app.messaging import notifications
+
+
+async def announce(turn: Turn, appointment: Resource) -> bool:
+    """Prepare the change's message (the change feed's, keyed by the version, so it goes once whichever
+    of the two comes first); False when there is none to send (the flow then says a line of its own)."""
+    message = await notifications.announce(
+        turn.bot.fhir,
+        turn.bot.state,
+        turn.bot.queue,
+        appointment=appointment,
+        version=version_of(appointment),
+        at=turn.now,
+        default_timezone=turn.bot.tz.key,
+    )
+    return message is not None
