@@ -6,9 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import subprocess
-import sys
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -33,7 +30,7 @@ from app.ports.jobs import Job
 from app.ports.voice import VoiceEvent
 from app.services import Services, build_services
 from bench.messaging import RecordingTransport, _unconditional
-from bench.support import Timing, measure, measure_side_by_side, report, servers
+from bench.support import Timing, measure, measure_side_by_side, report, servers, workers
 from tests.support.servers import free_port, start_api
 
 RATE_PER_SECOND = 50
@@ -163,12 +160,7 @@ async def throughput(services: Services, env: dict[str, str], callers: list[str]
             Job.PROCESS_VOICE_EVENT, {"event": event}, job_id=f"voice-{event['event_id']}"
         )
     calls = [f"{SID_VOICE_CALL}|call_{run_id}_{i}" for i in range(THROUGHPUT_EVENTS)]
-    workers = [
-        subprocess.Popen([sys.executable, "-m", "workers"], env={**os.environ, **env},
-                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        for _ in range(WORKERS)
-    ]  # fmt: skip
-    try:
+    with workers(env, WORKERS):
         first = last = None
         done_at_first = 0
         deadline = time.monotonic() + 600
@@ -185,14 +177,6 @@ async def throughput(services: Services, env: dict[str, str], callers: list[str]
             await asyncio.sleep(0.2)
         if first is None or last is None or last == first:
             raise RuntimeError("the workers did not process every event within 600 s")
-    finally:
-        for worker in workers:
-            worker.terminate()
-        for worker in workers:
-            try:
-                worker.wait(timeout=30)
-            except subprocess.TimeoutExpired:  # a long periodic job holds the warm shutdown
-                worker.kill()
     return (len(calls) - done_at_first) / (last - first)
 
 
