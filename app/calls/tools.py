@@ -7,16 +7,13 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from app.directory.index import DirectoryCache
-from app.errors import NotFound
 from app.fhir.builders import Actor, AgentKind
 from app.fhir.client import FhirClient, Resource
-from app.fhir.records import require
 from app.patients import service as patients
 from app.ports.jobs import JobQueue
 from app.ports.state import StateStore
 from app.scheduling import booking
 from app.scheduling import service as scheduling
-from app.scheduling.resources import participant
 from app.scheduling.search import PARTS_OF_DAY, FreeSlot, candidate_roles, find_free_slots
 from app.vocabulary import Channel
 
@@ -112,9 +109,10 @@ async def cancel(
     fhir: FhirClient, *, appointment_id: str, patient_id: str, reason: str | None, caller: Actor
 ) -> Resource:
     """Cancel the caller's own appointment (another patient's is not found)."""
-    appointment = await require(fhir, "Appointment", appointment_id, what="Appointment")
-    if participant(appointment, "Patient") != patient_id:
-        raise NotFound("Appointment", appointment_id)
     return await booking.cancel(
-        fhir, appointment_id=appointment_id, reason=reason, actors=[VOICE_AGENT, caller]
+        fhir,
+        appointment_id=appointment_id,
+        reason=reason,
+        actors=[VOICE_AGENT, caller],
+        patient_id=patient_id,
     )
