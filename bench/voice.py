@@ -240,14 +240,11 @@ async def live_tools(fhir_url: str, redis_url: str) -> list[tuple[Timing, Timing
             httpx.AsyncClient(transport=transport, base_url="http://bench", timeout=60) as client,
             httpx.AsyncClient(timeout=60) as raw,
         ):
-            # The demo clinic's doctors and patients by id (a shared HAPI holds many others).
+            # The demo clinic's doctors by id and its patients' phones (a shared HAPI holds many others).
             names = {p["name"] for p in demo["practitioners"]}
             index = await services.directory.get()
             doctors = sorted({r.practitioner_id for r in index.roles if r.practitioner_name in names})
             phones = [p["phone"] for p in demo["patients"]]
-            patients = [
-                (await tools.find_caller(services.fhir, phone=ph, region="IN"))[0]["id"] for ph in phones
-            ]
 
             async def timed(name: str, runs: int, call: Callable[[ToolRun, int], Awaitable[Any]]) -> None:
                 run = ToolRun(recorder, raw)
@@ -289,20 +286,23 @@ async def live_tools(fhir_url: str, redis_url: str) -> list[tuple[Timing, Timing
             slots = [free[start] for start in sorted(free)]
             if len(slots) < 2 * WRITE_RUNS:
                 raise RuntimeError(f"the demo clinic has {len(slots)} free slots, {2 * WRITE_RUNS} needed")
+            # A fresh caller per write: the replayed requests leave extra appointments at the same times.
+            callers = [(await services.fhir.create(patient_resource(given="Tool", family="Caller",
+                        phone=f"+9195{uuid.uuid4().int % 10**8:08d}")))["id"] for _ in range(2 * WRITE_RUNS)]  # fmt: skip
             booked: list[str] = []
 
             async def hold(run: ToolRun, i: int) -> Any:
                 return await run.prm(client.post("/api/v1/voice/tools/holds", headers=headers, json={
-                    "slot": slots[2 * i], "patient": patients[i % len(patients)], "seconds": 60}), 201)  # fmt: skip
+                    "slot": slots[2 * i], "patient": callers[2 * i], "seconds": 60}), 201)  # fmt: skip
 
             async def book(run: ToolRun, i: int) -> Any:
                 answer = await run.prm(client.post("/api/v1/voice/tools/appointments", headers=headers, json={
-                    "slot": slots[2 * i + 1], "patient": patients[i % len(patients)]}), 201)  # fmt: skip
+                    "slot": slots[2 * i + 1], "patient": callers[2 * i + 1]}), 201)  # fmt: skip
                 booked.append(answer["id"])
 
             async def cancel(run: ToolRun, i: int) -> Any:
                 return await run.prm(client.post(f"/api/v1/voice/tools/appointments/{booked[i]}/cancel",
-                                                 headers=headers, json={"patient": patients[i % len(patients)]}), 200)  # fmt: skip
+                                                 headers=headers, json={"patient": callers[2 * i + 1]}), 200)  # fmt: skip
 
             await timed("hold a slot", WRITE_RUNS, hold)
             await timed("book a slot", WRITE_RUNS, book)
@@ -391,12 +391,13 @@ async def run_tools(fhir_url: str, redis_url: str) -> None:
 
 
 def main() -> None:
-    """Run against PRM_BENCH_* servers or fresh ones (`--tools`: the live tools alone)."""
-    tools_only = "--tools" in sys.argv[1:]
+    """Run against PRM_BENCH_* servers or fresh ones (`--tools` or `--pipeline`: that part alone)."""
+    args = sys.argv[1:]
     with servers() as (fhir_url, redis_url):
-        if not tools_only:
+        if "--tools" not in args:
             asyncio.run(run(fhir_url, redis_url))
-        asyncio.run(run_tools(fhir_url, redis_url))
+        if "--pipeline" not in args:
+            asyncio.run(run_tools(fhir_url, redis_url))
 
 
 if __name__ == "__main__":
