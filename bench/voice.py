@@ -79,8 +79,9 @@ async def acknowledgements(base_url: str, run_id: str, callers: list[str]) -> Ti
     total = RATE_PER_SECOND * SECONDS
     samples: list[float] = [0.0] * total
     statuses: dict[int, int] = {}
-    limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
-    async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=30) as client:
+    # Enough connections and patience that a slow answer is measured, not turned into a client error.
+    limits = httpx.Limits(max_connections=256, max_keepalive_connections=64)
+    async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=120) as client:
 
         async def one(i: int, at: float) -> None:
             raw, headers = _signed(_event(i, run_id, callers[i % len(callers)]))
