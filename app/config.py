@@ -254,6 +254,9 @@ class Settings(BaseSettings):
     # Platform adapters: Vapi's X-Vapi-Secret, Retell's API key (it signs with it), ElevenLabs' HMAC
     # secret. Unset: that platform's endpoint refuses every delivery.
     vapi_webhook_secret: SecretStr | None = None
+    # How Vapi proves a delivery: "secret" (the server URL secret as X-Vapi-Secret) or "hmac" (a Vapi
+    # HMAC credential with that secret as its key: X-Signature over "<X-Timestamp>.<body>").
+    vapi_webhook_auth: Literal["secret", "hmac"] = "secret"
     retell_api_key: SecretStr | None = None
     elevenlabs_webhook_secret: SecretStr | None = None
     # A call books by itself only when the platform is at least this sure (and the slot is free and

@@ -5,9 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import subprocess
-import sys
 import time
 import uuid
 from datetime import time as clock_time
@@ -26,7 +23,7 @@ from app.messaging.sending import Outcome, send_message
 from app.messaging.service import prepare_message
 from app.patients.resources import patient_resource
 from app.services import Services, build_services
-from bench.support import Timing, measure, measure_side_by_side, report, servers
+from bench.support import Timing, measure, measure_side_by_side, report, servers, workers
 from tests.support.servers import free_port, start_api
 
 RATE_PER_SECOND = 100
@@ -201,12 +198,7 @@ async def throughput(services: Services, env: dict[str, str]) -> tuple[float, fl
     started = time.perf_counter()
     ids = [await _prepare(services, patients[i % PATIENTS], i) for i in range(THROUGHPUT_MESSAGES)]
     prepared_per_second = len(ids) / (time.perf_counter() - started)
-    workers = [
-        subprocess.Popen([sys.executable, "-m", "workers"], env={**os.environ, **env},
-                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        for _ in range(WORKERS)
-    ]  # fmt: skip
-    try:
+    with workers(env, WORKERS):
         first = last = None
         done_at_first = 0
         deadline = time.monotonic() + 300
@@ -228,10 +220,6 @@ async def throughput(services: Services, env: dict[str, str]) -> tuple[float, fl
             await asyncio.sleep(0.1)
         if first is None or last is None or last == first:
             raise RuntimeError("the workers did not send every message within 300 s")
-    finally:
-        for worker in workers:
-            worker.terminate()
-            worker.wait(timeout=30)
     return prepared_per_second, (len(ids) - done_at_first) / (last - first)
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import os
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable, Iterator, Sequence
@@ -88,6 +90,26 @@ def report(title: str, pairs: list[tuple[Timing, Timing]], singles: Sequence[Tim
         print(
             f"| {single.name} | {single.p50_ms:.1f} | {single.p99_ms:.1f} | {single.per_second:.0f} | | | |"
         )
+
+
+@contextmanager
+def workers(env: dict[str, str], count: int) -> Iterator[None]:
+    """`count` worker processes (`python -m workers`) with `env`, stopped (warm, then killed) on exit."""
+    started = [
+        subprocess.Popen([sys.executable, "-m", "workers"], env={**os.environ, **env},
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for _ in range(count)
+    ]  # fmt: skip
+    try:
+        yield
+    finally:
+        for worker in started:
+            worker.terminate()
+        for worker in started:
+            try:
+                worker.wait(timeout=30)
+            except subprocess.TimeoutExpired:  # a long periodic job holds the warm shutdown
+                worker.kill()
 
 
 @contextmanager

@@ -7,10 +7,10 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 import httpx
 from pydantic import SecretStr
 
+from app.calls import tools
 from app.calls.rules import CallRules
 from app.calls.service import process_call
 from app.config import ApiKey, Role, Settings
@@ -33,7 +34,7 @@ from app.ports.jobs import Job
 from app.ports.voice import VoiceEvent
 from app.services import Services, build_services
 from bench.messaging import RecordingTransport, _unconditional
-from bench.support import Timing, measure, measure_side_by_side, report, servers
+from bench.support import Timing, measure_side_by_side, report, servers, workers
 from tests.support.servers import free_port, start_api
 
 RATE_PER_SECOND = 50
@@ -43,7 +44,8 @@ PATH = "/webhooks/voice/events"
 PATIENTS = 10
 PIPELINE_RUNS = 20
 THROUGHPUT_EVENTS = 60
-TOOL_RUNS = 50
+TOOL_RUNS = 40
+WRITE_RUNS = 15
 TOOLS_KEY = "bench-voice-tools-key"
 WORKERS = 2
 
@@ -77,8 +79,9 @@ async def acknowledgements(base_url: str, run_id: str, callers: list[str]) -> Ti
     total = RATE_PER_SECOND * SECONDS
     samples: list[float] = [0.0] * total
     statuses: dict[int, int] = {}
-    limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
-    async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=30) as client:
+    # Enough connections and patience that a slow answer is measured, not turned into a client error.
+    limits = httpx.Limits(max_connections=256, max_keepalive_connections=64)
+    async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=120) as client:
 
         async def one(i: int, at: float) -> None:
             raw, headers = _signed(_event(i, run_id, callers[i % len(callers)]))
@@ -163,12 +166,7 @@ async def throughput(services: Services, env: dict[str, str], callers: list[str]
             Job.PROCESS_VOICE_EVENT, {"event": event}, job_id=f"voice-{event['event_id']}"
         )
     calls = [f"{SID_VOICE_CALL}|call_{run_id}_{i}" for i in range(THROUGHPUT_EVENTS)]
-    workers = [
-        subprocess.Popen([sys.executable, "-m", "workers"], env={**os.environ, **env},
-                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        for _ in range(WORKERS)
-    ]  # fmt: skip
-    try:
+    with workers(env, WORKERS):
         first = last = None
         done_at_first = 0
         deadline = time.monotonic() + 600
@@ -185,29 +183,53 @@ async def throughput(services: Services, env: dict[str, str], callers: list[str]
             await asyncio.sleep(0.2)
         if first is None or last is None or last == first:
             raise RuntimeError("the workers did not process every event within 600 s")
-    finally:
-        for worker in workers:
-            worker.terminate()
-        for worker in workers:
-            try:
-                worker.wait(timeout=30)
-            except subprocess.TimeoutExpired:  # a long periodic job holds the warm shutdown
-                worker.kill()
     return (len(calls) - done_at_first) / (last - first)
 
 
-async def live_tools(fhir_url: str, redis_url: str) -> list[Timing]:
-    """The live tools on the demo clinic, in-process: find the caller, then the day's free slots."""
+class ToolRun:
+    """One live tool through the PRM (its HAPI requests recorded) and the same requests straight to HAPI."""
+
+    def __init__(self, recorder: AllRequests, raw: httpx.AsyncClient) -> None:
+        self.recorder, self.raw = recorder, raw
+        self.recorded: list[list[tuple[str, str, bytes]]] = []
+
+    async def prm(self, call: Awaitable[httpx.Response], expect: int) -> Any:
+        """The tool's answer (its HAPI requests kept for the replay)."""
+        self.recorder.writes, self.recorder.recording = [], True
+        response = await call
+        self.recorder.recording = False
+        if response.status_code != expect:
+            raise RuntimeError(f"live tool answered {response.status_code}: {response.text[:200]}")
+        self.recorded.append(self.recorder.writes)
+        return response.json()
+
+    async def straight(self, i: int) -> None:
+        """The i-th call's HAPI requests, straight (writes without preconditions, creates made unique)."""
+        for method, url, body in self.recorded[i]:
+            response = await self.raw.request(method, url, content=_unconditional(method, body),
+                                              headers={"Content-Type": "application/fhir+json"})  # fmt: skip
+            response.raise_for_status()
+
+    def requests(self) -> str:
+        """The HAPI requests of the last call, e.g. `2 (GET, GET)`."""
+        methods = [m for m, _, _ in self.recorded[-1]]
+        return f"{len(methods)} ({', '.join(methods)})"
+
+
+async def live_tools(fhir_url: str, redis_url: str) -> list[tuple[Timing, Timing, str]]:
+    """The live tools on the demo clinic, in-process, each beside its own HAPI requests made straight."""
     settings = Settings(
         environment="test", fhir_base_url=fhir_url, redis_url=redis_url, transcription_engine="none",
         log_level="WARNING", load_conformance_on_startup=False, change_feed_subscribe_on_startup=False,
-        rate_limit_per_key="1000000/minute",
+        rate_limit_per_key="1000000/minute", queue_name=f"bench-voice-tools-{uuid.uuid4().hex[:8]}",
         api_keys=[ApiKey(key=SecretStr(TOOLS_KEY), role=Role.INTEGRATION, user="voice-agent@bench")],
     )  # fmt: skip
-    app = create_app(settings)
+    recorder = AllRequests()
+    app = create_app(settings, fhir=FhirClient(fhir_url, transport=recorder))
     demo = json.loads((Path(__file__).parents[1] / "app" / "demo" / "directory.json").read_text())
     tomorrow = (datetime.now(ZoneInfo(settings.default_timezone)) + timedelta(days=1)).date().isoformat()
     headers = {"Authorization": f"Bearer {TOOLS_KEY}"}
+    results: list[tuple[Timing, Timing, str]] = []
     async with app.router.lifespan_context(app):
         services: Services = app.state.services
         await load_demo(
@@ -215,34 +237,78 @@ async def live_tools(fhir_url: str, redis_url: str) -> list[Timing]:
         )
         services.directory.invalidate()
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://bench", timeout=60) as client:
-
-            async def find(i: int) -> None:
-                phone = demo["patients"][i % len(demo["patients"])]["phone"]
-                response = await client.get(
-                    "/api/v1/voice/tools/patients", params={"phone": phone}, headers=headers
-                )
-                if response.status_code != 200 or not response.json():
-                    raise RuntimeError(f"find caller: {response.status_code}")
-
-            # The demo clinic's doctors by id (a shared test HAPI holds many other doctors per specialty).
+        async with (
+            httpx.AsyncClient(transport=transport, base_url="http://bench", timeout=60) as client,
+            httpx.AsyncClient(timeout=60) as raw,
+        ):
+            # The demo clinic's doctors by id and its patients' phones (a shared HAPI holds many others).
             names = {p["name"] for p in demo["practitioners"]}
             index = await services.directory.get()
             doctors = sorted({r.practitioner_id for r in index.roles if r.practitioner_name in names})
+            phones = [p["phone"] for p in demo["patients"]]
 
-            async def slots(i: int) -> None:
-                response = await client.get("/api/v1/voice/tools/slots", headers=headers,
-                                            params={"practitioner": doctors[i % len(doctors)], "date": tomorrow})  # fmt: skip
-                response.raise_for_status()
+            async def timed(name: str, runs: int, call: Callable[[ToolRun, int], Awaitable[Any]]) -> None:
+                run = ToolRun(recorder, raw)
+                prm, straight = await measure_side_by_side(
+                    runs, (f"live tool: {name}", lambda i: call(run, i)), ("straight", run.straight)
+                )
+                results.append((prm, straight, run.requests()))
+                print(f"{prm.name}: p50 {prm.p50_ms:.1f} p95 {p95_ms(prm):.1f} ms; HAPI straight p50 "
+                      f"{straight.p50_ms:.1f} p95 {p95_ms(straight):.1f} ms; requests {run.requests()}", flush=True)  # fmt: skip
 
-            return [
-                await measure(
-                    "live tool: find the caller by phone (demo clinic, in-process)", TOOL_RUNS, find
-                ),
-                await measure(
-                    "live tool: a doctor's free slots tomorrow (demo clinic, in-process)", TOOL_RUNS, slots
-                ),
-            ]
+            async def find(run: ToolRun, i: int) -> Any:
+                return await run.prm(client.get("/api/v1/voice/tools/patients", headers=headers,
+                                                params={"phone": phones[i % len(phones)]}), 200)  # fmt: skip
+
+            async def doctor_day(run: ToolRun, i: int) -> Any:
+                return await run.prm(client.get("/api/v1/voice/tools/slots", headers=headers,
+                                                params={"practitioner": doctors[i % len(doctors)], "date": tomorrow}), 200)  # fmt: skip
+
+            specialties = sorted(
+                {r.specialty for r in index.roles if r.practitioner_id in doctors and r.specialty}
+            )
+
+            async def specialty_part(run: ToolRun, i: int) -> Any:
+                return await run.prm(client.get("/api/v1/voice/tools/slots", headers=headers, params={
+                    "specialty": specialties[i % len(specialties)], "part_of_day": ("morning", "afternoon")[i % 2]}), 200)  # fmt: skip
+
+            await timed("find the caller by phone", TOOL_RUNS, find)
+            await timed("a doctor's free slots tomorrow", TOOL_RUNS, doctor_day)
+            await timed("a specialty's free slots, a part of day, coming week", TOOL_RUNS, specialty_part)
+
+            # Free slots at distinct times (a patient cannot hold two at once), soonest first.
+            free: dict[str, str] = {}
+            for doctor in doctors:
+                for slot in await tools.free_slots(services.fhir, services.directory, practitioner_id=doctor,
+                                                   specialty=None, day=None, part_of_day=None,
+                                                   timezone=ZoneInfo(settings.default_timezone),
+                                                   now=datetime.now(UTC)):  # fmt: skip
+                    free.setdefault(slot.slot["start"], slot.slot["id"])
+            slots = [free[start] for start in sorted(free)]
+            if len(slots) < 2 * WRITE_RUNS:
+                raise RuntimeError(f"the demo clinic has {len(slots)} free slots, {2 * WRITE_RUNS} needed")
+            # A fresh caller per write: the replayed requests leave extra appointments at the same times.
+            callers = [(await services.fhir.create(patient_resource(given="Tool", family="Caller",
+                        phone=f"+9195{uuid.uuid4().int % 10**8:08d}")))["id"] for _ in range(2 * WRITE_RUNS)]  # fmt: skip
+            booked: list[str] = []
+
+            async def hold(run: ToolRun, i: int) -> Any:
+                return await run.prm(client.post("/api/v1/voice/tools/holds", headers=headers, json={
+                    "slot": slots[2 * i], "patient": callers[2 * i], "seconds": 60}), 201)  # fmt: skip
+
+            async def book(run: ToolRun, i: int) -> Any:
+                answer = await run.prm(client.post("/api/v1/voice/tools/appointments", headers=headers, json={
+                    "slot": slots[2 * i + 1], "patient": callers[2 * i + 1]}), 201)  # fmt: skip
+                booked.append(answer["id"])
+
+            async def cancel(run: ToolRun, i: int) -> Any:
+                return await run.prm(client.post(f"/api/v1/voice/tools/appointments/{booked[i]}/cancel",
+                                                 headers=headers, json={"patient": callers[2 * i + 1]}), 200)  # fmt: skip
+
+            await timed("hold a slot", WRITE_RUNS, hold)
+            await timed("book a slot", WRITE_RUNS, book)
+            await timed("cancel the booking", WRITE_RUNS, cancel)
+    return results
 
 
 def p95_ms(timing: Timing) -> float:
@@ -303,19 +369,36 @@ async def run(fhir_url: str, redis_url: str) -> None:
         processed = await throughput(many, _env(fhir_url, redis_url, queue, port), callers)
     finally:
         await many.aclose()
-    tools = await live_tools(fhir_url, redis_url)
-    report("Voice agent", [(prm, baseline)], [ack, *tools])
-    for tool in tools:
-        print(f"{tool.name}: p95 {p95_ms(tool):.1f} ms")
+    report("Voice agent", [(prm, baseline)], [ack])
     print(
         f"\n{THROUGHPUT_EVENTS} events processed at {processed:.1f}/s by {WORKERS} workers (record + ticket each)."
     )
 
 
+async def run_tools(fhir_url: str, redis_url: str) -> None:
+    """The live tools alone: p50/p95/p99 through the PRM beside their HAPI requests straight."""
+    configure_logging(level="WARNING", json=False)
+    print(f"load average before: {os.getloadavg()[0]:.1f}", flush=True)
+    results = await live_tools(fhir_url, redis_url)
+    print(f"load average after: {os.getloadavg()[0]:.1f}\n")
+    print(
+        "| live tool (demo clinic) | PRM p50 / p95 / p99 ms | HAPI straight p50 / p95 / p99 ms | ratio p50 / p95 | HAPI requests |"
+    )
+    print("|---|---|---|---|---|")
+    for prm, raw, requests in results:
+        print(f"| {prm.name.removeprefix('live tool: ')} | {prm.p50_ms:.1f} / {p95_ms(prm):.1f} / {prm.p99_ms:.1f} | "
+              f"{raw.p50_ms:.1f} / {p95_ms(raw):.1f} / {raw.p99_ms:.1f} | "
+              f"{prm.p50_ms / raw.p50_ms:.2f}x / {p95_ms(prm) / p95_ms(raw):.2f}x | {requests} |")  # fmt: skip
+
+
 def main() -> None:
-    """Run against PRM_BENCH_* servers or fresh ones."""
+    """Run against PRM_BENCH_* servers or fresh ones (`--tools` or `--pipeline`: that part alone)."""
+    args = sys.argv[1:]
     with servers() as (fhir_url, redis_url):
-        asyncio.run(run(fhir_url, redis_url))
+        if "--tools" not in args:
+            asyncio.run(run(fhir_url, redis_url))
+        if "--pipeline" not in args:
+            asyncio.run(run_tools(fhir_url, redis_url))
 
 
 if __name__ == "__main__":

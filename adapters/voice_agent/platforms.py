@@ -27,6 +27,10 @@ log = structlog.get_logger(__name__)
 # Retell's and ElevenLabs' signed timestamps may be this far from now.
 TOLERANCE_SECONDS = 300
 COMPLETED = "call.completed"
+# Vapi's HMAC credential sends its signature and timestamp in these headers (the credential's defaults).
+VAPI_HMAC_SIGNATURE = "X-Signature"
+VAPI_HMAC_TIMESTAMP = "X-Timestamp"
+MILLISECOND_DIGITS = 13
 
 
 class Unsigned(ApiError):
@@ -48,6 +52,19 @@ def check_vapi(*, secret: str | None, header: str | None) -> None:
     expected = _configured("vapi", secret)
     if not header or not hmac.compare_digest(header.encode(), expected.encode()):
         raise Unsigned("vapi", "X-Vapi-Secret does not match")
+
+
+def check_vapi_hmac(
+    *, secret: str | None, signature: str | None, timestamp: str | None, body: bytes, now: float
+) -> None:
+    """Vapi's HMAC credential (its defaults): X-Signature = hex HMAC-SHA256(secret, "<X-Timestamp>.<body>")."""
+    key = _configured("vapi", secret)
+    if not signature or not timestamp:
+        raise Unsigned("vapi", f"{VAPI_HMAC_SIGNATURE} or {VAPI_HMAC_TIMESTAMP} is missing")
+    # Vapi does not document the timestamp's unit: 13 digits and more are milliseconds.
+    _fresh("vapi", timestamp, now, scale=1000 if len(timestamp) >= MILLISECOND_DIGITS else 1)
+    if not _matches(key, f"{timestamp}.".encode() + body, signature.removeprefix("sha256=")):
+        raise Unsigned("vapi", f"{VAPI_HMAC_SIGNATURE} does not match")
 
 
 def _fresh(platform: str, timestamp: str, now: float, *, scale: int = 1) -> int:

@@ -5,18 +5,22 @@ no PHI in logs here (app/calls stores the call)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 import structlog
 from fastapi import APIRouter, Header, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import SecretStr
+from starlette.datastructures import Headers
 
 from adapters.voice_agent import platforms
 from adapters.voice_agent.ingress import Ack, enqueue_event, parse_event, responses
+from app.config import Settings
 from app.errors import ApiError
-from app.ingress import ELEVENLABS_SIGNATURE, RETELL_SIGNATURE, VAPI_SECRET, VOICE_SIGNATURE
+from app.ingress import ELEVENLABS_SIGNATURE, RETELL_SIGNATURE, VAPI_HMAC, VAPI_SECRET, VOICE_SIGNATURE
 from app.ingress.deps import AppSettings, Now, Queue, State
 from app.ingress.signing import refusal
 from app.ports.voice import VoiceEvent
@@ -26,10 +30,10 @@ log = structlog.get_logger(__name__)
 router = APIRouter(prefix="/webhooks/voice", tags=["webhooks"])
 
 
-def _body_of(schema: dict[str, Any], scheme: str) -> dict[str, object]:
+def _body_of(schema: dict[str, Any], *schemes: str) -> dict[str, object]:
     return {
         "requestBody": {"required": True, "content": {"application/json": {"schema": schema}}},
-        "security": [{scheme: []}],
+        "security": [{scheme: []} for scheme in schemes],
     }
 
 
@@ -79,101 +83,121 @@ async def call_event(
     return answer(await enqueue_event(state, queue, parse_event(body), source="native"))
 
 
-async def _platform_event(
-    request: Request,
-    state: State,
-    queue: Queue,
-    *,
-    source: str,
-    mapper: Callable[[dict[str, Any]], dict[str, Any]],
-) -> JSONResponse:
-    """A verified platform payload mapped onto the native event, then the native path."""
-    try:
-        payload = json.loads(await request.body())
-    except ValueError:
-        raise RequestValidationError(
-            [{"type": "json_invalid", "loc": ("body",), "msg": "Invalid JSON"}]
-        ) from None
-    if not isinstance(payload, dict):
-        raise RequestValidationError([{"type": "dict_type", "loc": ("body",), "msg": "must be an object"}])
-    native = mapper(payload)
-    if native["event"] != platforms.COMPLETED:
-        log.info("voice.event.ignored", source=source, kind=str(native["event"])[:64])
-        return answer(Ack(status="ignored"))
-    # Answered only once the event is queued (ElevenLabs does not retry: 2xx means it is durable here).
-    return answer(await enqueue_event(state, queue, parse_event(native), source=source))
+@dataclass(frozen=True)
+class Platform:
+    """A voice platform pointed at the PRM: its route, its signature check and its payload mapper."""
+
+    name: str
+    summary: str
+    unauthorized: str
+    schemes: tuple[str, ...]
+    # (settings, request headers, raw body, now as a unix time) -> None, or Unsigned (401).
+    verify: Callable[[Settings, Headers, bytes, float], None]
+    mapper: Callable[[dict[str, Any]], dict[str, Any]]
 
 
-@router.post(
-    "/vapi",
-    summary="Vapi end-of-call report",
-    status_code=202,
-    response_model=Ack,
-    responses=responses("Missing or wrong X-Vapi-Secret: nothing stored"),
-    openapi_extra=_body_of(PLATFORM_BODY, VAPI_SECRET),
-)
-async def vapi(
-    request: Request,
-    settings: AppSettings,
-    state: State,
-    queue: Queue,
-    x_vapi_secret: Annotated[str | None, Header()] = None,
-) -> JSONResponse:
-    """Vapi's `end-of-call-report` server message, mapped onto the native event; other messages ignored."""
-    secret = settings.vapi_webhook_secret
-    platforms.check_vapi(secret=secret.get_secret_value() if secret else None, header=x_vapi_secret)
-    return await _platform_event(request, state, queue, source="vapi", mapper=platforms.from_vapi)
+def _secret(value: SecretStr | None) -> str | None:
+    return value.get_secret_value() if value else None
 
 
-@router.post(
-    "/retell",
-    summary="Retell call_analyzed event",
-    status_code=202,
-    response_model=Ack,
-    responses=responses("Missing or wrong X-Retell-Signature, or its timestamp more than 300 s away"),
-    openapi_extra=_body_of(PLATFORM_BODY, RETELL_SIGNATURE),
-)
-async def retell(
-    request: Request,
-    settings: AppSettings,
-    state: State,
-    queue: Queue,
-    now: Now,
-    x_retell_signature: Annotated[str | None, Header()] = None,
-) -> JSONResponse:
-    """Retell's `call_analyzed` event, mapped onto the native event; other events ignored."""
-    key = settings.retell_api_key
+def _verify_vapi(settings: Settings, headers: Headers, body: bytes, now: float) -> None:
+    secret = _secret(settings.vapi_webhook_secret)
+    if settings.vapi_webhook_auth == "hmac":
+        platforms.check_vapi_hmac(
+            secret=secret,
+            signature=headers.get(platforms.VAPI_HMAC_SIGNATURE),
+            timestamp=headers.get(platforms.VAPI_HMAC_TIMESTAMP),
+            body=body,
+            now=now,
+        )
+    else:
+        # Older Vapi sends the secret as X-Vapi-Secret, newer as X-Vapi-Signature.
+        header = headers.get("X-Vapi-Secret") or headers.get("X-Vapi-Signature")
+        platforms.check_vapi(secret=secret, header=header)
+
+
+def _verify_retell(settings: Settings, headers: Headers, body: bytes, now: float) -> None:
     platforms.check_retell(
-        api_key=key.get_secret_value() if key else None,
-        header=x_retell_signature,
-        body=await request.body(),
-        now=now.timestamp(),
+        api_key=_secret(settings.retell_api_key), header=headers.get("X-Retell-Signature"), body=body, now=now
     )
-    return await _platform_event(request, state, queue, source="retell", mapper=platforms.from_retell)
 
 
-@router.post(
-    "/elevenlabs",
-    summary="ElevenLabs post_call_transcription webhook",
-    status_code=202,
-    response_model=Ack,
-    responses=responses("Missing or wrong ElevenLabs-Signature, or its timestamp more than 300 s away"),
-    openapi_extra=_body_of(PLATFORM_BODY, ELEVENLABS_SIGNATURE),
-)
-async def elevenlabs(
-    request: Request,
-    settings: AppSettings,
-    state: State,
-    queue: Queue,
-    now: Now,
-    elevenlabs_signature: Annotated[str | None, Header()] = None,
-) -> JSONResponse:
-    """ElevenLabs' `post_call_transcription`, mapped onto the native event; acknowledged once queued."""
-    secret = settings.elevenlabs_webhook_secret
+def _verify_elevenlabs(settings: Settings, headers: Headers, body: bytes, now: float) -> None:
     platforms.check_elevenlabs(
-        secret=secret.get_secret_value() if secret else None,
-        header=elevenlabs_signature,
-        body=await request.body(),
-        now=now.timestamp(),
+        secret=_secret(settings.elevenlabs_webhook_secret),
+        header=headers.get("ElevenLabs-Signature"),
+        body=body,
+        now=now,
     )
-    return await _platform_event(request, state, queue, source="elevenlabs", mapper=platforms.from_elevenlabs)
+
+
+PLATFORMS = (
+    Platform(
+        name="vapi",
+        summary="Vapi end-of-call report",
+        unauthorized="Missing or wrong X-Vapi-Secret / X-Vapi-Signature (or, with the HMAC credential, "
+        "X-Signature, or its X-Timestamp more than 300 s away): nothing stored",
+        schemes=(VAPI_SECRET, VAPI_HMAC),
+        verify=_verify_vapi,
+        mapper=platforms.from_vapi,
+    ),
+    Platform(
+        name="retell",
+        summary="Retell call_analyzed event",
+        unauthorized="Missing or wrong X-Retell-Signature, or its timestamp more than 300 s away",
+        schemes=(RETELL_SIGNATURE,),
+        verify=_verify_retell,
+        mapper=platforms.from_retell,
+    ),
+    Platform(
+        name="elevenlabs",
+        summary="ElevenLabs post_call_transcription webhook",
+        unauthorized="Missing or wrong ElevenLabs-Signature, or its timestamp more than 300 s away",
+        schemes=(ELEVENLABS_SIGNATURE,),
+        verify=_verify_elevenlabs,
+        mapper=platforms.from_elevenlabs,
+    ),
+)
+
+
+def _receiver(platform: Platform) -> Callable[..., Awaitable[JSONResponse]]:
+    """The one route body of every platform: verify its signature, map its payload, the native path."""
+
+    async def receive(
+        request: Request, settings: AppSettings, state: State, queue: Queue, now: Now
+    ) -> JSONResponse:
+        body = await request.body()
+        platform.verify(settings, request.headers, body, now.timestamp())
+        try:
+            payload = json.loads(body)
+        except ValueError:
+            raise RequestValidationError(
+                [{"type": "json_invalid", "loc": ("body",), "msg": "Invalid JSON"}]
+            ) from None
+        if not isinstance(payload, dict):
+            raise RequestValidationError(
+                [{"type": "dict_type", "loc": ("body",), "msg": "must be an object"}]
+            )
+        native = platform.mapper(payload)
+        if native["event"] != platforms.COMPLETED:
+            log.info("voice.event.ignored", source=platform.name, kind=str(native["event"])[:64])
+            return answer(Ack(status="ignored"))
+        # Answered only once the event is queued (ElevenLabs does not retry: 2xx means it is durable here).
+        return answer(await enqueue_event(state, queue, parse_event(native), source=platform.name))
+
+    receive.__doc__ = f"{platform.summary}, mapped onto the native event; other messages ignored."
+    return receive
+
+
+for _platform in PLATFORMS:
+    router.add_api_route(
+        f"/{_platform.name}",
+        _receiver(_platform),
+        methods=["POST"],
+        name=_platform.name,
+        summary=_platform.summary,
+        status_code=202,
+        response_model=Ack,
+        responses=responses(_platform.unauthorized),
+        openapi_extra=_body_of(PLATFORM_BODY, *_platform.schemes),
+    )

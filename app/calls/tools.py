@@ -3,21 +3,18 @@ dashboard uses, scoped to what a caller may do (their own appointments), every w
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from app.directory.index import DirectoryCache
-from app.errors import NotFound
 from app.fhir.builders import Actor, AgentKind
 from app.fhir.client import FhirClient, Resource
-from app.fhir.records import require
 from app.patients import service as patients
 from app.ports.jobs import JobQueue
 from app.ports.state import StateStore
 from app.scheduling import booking
 from app.scheduling import service as scheduling
-from app.scheduling.resources import participant
-from app.scheduling.search import FreeSlot, candidate_roles, find_free_slots
+from app.scheduling.search import PARTS_OF_DAY, FreeSlot, candidate_roles, find_free_slots
 from app.vocabulary import Channel
 
 VOICE_AGENT = Actor(kind=AgentKind.VOICE_AGENT)
@@ -44,14 +41,39 @@ async def free_slots(
 ) -> list[FreeSlot]:
     """The soonest free slots of a practitioner or specialty, on a day (clinic time) or in the coming week."""
     roles = candidate_roles(await directory.get(), practitioner_id=practitioner_id, specialty=specialty)
-    if day is not None:
-        start = datetime.combine(day, datetime.min.time(), tzinfo=timezone)
-        end = start + timedelta(days=1)
-    else:
-        start, end = now, now + timedelta(days=SEARCH_DAYS)
-    return await find_free_slots(
-        fhir, roles, start=start, end=end, now=now, part_of_day=part_of_day, limit=SLOTS_OFFERED
-    )
+    found: list[FreeSlot] = []
+    for start, end in search_spans(day=day, part_of_day=part_of_day, timezone=timezone, now=now):
+        found += await find_free_slots(
+            fhir,
+            roles,
+            start=start,
+            end=end,
+            now=now,
+            part_of_day=part_of_day,
+            limit=SLOTS_OFFERED - len(found),
+        )
+        if len(found) >= SLOTS_OFFERED:
+            break
+    return found
+
+
+def search_spans(
+    *, day: date | None, part_of_day: str | None, timezone: ZoneInfo, now: datetime
+) -> list[tuple[datetime, datetime]]:
+    """The spans to search, soonest first: the day or the coming week, one span a day when a part of
+    day is asked for (HAPI then reads only that part's slots, not a week of every slot)."""
+    if part_of_day is None:
+        if day is None:
+            return [(now, now + timedelta(days=SEARCH_DAYS))]
+        start = datetime.combine(day, time.min, tzinfo=timezone)
+        return [(start, start + timedelta(days=1))]
+    low, high = PARTS_OF_DAY[part_of_day]
+    first = day or now.astimezone(timezone).date()
+    days = [first] if day is not None else [first + timedelta(days=i) for i in range(SEARCH_DAYS + 1)]
+    spans = [
+        (datetime.combine(d, low, tzinfo=timezone), datetime.combine(d, high, tzinfo=timezone)) for d in days
+    ]
+    return [(start, end) for start, end in spans if end > now]
 
 
 async def book(
@@ -87,9 +109,10 @@ async def cancel(
     fhir: FhirClient, *, appointment_id: str, patient_id: str, reason: str | None, caller: Actor
 ) -> Resource:
     """Cancel the caller's own appointment (another patient's is not found)."""
-    appointment = await require(fhir, "Appointment", appointment_id, what="Appointment")
-    if participant(appointment, "Patient") != patient_id:
-        raise NotFound("Appointment", appointment_id)
     return await booking.cancel(
-        fhir, appointment_id=appointment_id, reason=reason, actors=[VOICE_AGENT, caller]
+        fhir,
+        appointment_id=appointment_id,
+        reason=reason,
+        actors=[VOICE_AGENT, caller],
+        patient_id=patient_id,
     )

@@ -21,6 +21,7 @@ _PENDING, _QUEUED = "pending", "queued"
 TWILIO_SIGNATURE = "TwilioSignature"
 VOICE_SIGNATURE = "VoiceSignature"
 VAPI_SECRET = "VapiSecret"
+VAPI_HMAC = "VapiHmac"
 RETELL_SIGNATURE = "RetellSignature"
 ELEVENLABS_SIGNATURE = "ElevenLabsSignature"
 SIGNATURE_SCHEMES: dict[str, dict[str, str]] = {
@@ -43,6 +44,13 @@ SIGNATURE_SCHEMES: dict[str, dict[str, str]] = {
         "in": "header",
         "name": "X-Vapi-Secret",
         "description": "The server URL secret configured in Vapi (PRM_VAPI_WEBHOOK_SECRET); otherwise 401.",
+    },
+    VAPI_HMAC: {
+        "type": "apiKey",
+        "in": "header",
+        "name": "X-Signature",
+        "description": "With PRM_VAPI_WEBHOOK_AUTH=hmac: a Vapi HMAC credential's hex HMAC-SHA256("
+        "PRM_VAPI_WEBHOOK_SECRET, '<X-Timestamp>.<body>'); a wrong one or a stale X-Timestamp is 401.",
     },
     RETELL_SIGNATURE: {
         "type": "apiKey",

@@ -10,7 +10,15 @@ from typing import Any
 import structlog
 
 from app.directory.index import DirectoryCache, RoleEntry
-from app.errors import Conflict, Invalid, InvalidTransition, PatientBusy, PatientInactive, SlotTaken
+from app.errors import (
+    Conflict,
+    Invalid,
+    InvalidTransition,
+    NotFound,
+    PatientBusy,
+    PatientInactive,
+    SlotTaken,
+)
 from app.fhir.builders import Actor, AgentKind, instant, provenance
 from app.fhir.bundle import Transaction
 from app.fhir.client import FhirClient, Resource, version_of
@@ -282,9 +290,13 @@ async def cancel(
     reason: str | None,
     actors: list[Actor],
     instruction: str | None = None,
+    patient_id: str | None = None,
 ) -> Resource:
-    """Cancel an appointment, keep the reason, free its slot."""
+    """Cancel an appointment, keep the reason, free its slot; with `patient_id` only that patient's
+    (another's is not found)."""
     appointment = await require(fhir, "Appointment", appointment_id, what="Appointment")
+    if patient_id is not None and participant(appointment, "Patient") != patient_id:
+        raise NotFound("Appointment", appointment_id)
     if "cancelled" not in TRANSITIONS.get(appointment["status"], ()):
         raise _transition_error(appointment, "cancelled")
     return await _cancel(

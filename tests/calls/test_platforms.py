@@ -143,3 +143,64 @@ async def test_a_platform_without_a_configured_secret_refuses_everything(api: ht
 
     assert response.status_code == 401
     assert response.json()["message"] == "no vapi webhook secret is configured"
+
+
+@pytest.fixture(scope="module")
+async def hmac_client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """The stack with Vapi's HMAC credential chosen instead of the secret header."""
+    app = create_app(
+        settings.model_copy(
+            update={"vapi_webhook_secret": SecretStr(SECRETS["vapi"]), "vapi_webhook_auth": "hmac"}
+        )
+    )
+    async for api in started(app):
+        yield api
+
+
+def vapi_hmac(raw: bytes, secret: str, at: int) -> dict[str, str]:
+    digest = hmac.new(secret.encode(), f"{at}.".encode() + raw, hashlib.sha256).hexdigest()
+    return {"X-Timestamp": str(at), "X-Signature": digest}
+
+
+async def test_vapi_hmac_credential_good_bad_stale_and_the_secret_header_no_longer_enough(
+    hmac_client: httpx.AsyncClient, fhir: FhirClient, settings: Settings
+) -> None:
+    body, call_id = vapi(phone())
+    raw = json.dumps(body).encode()
+    now_ms = int(time.time() * 1000)
+
+    wrong = await hmac_client.post(
+        "/webhooks/voice/vapi", content=raw, headers=vapi_hmac(raw, "not-the-secret", now_ms)
+    )
+    stale = await hmac_client.post(
+        "/webhooks/voice/vapi", content=raw, headers=vapi_hmac(raw, SECRETS["vapi"], now_ms - 301_000)
+    )
+    header_only = await hmac_client.post(
+        "/webhooks/voice/vapi", content=raw, headers={"X-Vapi-Secret": SECRETS["vapi"]}
+    )
+    assert [r.status_code for r in (wrong, stale, header_only)] == [401, 401, 401]
+    assert Redis.from_url(settings.redis_url).keys(f"prm:ingress:voice:event:*{call_id}*") == []
+
+    good = await hmac_client.post(
+        "/webhooks/voice/vapi", content=raw, headers=vapi_hmac(raw, SECRETS["vapi"], now_ms)
+    )
+    await drain(settings)
+
+    assert (good.status_code, good.json()) == (202, {"status": "accepted"})
+    [call] = await keyed(fhir, "Communication", call_id)
+    assert call["about"][0]["reference"].startswith("Task/")
+
+
+async def test_vapi_secret_in_the_newer_x_vapi_signature_header_is_accepted(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    body, call_id = vapi(phone())
+    raw = json.dumps(body).encode()
+
+    wrong = await client.post("/webhooks/voice/vapi", content=raw, headers={"X-Vapi-Signature": "guess"})
+    good = await client.post(
+        "/webhooks/voice/vapi", content=raw, headers={"X-Vapi-Signature": SECRETS["vapi"]}
+    )
+
+    assert (wrong.status_code, good.status_code) == (401, 202)
+    assert Redis.from_url(settings.redis_url).keys(f"prm:ingress:voice:event:*{call_id}*") != []

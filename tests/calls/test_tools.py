@@ -123,3 +123,26 @@ async def test_bad_input_is_422_naming_the_field(api: httpx.AsyncClient, integra
     assert "specialty" in bad_specialty.json()["message"]
     assert "phone" in bad_phone.json()["message"]
     assert bad_body.json()["fields"][0]["field"] == "body.patient"
+
+
+async def test_a_part_of_day_without_a_date_gathers_the_soonest_over_the_coming_days(
+    api: httpx.AsyncClient, admin: dict[str, str], integration: dict[str, str], clinic: Clinic
+) -> None:
+    doctor = await make_practitioner(api, admin, clinic)
+
+    mornings = await api.get(
+        f"{TOOLS}/slots", params={"practitioner": doctor["id"], "part_of_day": "morning"}, headers=integration
+    )
+    afternoons = await api.get(
+        f"{TOOLS}/slots",
+        params={"practitioner": doctor["id"], "part_of_day": "afternoon"},
+        headers=integration,
+    )
+
+    # 10:00-11:00 daily is four morning slots a day: the ten soonest run over three or four days.
+    starts = [s["start"] for s in mornings.json()]
+    assert len(starts) == 10 and starts == sorted(starts)
+    assert starts[4:8] == [tomorrow_at(10, m).isoformat() for m in (0, 15, 30, 45)] or starts[:4] == [
+        tomorrow_at(10, m).isoformat() for m in (0, 15, 30, 45)
+    ]
+    assert afternoons.json() == []

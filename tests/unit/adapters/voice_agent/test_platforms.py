@@ -162,6 +162,38 @@ def test_vapi_secret() -> None:
     assert "configured" in refused(platforms.check_vapi, secret=None, header="anything")
 
 
+def test_vapi_hmac_credential_on_a_recorded_delivery() -> None:
+    delivery = sample("vapi-hmac-delivery.json")
+    body, at = delivery["body"].encode(), delivery["headers"]["x-timestamp"]
+    signed = {"secret": delivery["secret"], "signature": delivery["headers"]["x-signature"], "timestamp": at}
+    then = int(at) / 1000
+
+    platforms.check_vapi_hmac(**signed, body=body, now=then + 299)
+    platforms.check_vapi_hmac(**signed | {"signature": "sha256=" + signed["signature"]}, body=body, now=then)
+    assert refused(platforms.check_vapi_hmac, **signed | {"secret": "other"}, body=body, now=then) == (
+        "X-Signature does not match"
+    )
+    assert refused(platforms.check_vapi_hmac, **signed, body=body + b" ", now=then) == (
+        "X-Signature does not match"
+    )
+    assert "more than 300 s" in refused(platforms.check_vapi_hmac, **signed, body=body, now=then + 301)
+    assert "missing" in refused(
+        platforms.check_vapi_hmac, **signed | {"timestamp": None}, body=body, now=then
+    )
+    assert "configured" in refused(
+        platforms.check_vapi_hmac, **signed | {"secret": None}, body=body, now=then
+    )
+
+
+def test_vapi_hmac_timestamp_in_seconds() -> None:
+    digest = hmac.new(b"k", f"{int(NOW)}.".encode() + BODY, hashlib.sha256).hexdigest()
+
+    platforms.check_vapi_hmac(secret="k", signature=digest, timestamp=str(int(NOW)), body=BODY, now=NOW)
+    assert "not a number" in refused(
+        platforms.check_vapi_hmac, secret="k", signature=digest, timestamp="soon", body=BODY, now=NOW
+    )
+
+
 def test_odd_shapes_in_a_platform_payload_never_break_the_mapping() -> None:
     retell = sample("retell-call-analyzed.json")
     retell["call"]["transcript_object"] = [{"role": "agent", "content": "hi", "words": {"not": "a list"}},
