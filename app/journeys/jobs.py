@@ -1,7 +1,7 @@
 """The periodic job of journeys: run the stage actions due by now (messages through the messaging pipeline,
 tickets), each once whatever happens to the run, then move the journeys on.
 
-Due times live in HAPI (the current stage's `scheduledPeriod`), so a lost Redis loses nothing. A message
+Due times live in HAPI (the current stage Task's `restriction.period.end`), so a lost Redis loses nothing. A message
 carries the key `journey/<careplan>/<stage>/<n>` and a ticket the identifier `<careplan>/<stage>/<n>`: a
 run that dies before it records an action as done runs it again without sending or creating twice.
 Consent, quiet hours and the WhatsApp window are the send job's, at send time.
@@ -17,10 +17,9 @@ import structlog
 
 from app.errors import Invalid, OptedOut
 from app.fhir.builders import instant
-from app.fhir.canonical import PROFILE_JOURNEY, SID_JOURNEY_ACTION
-from app.fhir.client import FhirClient
+from app.fhir.canonical import PROFILE_JOURNEY_STAGE, SID_JOURNEY_ACTION
+from app.fhir.client import FhirClient, bundle_resources
 from app.journeys import model, service
-from app.journeys import resources as res
 from app.journeys.model import ActionKind, DueAction, Journey, Template
 from app.messaging.notifications import appointment_variables, read_or_none
 from app.messaging.service import prepare_template_message
@@ -44,13 +43,19 @@ async def run_journey_actions(
     *, fhir: FhirClient, state: StateStore, queue: JobQueue, now: datetime, default_timezone: str
 ) -> RunReport:
     """Run every journey action due by `now` and record it done (idempotent)."""
-    due = await fhir.search(
-        "CarePlan",
-        [("_profile", PROFILE_JOURNEY), ("status", "active"), ("activity-date", f"le{instant(now)}")],
+    bundles = await fhir.search_bundles(
+        "Task",
+        [
+            ("_profile", PROFILE_JOURNEY_STAGE),
+            ("status", "in-progress"),
+            ("due", f"le{instant(now)}"),
+            ("_revinclude", "CarePlan:activity-reference"),
+        ],
     )
+    due = list(dict.fromkeys(str(r["id"]) for b in bundles for r in bundle_resources(b, mode="include")))
     report = RunReport()
-    for resource in due:
-        journey = res.journey_of(resource)
+    for journey_id in due:
+        journey = await service.get_journey(fhir, journey_id=journey_id)
         template = await service.template_of_journey(fhir, journey)
         # A finished stage can make the next one's actions due at once: bounded by the number of stages.
         for _ in range(len(journey.stages) + 1):
