@@ -293,6 +293,11 @@ def _stage_state(index: int, activity: Resource, tasks: dict[str, Resource]) -> 
         detail = activity.get("detail") or {}
         code = str((detail.get("code") or {}).get("text") or f"stage-{index + 1}")
         return StageState(code=code, title=str(detail.get("description") or code))
+    return stage_of(task, index=index)
+
+
+def stage_of(task: Resource, *, index: int = 0) -> StageState:
+    """A stage from its Task (`index` names a stage whose Task carries no code)."""
     raw, reason = task.get("status"), (task.get("statusReason") or {}).get("text")
     if raw == "cancelled":
         status = StageStatus.SKIPPED if reason == StageStatus.SKIPPED else StageStatus.CANCELLED
