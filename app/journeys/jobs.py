@@ -9,7 +9,7 @@ Consent, quiet hours and the WhatsApp window are the send job's, at send time.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -40,9 +40,16 @@ class RunReport:
 
 
 async def run_journey_actions(
-    *, fhir: FhirClient, state: StateStore, queue: JobQueue, now: datetime, default_timezone: str
+    *,
+    fhir: FhirClient,
+    state: StateStore,
+    queue: JobQueue,
+    now: datetime,
+    default_timezone: str,
+    sla: Mapping[str, int],
 ) -> RunReport:
-    """Run every journey action due by `now` and record it done (idempotent)."""
+    """Run every journey action due by `now` and record it done (idempotent); `sla` is the tickets' SLA
+    table overrides."""
     bundles = await fhir.search_bundles(
         "Task",
         [
@@ -63,7 +70,7 @@ async def run_journey_actions(
             if not actions:
                 break
             for action in actions:
-                await _run(fhir, state, queue, journey, template, action, now, default_timezone, report)
+                await _run(fhir, state, queue, journey, template, action, now, default_timezone, sla, report)
             journey = await service.write_journey(
                 fhir,
                 str(journey.id),
@@ -102,6 +109,7 @@ async def _run(
     due: DueAction,
     now: datetime,
     default_timezone: str,
+    sla: Mapping[str, int],
     report: RunReport,
 ) -> None:
     """Run one due action (once), or skip it when it is stale or cannot be done for this patient."""
@@ -112,7 +120,7 @@ async def _run(
         report.skipped.append(ref)
         return
     if due.action.kind is ActionKind.TICKET:
-        await _ticket(fhir, journey, template, due, key=key)
+        await _ticket(fhir, journey, template, due, key=key, now=now, sla=sla)
         report.tickets.append(ref)
         return
     appointment = await read_or_none(fhir, "Appointment", journey.appointment_id)
@@ -156,7 +164,14 @@ async def _run(
 
 
 async def _ticket(
-    fhir: FhirClient, journey: Journey, template: Template, due: DueAction, *, key: str
+    fhir: FhirClient,
+    journey: Journey,
+    template: Template,
+    due: DueAction,
+    *,
+    key: str,
+    now: datetime,
+    sla: Mapping[str, int],
 ) -> None:
     """The action's ticket, created once (its identifier is the action's key)."""
     identifier = {"system": SID_JOURNEY_ACTION, "value": key}
@@ -173,5 +188,7 @@ async def _ticket(
         actors=[service.SYSTEM],
         priority=due.action.priority,
         identifier=identifier,
+        now=now,
+        sla=sla,
     )
     log.info("journey.ticket.created", ticket=f"Task/{ticket['id']}", action=f"CarePlan/{key}")

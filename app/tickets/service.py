@@ -13,7 +13,7 @@ from datetime import datetime
 import structlog
 
 from app.errors import Conflict, Invalid, InvalidTransition, NotFound
-from app.fhir.builders import Actor, code_in, instant, now_utc, set_task_owner
+from app.fhir.builders import Actor, code_in, instant, set_task_owner
 from app.fhir.canonical import CS_TASK_TYPE, CS_TICKET_STATUS, SID_STAFF_USER, TASK_TYPE_TICKET
 from app.fhir.client import FhirClient, Resource
 from app.fhir.errors import FhirNotFound
@@ -48,18 +48,19 @@ async def create_ticket(
     instruction: str | None = None,
     identifier: dict[str, str] | None = None,
     source: str | None = None,
-    now: datetime | None = None,
-    sla: Mapping[str, int] | None = None,
+    now: datetime,
+    sla: Mapping[str, int],
     focus: str | None = None,
 ) -> Resource:
     """A ticket for staff; `priority` is Task.priority (routine, urgent, asap, stat); without `due`, the
-    SLA table (defaults, overridden by `sla`) sets it from the category and priority; `focus` is the
-    reference it is about (a conversation handed to staff)."""
+    SLA table (defaults, overridden by `sla`: every caller passes the deployment's
+    `settings.ticket_sla_minutes`, so overrides reach every path) sets it from the category and priority;
+    `focus` is the reference it is about (a conversation handed to staff)."""
     _choice("category", category, Category)
     _choice("priority", priority, Priority)
     if patient_id:
         await require(fhir, "Patient", patient_id, what="Patient")
-    created = now or now_utc()
+    created = now
     task = res.ticket_resource(
         patient_ref=f"Patient/{patient_id}" if patient_id else None,
         category=category,
