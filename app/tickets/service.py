@@ -12,12 +12,11 @@ from datetime import datetime
 
 import structlog
 
-from app.errors import Conflict, Invalid, InvalidTransition, NotFound
+from app.errors import Conflict, Invalid, InvalidTransition
 from app.fhir.builders import Actor, code_in, instant, set_task_owner
 from app.fhir.canonical import CS_TASK_TYPE, CS_TICKET_STATUS, SID_STAFF_USER, TASK_TYPE_TICKET
 from app.fhir.client import FhirClient, Resource
-from app.fhir.errors import FhirNotFound
-from app.fhir.records import create_with_provenance, page_of, require, update_edited
+from app.fhir.records import create_with_provenance, page_of, require, require_kind, update_edited
 from app.tickets import resources as res
 from app.tickets.resources import Category, Priority, TicketStatus
 from app.tickets.sla import due_at, sla_table
@@ -88,13 +87,7 @@ def is_ticket(task: Resource) -> bool:
 
 async def get_ticket(fhir: FhirClient, ticket_id: str) -> Resource:
     """One ticket; NotFound when the id names no ticket."""
-    try:
-        task = await fhir.read("Task", ticket_id)
-    except FhirNotFound:
-        task = {}
-    if not is_ticket(task):
-        raise NotFound("Ticket", ticket_id)
-    return task
+    return await require_kind(fhir, "Task", ticket_id, what="Ticket", kind=is_ticket)
 
 
 @dataclass(frozen=True)
