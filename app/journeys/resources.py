@@ -239,8 +239,10 @@ def stage_task(journey: Journey, stage: StageState, *, now: datetime) -> Resourc
     period = dict(resource.get("executionPeriod") or {})
     if stage.status is not StageStatus.NOT_STARTED:
         period.setdefault("start", instant(now))
-    if stage.status in FINISHED:
-        period.setdefault("end", instant(now))
+    if stage.status in FINISHED and "end" not in period:
+        # Never before the start (another writer's clock, or one moved by tests, may be behind).
+        began = parse_datetime(period.get("start"))
+        period["end"] = instant(max(now, began) if began else now)
     if period:
         resource["executionPeriod"] = period
     if stage.next_due is not None:

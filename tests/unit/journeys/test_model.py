@@ -3,6 +3,7 @@ skipping and cancellation, and the FHIR round trip of templates and instances.""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from app.fhir.builders import instant
@@ -132,3 +133,14 @@ def test_a_journey_survives_its_care_plan_and_stage_tasks_and_a_bare_care_plan_r
     bare = journey_of({"resourceType": "CarePlan", "id": "x", "status": "draft", "activity": [{}]})
     assert bare.status is JourneyStatus.CANCELLED
     assert [(s.code, s.status, s.task) for s in bare.stages] == [("stage-1", StageStatus.NOT_STARTED, {})]
+
+
+def test_a_stage_never_finishes_before_it_started() -> None:
+    journey = model.settle(_started(), TEMPLATE)
+    stage = journey.stages[0]
+    later = ANCHOR + timedelta(days=1)
+    started = replace(stage, task=stage_task(journey, stage, now=later))
+
+    finished = stage_task(journey, replace(started, status=StageStatus.COMPLETED), now=ANCHOR)
+
+    assert finished["executionPeriod"] == {"start": instant(later), "end": instant(later)}
