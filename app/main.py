@@ -39,6 +39,7 @@ from app.scheduling.router import practitioners_router
 from app.scheduling.router import router as scheduling_router
 from app.services import build_services, webhook_routers
 from app.tickets.router import router as tickets_router
+from app.timeline.router import router as timeline_router
 
 log = structlog.get_logger(__name__)
 
@@ -131,6 +132,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> FastAPI:
     app.include_router(opportunities_router)
     app.include_router(journeys_router)
     app.include_router(analytics_router)
+    app.include_router(timeline_router)
     app.include_router(admin_router)
     app.include_router(fhir_router)
     app.include_router(changes_router)

@@ -2,7 +2,9 @@
 written into HAPI by transactions in a date range of their own (reused when already there), then each
 report timed, and the searches behind the appointments report timed alone to show which dominate.
 
-`python -m bench.analytics [--appointments N] [--tickets N]` (PRM_BENCH_FHIR_BASE_URL to reuse a HAPI).
+`python -m bench.analytics [--appointments N] [--tickets N] [--batch N]` (PRM_BENCH_FHIR_BASE_URL to reuse
+a HAPI). Seeding is fastest into a HAPI of the bench's own started without profile enforcement (bench/README.md
+shows how): the resources are the PRM's own builders' shapes, and the bench measures reading them.
 """
 
 from __future__ import annotations
@@ -48,8 +50,8 @@ PRACTITIONERS = [f"bench-analytics-doctor-{n}" for n in range(8)]
 SPECIALTIES = ["cardiology", "orthopedics", "dermatology", "pediatrics", "gynecology", "ent", "endocrinology"]
 STATUSES = ["booked"] * 5 + ["fulfilled"] * 8 + ["cancelled"] * 2 + ["noshow", "arrived"]
 CHANNELS = ["whatsapp", "whatsapp", "voice", "dashboard", "assistant", "ehr"]
-# Transactions of this many entries, one at a time: a shared HAPI validates every entry against its profile.
-BATCH = 100
+# Transactions of this many entries (--batch), one at a time.
+BATCH = 500
 RUNS = 20
 SYSTEM = Actor(kind=AgentKind.SYSTEM)
 
@@ -89,8 +91,8 @@ def _ticket(rng: random.Random) -> Resource:
         due=authored + timedelta(hours=rng.choice((4, 24))),
         owner=None,
         priority=rng.choice(["routine", "routine", "urgent", "stat"]),
+        created=authored,
     )
-    ticket["authoredOn"] = instant(authored)
     if rng.random() < 0.7:
         ticket["status"] = "completed"
         ticket["lastModified"] = instant(authored + timedelta(minutes=rng.randrange(10, 3000)))
@@ -142,12 +144,12 @@ async def _directory(fhir: FhirClient) -> None:
 
 
 async def _seed_kind(
-    fhir: FhirClient, name: str, make: Any, wanted: int, have: int, rng: random.Random
+    fhir: FhirClient, name: str, make: Any, wanted: int, have: int, rng: random.Random, batch: int
 ) -> float:
-    """Write `wanted - have` resources in transactions of BATCH, one after the other; seconds taken."""
+    """Write `wanted - have` resources in transactions of `batch`, one after the other; seconds taken."""
     started = time.perf_counter()
     missing = max(0, wanted - have)
-    batches = [min(BATCH, missing - i) for i in range(0, missing, BATCH)]
+    batches = [min(batch, missing - i) for i in range(0, missing, batch)]
     for size in batches:
         tx = Transaction()
         for _ in range(size):
@@ -159,7 +161,15 @@ async def _seed_kind(
     return took
 
 
-async def seed(fhir: FhirClient, *, appointments: int, tickets: int, leads: int, communications: int) -> None:
+async def seed(
+    fhir: FhirClient,
+    *,
+    appointments: int,
+    tickets: int,
+    leads: int,
+    communications: int,
+    batch: int = BATCH,
+) -> None:
     """Seed what is missing of each kind (counted in the bench's month; a second run writes nothing)."""
     rng = random.Random(2029)
     await _directory(fhir)
@@ -175,14 +185,21 @@ async def seed(fhir: FhirClient, *, appointments: int, tickets: int, leads: int,
     have_tasks = await fhir.count("Task", [("code", f"{CS_TASK_TYPE}|{TASK_TYPE_TICKET}"), *by_patient])
     have_leads = await fhir.count("Task", [("code", f"{CS_TASK_TYPE}|{TASK_TYPE_OPPORTUNITY}"), *by_patient])
     have_messages = await fhir.count("Communication", by_patient)
-    await _seed_kind(fhir, "appointments", _appointment, appointments, have_appointments, rng)
-    await _seed_kind(fhir, "tickets", _ticket, tickets, have_tasks, rng)
-    await _seed_kind(fhir, "leads", _lead, leads, have_leads, rng)
-    await _seed_kind(fhir, "messages", _message, communications, have_messages, rng)
+    await _seed_kind(fhir, "appointments", _appointment, appointments, have_appointments, rng, batch)
+    await _seed_kind(fhir, "tickets", _ticket, tickets, have_tasks, rng, batch)
+    await _seed_kind(fhir, "leads", _lead, leads, have_leads, rng, batch)
+    await _seed_kind(fhir, "messages", _message, communications, have_messages, rng, batch)
 
 
 async def run(
-    fhir_url: str, *, appointments: int, tickets: int, leads: int, communications: int, runs: int = RUNS
+    fhir_url: str,
+    *,
+    appointments: int,
+    tickets: int,
+    leads: int,
+    communications: int,
+    runs: int = RUNS,
+    batch: int = BATCH,
 ) -> None:
     """Seed (when missing), then time each report and the appointments report's search alone."""
     configure_logging(level="WARNING", json=False)
@@ -190,7 +207,12 @@ async def run(
     fhir = services.fhir
     try:
         await seed(
-            fhir, appointments=appointments, tickets=tickets, leads=leads, communications=communications
+            fhir,
+            appointments=appointments,
+            tickets=tickets,
+            leads=leads,
+            communications=communications,
+            batch=batch,
         )
         now = datetime.now(UTC)
         reports: dict[str, Callable[[], Awaitable[Report]]] = {
@@ -252,6 +274,7 @@ def main() -> None:
     parser.add_argument("--leads", type=int, default=1_000)
     parser.add_argument("--messages", type=int, default=2_000)
     parser.add_argument("--runs", type=int, default=RUNS, help="timed runs of each report")
+    parser.add_argument("--batch", type=int, default=BATCH, help="entries per seeding transaction")
     args = parser.parse_args()
     with servers() as (fhir_url, _redis_url):
         asyncio.run(
@@ -262,6 +285,7 @@ def main() -> None:
                 leads=args.leads,
                 communications=args.messages,
                 runs=args.runs,
+                batch=args.batch,
             )
         )
 

@@ -155,6 +155,7 @@ async def _run_journey_actions(services: Services, payload: dict[str, Any]) -> o
         queue=services.queue,
         now=services.clock.now(),
         default_timezone=services.settings.default_timezone,
+        sla=services.settings.ticket_sla_minutes,
         **payload,
     )
 
@@ -172,6 +173,7 @@ def bot_of(services: Services) -> Bot:
         tz=ZoneInfo(settings.default_timezone),
         dialogue_ttl_seconds=settings.bot_dialogue_ttl_seconds,
         search_days=settings.bot_search_days,
+        ticket_sla=settings.ticket_sla_minutes,
     )
 
 

@@ -4,7 +4,7 @@ uses, every write carrying Provenance with the staff user, the assistant and the
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
@@ -55,6 +55,7 @@ class Execution:
     instruction: str
     now: datetime
     region: str
+    ticket_sla: Mapping[str, int]  # the tickets' SLA overrides (settings.ticket_sla_minutes)
     mrn_prefix: str = patients.DEFAULT_MRN_PREFIX
 
 
@@ -353,6 +354,8 @@ async def _task(plan: Plan, form: dict[str, Any], ex: Execution, written: list[s
         actors=ex.actors,
         instruction=ex.instruction,
         identifier=_tag(plan),
+        now=ex.now,
+        sla=ex.ticket_sla,
     )
     written.append(f"Task/{task['id']}")
     return {"patient": f"Patient/{patient_id}" if patient_id else None}

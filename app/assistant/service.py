@@ -243,6 +243,7 @@ async def confirm(
         instruction=stored.text,
         now=now,
         region=assistant.settings.default_phone_region,
+        ticket_sla=assistant.settings.ticket_sla_minutes,
         mrn_prefix=assistant.settings.mrn_prefix,
     )
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -31,6 +32,7 @@ class Bot:
     tz: ZoneInfo
     dialogue_ttl_seconds: int
     search_days: int
+    ticket_sla: Mapping[str, int]  # the tickets' SLA overrides (settings.ticket_sla_minutes)
 
 
 @dataclass

@@ -272,6 +272,8 @@ async def _ticket(
         actors=[ctx.actor],
         priority=priority,
         identifier=_tag(event),
+        now=ctx.now,
+        sla=ctx.rules.ticket_sla,
     )
     log.info(
         "voice.ticket.created",

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from app.config import Settings
@@ -16,6 +17,7 @@ class CallRules:
     timezone: ZoneInfo
     min_confidence: float
     fetch_recordings: bool
+    ticket_sla: Mapping[str, int] = field(default_factory=dict)  # the tickets' SLA overrides
 
     @classmethod
     def of(cls, settings: Settings) -> CallRules:
@@ -25,4 +27,5 @@ class CallRules:
             timezone=ZoneInfo(settings.default_timezone),
             min_confidence=settings.voice_booking_min_confidence,
             fetch_recordings=settings.voice_fetch_recordings,
+            ticket_sla=settings.ticket_sla_minutes,
         )

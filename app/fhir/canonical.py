@@ -37,7 +37,8 @@ PROFILE_CANNED_RESPONSE = _sd("prm-canned-response")
 PROFILE_COVERAGE = _sd("prm-coverage")
 PROFILE_MRN_COUNTER = _sd("prm-mrn-counter")  # Basic: the last MRN issued for one prefix
 PROFILE_JOURNEY_TEMPLATE = _sd("prm-journey-template")  # PlanDefinition: a journey template
-PROFILE_JOURNEY = _sd("prm-journey")  # CarePlan: a patient's journey, one activity per stage
+PROFILE_JOURNEY = _sd("prm-journey")  # CarePlan: a patient's journey, one activity per stage Task
+PROFILE_JOURNEY_STAGE = _sd("prm-journey-stage")  # Task: one stage of a journey
 
 # -- extensions -------------------------------------------------------------------------------
 EXT_PREFERRED_CHANNEL = _sd("preferred-channel")  # Patient: valueCode from VS_CONTACT_CHANNEL
@@ -68,7 +69,7 @@ EXT_JOURNEY_OFFSET_DAYS = _sd(
     "journey-offset-days"
 )  # PlanDefinition.action: valueInteger, days from the anchor
 EXT_JOURNEY_MESSAGE_TEMPLATE = _sd("journey-message-template")  # PlanDefinition.action: valueString
-EXT_JOURNEY_ACTION_DONE = _sd("journey-action-done")  # CarePlan.activity.detail: valueInteger, 0..*
+EXT_JOURNEY_ACTION_DONE = _sd("journey-action-done")  # Task (journey stage): valueInteger, 0..*
 # Core extension (not ours): a Location's IANA time zone.
 EXT_TIMEZONE = "http://hl7.org/fhir/StructureDefinition/timezone"
 
@@ -125,6 +126,7 @@ SID_MRN = _sid("mrn")  # Patient: medical record number "<PREFIX>-000123", prefi
 SID_ABHA_NUMBER = _sid("abha-number")  # Patient: ABDM health id number, 14 digits without separators
 SID_ABHA_ADDRESS = _sid("abha-address")  # Patient: ABDM health id address, "name@abdm"
 SID_JOURNEY = _sid("journey")  # CarePlan (prm-journey): "appointment/<id>/<template>" or "start/<uuid>"
+SID_JOURNEY_STAGE = _sid("journey-stage")  # Task (prm-journey-stage): "<journey identifier>/<stage code>"
 SID_JOURNEY_ACTION = _sid(
     "journey-action"
 )  # Task (ticket) a journey action created: "<careplan>/<stage>/<n>"
@@ -134,6 +136,7 @@ SNOMED = "http://snomed.info/sct"
 TASK_TYPE_OPPORTUNITY = "opportunity"
 TASK_TYPE_TICKET = "ticket"
 TASK_TYPE_CONVERSATION = "conversation"
+TASK_TYPE_JOURNEY_STAGE = "journey-stage"
 LIBRARY_TYPE_CANNED_RESPONSE = "canned-response"
 # Consent (profile prm-consent): category and policyRule codes in CS_CONSENT_POLICY, core scope.
 CONSENT_CATEGORY_CONTACT = "contact-channel"

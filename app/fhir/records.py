@@ -20,6 +20,20 @@ async def require(fhir: FhirClient, resource_type: str, resource_id: str, *, wha
         raise NotFound(what, resource_id) from None
 
 
+async def require_kind(
+    fhir: FhirClient, resource_type: str, resource_id: str, *, what: str, kind: Callable[[Resource], bool]
+) -> Resource:
+    """Read a resource that must be of one kind (`kind`: e.g. a Task whose code says ticket), or NotFound
+    naming it: an id of another kind is as unknown as a missing one."""
+    try:
+        resource = await fhir.read(resource_type, resource_id)
+    except FhirNotFound:
+        raise NotFound(what, resource_id) from None
+    if not kind(resource):
+        raise NotFound(what, resource_id)
+    return resource
+
+
 async def page_of(
     fhir: FhirClient, resource_type: str, params: Sequence[tuple[str, str]], *, page: int, count: int
 ) -> tuple[list[Resource], bool]:

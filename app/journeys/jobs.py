@@ -1,7 +1,7 @@
 """The periodic job of journeys: run the stage actions due by now (messages through the messaging pipeline,
 tickets), each once whatever happens to the run, then move the journeys on.
 
-Due times live in HAPI (the current stage's `scheduledPeriod`), so a lost Redis loses nothing. A message
+Due times live in HAPI (the current stage Task's `restriction.period.end`), so a lost Redis loses nothing. A message
 carries the key `journey/<careplan>/<stage>/<n>` and a ticket the identifier `<careplan>/<stage>/<n>`: a
 run that dies before it records an action as done runs it again without sending or creating twice.
 Consent, quiet hours and the WhatsApp window are the send job's, at send time.
@@ -9,7 +9,7 @@ Consent, quiet hours and the WhatsApp window are the send job's, at send time.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -17,10 +17,9 @@ import structlog
 
 from app.errors import Invalid, OptedOut
 from app.fhir.builders import instant
-from app.fhir.canonical import PROFILE_JOURNEY, SID_JOURNEY_ACTION
-from app.fhir.client import FhirClient
+from app.fhir.canonical import PROFILE_JOURNEY_STAGE, SID_JOURNEY_ACTION
+from app.fhir.client import FhirClient, bundle_resources
 from app.journeys import model, service
-from app.journeys import resources as res
 from app.journeys.model import ActionKind, DueAction, Journey, Template
 from app.messaging.notifications import appointment_variables, read_or_none
 from app.messaging.service import prepare_template_message
@@ -41,16 +40,29 @@ class RunReport:
 
 
 async def run_journey_actions(
-    *, fhir: FhirClient, state: StateStore, queue: JobQueue, now: datetime, default_timezone: str
+    *,
+    fhir: FhirClient,
+    state: StateStore,
+    queue: JobQueue,
+    now: datetime,
+    default_timezone: str,
+    sla: Mapping[str, int],
 ) -> RunReport:
-    """Run every journey action due by `now` and record it done (idempotent)."""
-    due = await fhir.search(
-        "CarePlan",
-        [("_profile", PROFILE_JOURNEY), ("status", "active"), ("activity-date", f"le{instant(now)}")],
+    """Run every journey action due by `now` and record it done (idempotent); `sla` is the tickets' SLA
+    table overrides."""
+    bundles = await fhir.search_bundles(
+        "Task",
+        [
+            ("_profile", PROFILE_JOURNEY_STAGE),
+            ("status", "in-progress"),
+            ("due", f"le{instant(now)}"),
+            ("_revinclude", "CarePlan:activity-reference"),
+        ],
     )
+    due = list(dict.fromkeys(str(r["id"]) for b in bundles for r in bundle_resources(b, mode="include")))
     report = RunReport()
-    for resource in due:
-        journey = res.journey_of(resource)
+    for journey_id in due:
+        journey = await service.get_journey(fhir, journey_id=journey_id)
         template = await service.template_of_journey(fhir, journey)
         # A finished stage can make the next one's actions due at once: bounded by the number of stages.
         for _ in range(len(journey.stages) + 1):
@@ -58,7 +70,7 @@ async def run_journey_actions(
             if not actions:
                 break
             for action in actions:
-                await _run(fhir, state, queue, journey, template, action, now, default_timezone, report)
+                await _run(fhir, state, queue, journey, template, action, now, default_timezone, sla, report)
             journey = await service.write_journey(
                 fhir,
                 str(journey.id),
@@ -97,6 +109,7 @@ async def _run(
     due: DueAction,
     now: datetime,
     default_timezone: str,
+    sla: Mapping[str, int],
     report: RunReport,
 ) -> None:
     """Run one due action (once), or skip it when it is stale or cannot be done for this patient."""
@@ -107,7 +120,7 @@ async def _run(
         report.skipped.append(ref)
         return
     if due.action.kind is ActionKind.TICKET:
-        await _ticket(fhir, journey, template, due, key=key)
+        await _ticket(fhir, journey, template, due, key=key, now=now, sla=sla)
         report.tickets.append(ref)
         return
     appointment = await read_or_none(fhir, "Appointment", journey.appointment_id)
@@ -151,7 +164,14 @@ async def _run(
 
 
 async def _ticket(
-    fhir: FhirClient, journey: Journey, template: Template, due: DueAction, *, key: str
+    fhir: FhirClient,
+    journey: Journey,
+    template: Template,
+    due: DueAction,
+    *,
+    key: str,
+    now: datetime,
+    sla: Mapping[str, int],
 ) -> None:
     """The action's ticket, created once (its identifier is the action's key)."""
     identifier = {"system": SID_JOURNEY_ACTION, "value": key}
@@ -168,5 +188,7 @@ async def _ticket(
         actors=[service.SYSTEM],
         priority=due.action.priority,
         identifier=identifier,
+        now=now,
+        sla=sla,
     )
     log.info("journey.ticket.created", ticket=f"Task/{ticket['id']}", action=f"CarePlan/{key}")

@@ -108,18 +108,20 @@ class Template:
 
 @dataclass(frozen=True)
 class StageState:
-    """A stage of an instance: its state and the actions done (by position)."""
+    """A stage of an instance: its state, the actions done (by position), and its stored Task (empty
+    until written)."""
 
     code: str
     title: str
     status: StageStatus = StageStatus.NOT_STARTED
     done: frozenset[int] = frozenset()
     next_due: datetime | None = None
+    task: Resource = field(default_factory=dict, compare=False)
 
 
 @dataclass(frozen=True)
 class Journey:
-    """A patient's journey (a CarePlan), as the use cases work on it."""
+    """A patient's journey (a CarePlan and its stage Tasks), as the use cases work on it."""
 
     id: str | None
     template: str

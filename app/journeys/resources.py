@@ -1,13 +1,15 @@
 """FHIR shapes of journeys: a template is a PlanDefinition (one action per stage, its actions nested),
-an instance is a CarePlan with one activity per stage; both read tolerantly (data others wrote is valid FHIR).
+an instance is a CarePlan whose activities reference one prm-journey-stage Task per stage, in order; all
+read tolerantly (data others wrote is valid FHIR).
 
-A stage's actions are numbered by position; an activity lists the numbers already done
+A stage's actions are numbered by position; a stage Task lists the numbers already done
 (`journey-action-done`), and the current stage carries the due time of its next timed action in
-`scheduledPeriod` (start = end), which is what the due-action job searches for (`activity-date`).
+`restriction.period.end`, which is what the due-action job searches for (`due`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from app.directory.resources import specialty_concept
@@ -15,18 +17,23 @@ from app.fhir.builders import code_in, coding, extension, extension_value, insta
 from app.fhir.canonical import (
     CS_JOURNEY_ACTION,
     CS_SPECIALTY,
+    CS_TASK_TYPE,
     CS_TICKET_CATEGORY,
     EXT_JOURNEY_ACTION_DONE,
     EXT_JOURNEY_MESSAGE_TEMPLATE,
     EXT_JOURNEY_OFFSET_DAYS,
     PROFILE_JOURNEY,
+    PROFILE_JOURNEY_STAGE,
     PROFILE_JOURNEY_TEMPLATE,
     SID_JOURNEY,
+    SID_JOURNEY_STAGE,
+    TASK_TYPE_JOURNEY_STAGE,
     journey_template_url,
 )
 from app.fhir.client import Resource
 from app.fhir.dates import parse_datetime
 from app.journeys.model import (
+    FINISHED,
     Action,
     ActionKind,
     Event,
@@ -46,17 +53,16 @@ _CAREPLAN_STATUS = {
     JourneyStatus.COMPLETED: "completed",
     JourneyStatus.CANCELLED: "revoked",
 }
-# CarePlan.activity.detail.status of each stage state; skipped and cancelled differ by statusReason.
-_DETAIL_STATUS = {
-    StageStatus.NOT_STARTED: "not-started",
+# Task.status of each stage state; skipped and cancelled differ by statusReason.
+_TASK_STATUS = {
+    StageStatus.NOT_STARTED: "requested",
     StageStatus.IN_PROGRESS: "in-progress",
     StageStatus.COMPLETED: "completed",
     StageStatus.SKIPPED: "cancelled",
     StageStatus.CANCELLED: "cancelled",
 }
-# Any other detail status (scheduled, on-hold ... written by someone else) reads as not started.
-_STAGE_OF_DETAIL = {
-    "not-started": StageStatus.NOT_STARTED,
+# Any other status (draft, on-hold ... written by someone else) reads as not started.
+_STAGE_OF_STATUS = {
     "in-progress": StageStatus.IN_PROGRESS,
     "completed": StageStatus.COMPLETED,
 }
@@ -171,11 +177,12 @@ def _action_of(resource: Resource) -> Action | None:
     )
 
 
-# -- instances <-> CarePlan ---------------------------------------------------------------------
+# -- instances <-> CarePlan + stage Tasks -------------------------------------------------------
 
 
-def care_plan(journey: Journey, *, created: datetime) -> Resource:
-    """The CarePlan of a journey (keeping whatever else the stored one carries)."""
+def care_plan(journey: Journey, *, created: datetime, stage_refs: Sequence[str]) -> Resource:
+    """The CarePlan of a journey, its activities referencing the stage Tasks (keeping whatever else the
+    stored one carries)."""
     resource: Resource = {k: v for k, v in journey.resource.items() if k not in ("activity", "status")}
     resource.update(
         {
@@ -186,7 +193,7 @@ def care_plan(journey: Journey, *, created: datetime) -> Resource:
             "instantiatesCanonical": [journey_template_url(journey.template)],
             "subject": {"reference": f"Patient/{journey.patient_id}"},
             "period": {"start": instant(journey.anchor)},
-            "activity": [_activity(stage) for stage in journey.stages],
+            "activity": [{"reference": {"reference": ref}} for ref in stage_refs],
         }
     )
     resource.setdefault("created", instant(created))
@@ -199,23 +206,54 @@ def care_plan(journey: Journey, *, created: datetime) -> Resource:
     return resource
 
 
-def _activity(stage: StageState) -> Resource:
-    detail: Resource = {
-        "status": _DETAIL_STATUS[stage.status],
-        "code": {"text": stage.code},
-        "description": stage.title,
-    }
+def stage_identifier(journey: Journey, stage: StageState) -> str | None:
+    """The identifier value of a stage's Task (None for a journey without an identifier)."""
+    return f"{journey.identifier}/{stage.code}" if journey.identifier else None
+
+
+def stage_task(journey: Journey, stage: StageState, *, now: datetime) -> Resource:
+    """The Task of a stage (keeping whatever else the stored one carries); `now` stamps when the stage
+    started and finished."""
+    stored = stage.task
+    kept = ("extension", "status", "statusReason", "restriction", "code", "description", "for")
+    resource: Resource = {k: v for k, v in stored.items() if k not in kept}
+    resource.update(
+        {
+            "resourceType": "Task",
+            "meta": {**stored.get("meta", {}), "profile": [PROFILE_JOURNEY_STAGE]},
+            "status": _TASK_STATUS[stage.status],
+            "intent": "plan",
+            "code": {"coding": [coding(CS_TASK_TYPE, TASK_TYPE_JOURNEY_STAGE)], "text": stage.code},
+            "description": stage.title,
+            "for": {"reference": f"Patient/{journey.patient_id}"},
+        }
+    )
+    extensions = [e for e in stored.get("extension", []) if e.get("url") != EXT_JOURNEY_ACTION_DONE]
+    extensions += [extension(EXT_JOURNEY_ACTION_DONE, valueInteger=n) for n in sorted(stage.done)]
+    if extensions:
+        resource["extension"] = extensions
+    if (identifier := stage_identifier(journey, stage)) and "identifier" not in resource:
+        resource["identifier"] = [{"system": SID_JOURNEY_STAGE, "value": identifier}]
     if stage.status in (StageStatus.SKIPPED, StageStatus.CANCELLED):
-        detail["statusReason"] = {"text": stage.status.value}
-    if stage.done:
-        detail["extension"] = [extension(EXT_JOURNEY_ACTION_DONE, valueInteger=n) for n in sorted(stage.done)]
+        resource["statusReason"] = {"text": stage.status.value}
+    period = dict(resource.get("executionPeriod") or {})
+    if stage.status is not StageStatus.NOT_STARTED:
+        period.setdefault("start", instant(now))
+    if stage.status in FINISHED and "end" not in period:
+        # Never before the start (another writer's clock, or one moved by tests, may be behind).
+        began = parse_datetime(period.get("start"))
+        period["end"] = instant(max(now, began) if began else now)
+    if period:
+        resource["executionPeriod"] = period
     if stage.next_due is not None:
-        detail["scheduledPeriod"] = {"start": instant(stage.next_due), "end": instant(stage.next_due)}
-    return {"detail": detail}
+        resource["restriction"] = {"period": {"end": instant(stage.next_due)}}
+    resource.setdefault("authoredOn", instant(now))
+    return resource
 
 
-def journey_of(resource: Resource) -> Journey:
-    """A journey from its CarePlan (tolerant of what other writers left out)."""
+def journey_of(resource: Resource, tasks: Iterable[Resource] = ()) -> Journey:
+    """A journey from its CarePlan and its stage Tasks (tolerant of what other writers left out: an
+    activity without a Task among `tasks` reads as a stage not started)."""
     template = str((resource.get("instantiatesCanonical") or [""])[0]).rsplit("/", 1)[-1]
     patient = str((resource.get("subject") or {}).get("reference", "")).removeprefix("Patient/")
     appointment = next(
@@ -235,6 +273,7 @@ def journey_of(resource: Resource) -> Journey:
     identifier = next(
         (str(i.get("value")) for i in resource.get("identifier", []) if i.get("system") == SID_JOURNEY), None
     )
+    by_ref = {f"Task/{t.get('id')}": t for t in tasks}
     return Journey(
         id=resource.get("id"),
         template=template,
@@ -244,29 +283,39 @@ def journey_of(resource: Resource) -> Journey:
         identifier=identifier,
         status=status,
         stages=tuple(
-            _stage_state(i, a.get("detail") or {}) for i, a in enumerate(resource.get("activity", []))
+            _stage_state(i, activity, by_ref) for i, activity in enumerate(resource.get("activity", []))
         ),
         resource=resource,
     )
 
 
-def _stage_state(index: int, detail: Resource) -> StageState:
-    raw, reason = detail.get("status"), (detail.get("statusReason") or {}).get("text")
+def _stage_state(index: int, activity: Resource, tasks: dict[str, Resource]) -> StageState:
+    task = tasks.get(str((activity.get("reference") or {}).get("reference", "")))
+    if task is None:
+        detail = activity.get("detail") or {}
+        code = str((detail.get("code") or {}).get("text") or f"stage-{index + 1}")
+        return StageState(code=code, title=str(detail.get("description") or code))
+    return stage_of(task, index=index)
+
+
+def stage_of(task: Resource, *, index: int = 0) -> StageState:
+    """A stage from its Task (`index` names a stage whose Task carries no code)."""
+    raw, reason = task.get("status"), (task.get("statusReason") or {}).get("text")
     if raw == "cancelled":
         status = StageStatus.SKIPPED if reason == StageStatus.SKIPPED else StageStatus.CANCELLED
     else:
-        status = _STAGE_OF_DETAIL.get(str(raw), StageStatus.NOT_STARTED)
-    code = str((detail.get("code") or {}).get("text") or f"stage-{index + 1}")
+        status = _STAGE_OF_STATUS.get(str(raw), StageStatus.NOT_STARTED)
+    code = str((task.get("code") or {}).get("text") or f"stage-{index + 1}")
     done = frozenset(
         int(e["valueInteger"])
-        for e in detail.get("extension", [])
+        for e in task.get("extension", [])
         if e.get("url") == EXT_JOURNEY_ACTION_DONE and isinstance(e.get("valueInteger"), int)
     )
-    period = detail.get("scheduledPeriod") or {}
     return StageState(
         code=code,
-        title=str(detail.get("description") or code),
+        title=str(task.get("description") or code),
         status=status,
         done=done,
-        next_due=parse_datetime(period.get("start")),
+        next_due=parse_datetime(((task.get("restriction") or {}).get("period") or {}).get("end")),
+        task=task,
     )

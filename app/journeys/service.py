@@ -1,6 +1,7 @@
 """Journey use cases: start one for a patient, list them, complete or skip a stage, cancel, and follow an
 appointment (auto-start when booked in a department with a default template, advance on check-in and
-completion, cancel with it). Every write is guarded by the CarePlan's version and carries Provenance."""
+completion, cancel with it). A journey is its CarePlan and one stage Task per stage, written together in one
+transaction guarded by the versions of the CarePlan and of each Task it changes, with Provenance."""
 
 from __future__ import annotations
 
@@ -12,11 +13,13 @@ from datetime import datetime
 import structlog
 
 from app.errors import Conflict, Invalid, NotFound
-from app.fhir.builders import Actor, AgentKind, code_in
-from app.fhir.canonical import CS_SPECIALTY, PROFILE_JOURNEY, SID_JOURNEY
-from app.fhir.client import FhirClient, Resource
+from app.fhir.builders import Actor, AgentKind, code_in, provenance
+from app.fhir.bundle import Transaction, response_resources
+from app.fhir.canonical import CS_SPECIALTY, PROFILE_JOURNEY, SID_JOURNEY, SID_JOURNEY_STAGE
+from app.fhir.client import FhirClient, bundle_resources, version_of
 from app.fhir.dates import parse_datetime
-from app.fhir.records import create_with_provenance, require, update_edited
+from app.fhir.errors import FhirConflict
+from app.fhir.records import require
 from app.journeys import model, templates
 from app.journeys import resources as res
 from app.journeys.model import Event, Journey, JourneyStatus, StageStatus, Template
@@ -31,6 +34,10 @@ _ENDED = frozenset({"cancelled", "noshow", "entered-in-error"})
 # Appointment statuses under which a department's default journey runs.
 _LIVE = frozenset({"booked", "arrived", "fulfilled"})
 _EVENTS = {"arrived": Event.ARRIVED, "fulfilled": Event.FULFILLED}
+# A journey with its stage Tasks in one search.
+_WITH_STAGES = ("_include", "CarePlan:activity-reference")
+# Writes that lose a race this many times in a row give up with a Conflict.
+_ATTEMPTS = 5
 
 
 def appointment_key(appointment_id: str, template: str) -> str:
@@ -73,16 +80,18 @@ async def start_journey(
 async def patient_journeys(fhir: FhirClient, *, patient_id: str) -> list[Journey]:
     """A patient's journeys, newest first."""
     await require(fhir, "Patient", patient_id, what="Patient")
-    found = await fhir.search(
-        "CarePlan",
+    return await _journeys(
+        fhir,
         [("subject", f"Patient/{patient_id}"), ("_profile", PROFILE_JOURNEY), ("_sort", "-_lastUpdated")],
     )
-    return [res.journey_of(r) for r in found]
 
 
 async def get_journey(fhir: FhirClient, *, journey_id: str) -> Journey:
     """One journey; NotFound for an id that is no journey."""
-    return res.journey_of(await _read(fhir, journey_id))
+    found = await _journeys(fhir, [("_id", journey_id), ("_profile", PROFILE_JOURNEY)])
+    if not found:
+        raise NotFound("Journey", journey_id)
+    return found[0]
 
 
 async def change_stage(
@@ -194,33 +203,67 @@ async def write_journey(
     actors: Sequence[Actor],
     activity: str,
 ) -> Journey:
-    """Apply `change` to the journey's latest version and settle it; written only when it differs."""
-    resource = await _read(fhir, journey_id)
-    template = await template_of_journey(fhir, res.journey_of(resource))
-
-    def edit(stored: Resource) -> bool:
-        before = res.journey_of(stored)
+    """Apply `change` to the journey's latest version and settle it; written only when it differs (or a
+    stage has no Task yet); after a concurrent write, re-read and apply `change` again."""
+    for _ in range(_ATTEMPTS):
+        before = await get_journey(fhir, journey_id=journey_id)
+        template = await template_of_journey(fhir, before)
         after = model.settle(change(before, template), template)
-        if after == before:
-            return False
-        updated = res.care_plan(after, created=now)
-        stored.clear()
-        stored.update(updated)
-        return True
+        if after == before and all(s.task for s in before.stages):
+            return before
+        try:
+            journey = await _save(fhir, after, before, now=now, actors=actors, activity=activity)
+        except FhirConflict:
+            continue
+        log.info(
+            "journey.written",
+            journey=f"CarePlan/{journey_id}",
+            activity=activity,
+            status=journey.status.value,
+        )
+        return journey
+    raise Conflict("The journey changed meanwhile; try again", code="journey_busy")
 
-    written = await update_edited(
-        fhir,
-        resource,
-        edit,
-        on_conflict=Conflict("The journey changed meanwhile; try again", code="journey_busy"),
-        actors=actors,
-        activity=activity,
-    )
-    journey = res.journey_of(written)
-    log.info(
-        "journey.written", journey=f"CarePlan/{journey_id}", activity=activity, status=journey.status.value
-    )
-    return journey
+
+async def _save(
+    fhir: FhirClient,
+    journey: Journey,
+    before: Journey | None,
+    *,
+    now: datetime,
+    actors: Sequence[Actor],
+    activity: str,
+) -> Journey:
+    """Write the CarePlan and the stage Tasks that changed, with Provenance, in one transaction; a new
+    journey (and each of its stages) is created once per identifier."""
+    tx = Transaction()
+    plan = res.care_plan(journey, created=now, stage_refs=())
+    if journey.id is None:
+        plan_ref = tx.create(plan, if_none_exist={"identifier": f"{SID_JOURNEY}|{journey.identifier}"})
+    else:
+        plan_ref = tx.update(plan, if_match=version_of(journey.resource))
+    written, refs = [plan_ref], []
+    previous = {s.code: s for s in before.stages} if before else {}
+    for stage in journey.stages:
+        task = res.stage_task(journey, stage, now=now)
+        if "id" not in task:
+            identifier = res.stage_identifier(journey, stage)
+            match = {"identifier": f"{SID_JOURNEY_STAGE}|{identifier}"} if identifier else None
+            refs.append(tx.create(task, if_none_exist=match))
+            written.append(refs[-1])
+            continue
+        refs.append(f"Task/{task['id']}")
+        if previous.get(stage.code) != stage:
+            written.append(tx.update(task, if_match=version_of(stage.task)))
+    # The Tasks' references are known only once they are in the transaction.
+    plan["activity"] = [{"reference": {"reference": ref}} for ref in refs]
+    operation = "CREATE" if journey.id is None else "UPDATE"
+    tx.create(provenance(targets=written, actors=list(actors), activity=activity, operation=operation))
+    stored = response_resources(await fhir.transaction(tx.bundle()))
+    tasks = [s.task for s in journey.stages if s.task] + [
+        r for r in stored if r.get("resourceType") == "Task"
+    ]
+    return res.journey_of(stored[0], tasks)
 
 
 async def _create(
@@ -244,29 +287,31 @@ async def _create(
         ),
         template,
     )
-    match = {"identifier": f"{SID_JOURNEY}|{identifier}"}
     # Looked up first so that a replayed change writes nothing, not even a Provenance; the conditional
-    # create below still settles a race between two workers.
-    if existing := await fhir.search("CarePlan", match):
-        return res.journey_of(existing[0])
-    stored = await create_with_provenance(
-        fhir,
-        res.care_plan(journey, created=now),
-        actors=actors,
-        activity="journey.start",
-        if_none_exist=match,
-    )
-    log.info("journey.started", journey=f"CarePlan/{stored['id']}", template=template.name)
-    return res.journey_of(stored)
+    # creates in _save still settle a race between two workers.
+    match = [("identifier", f"{SID_JOURNEY}|{identifier}")]
+    if existing := await _journeys(fhir, match):
+        return existing[0]
+    stored = await _save(fhir, journey, None, now=now, actors=actors, activity="journey.start")
+    log.info("journey.started", journey=f"CarePlan/{stored.id}", template=template.name)
+    return stored
+
+
+async def _journeys(fhir: FhirClient, params: list[tuple[str, str]]) -> list[Journey]:
+    """The journeys a CarePlan search finds, each with its stage Tasks."""
+    bundles = await fhir.search_bundles("CarePlan", [*params, _WITH_STAGES])
+    tasks = [
+        t for b in bundles for t in bundle_resources(b, mode="include") if t.get("resourceType") == "Task"
+    ]
+    return [res.journey_of(plan, tasks) for b in bundles for plan in bundle_resources(b)]
 
 
 async def _journeys_of(fhir: FhirClient, *, patient_id: str, appointment_id: str) -> list[Journey]:
     """The active journeys a patient has for an appointment."""
-    found = await fhir.search(
-        "CarePlan",
-        [("subject", f"Patient/{patient_id}"), ("_profile", PROFILE_JOURNEY), ("status", "active")],
+    found = await _journeys(
+        fhir, [("subject", f"Patient/{patient_id}"), ("_profile", PROFILE_JOURNEY), ("status", "active")]
     )
-    return [j for j in (res.journey_of(r) for r in found) if j.appointment_id == appointment_id]
+    return [j for j in found if j.appointment_id == appointment_id]
 
 
 def _reanchored(journey: Journey, start: datetime) -> Journey:
@@ -282,10 +327,3 @@ def _not_active(journey: Journey) -> Conflict:
         current_status=journey.status.value,
         allowed=[],
     )
-
-
-async def _read(fhir: FhirClient, journey_id: str) -> Resource:
-    resource = await require(fhir, "CarePlan", journey_id, what="Journey")
-    if PROFILE_JOURNEY not in resource.get("meta", {}).get("profile", []):
-        raise NotFound("Journey", journey_id)
-    return resource

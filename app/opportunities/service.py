@@ -11,13 +11,12 @@ from zoneinfo import ZoneInfo
 
 import structlog
 
-from app.errors import Conflict, Invalid, InvalidTransition, NotFound
+from app.errors import Conflict, Invalid, InvalidTransition
 from app.fhir.builders import Actor, code_in, instant, set_task_owner
 from app.fhir.bundle import Transaction
 from app.fhir.canonical import CS_OPPORTUNITY_STAGE, CS_TASK_TYPE, SID_STAFF_USER, TASK_TYPE_OPPORTUNITY
 from app.fhir.client import FhirClient, Resource, version_of
-from app.fhir.errors import FhirNotFound
-from app.fhir.records import create_with_provenance, page_of, require, update_edited
+from app.fhir.records import create_with_provenance, page_of, require, require_kind, update_edited
 from app.language.specialties import BY_CODE
 from app.opportunities import resources as res
 from app.opportunities import value as fees
@@ -131,13 +130,7 @@ def is_opportunity(task: Resource) -> bool:
 
 async def get_opportunity(fhir: FhirClient, opportunity_id: str) -> Resource:
     """One opportunity; NotFound when the id names none."""
-    try:
-        task = await fhir.read("Task", opportunity_id)
-    except FhirNotFound:
-        task = {}
-    if not is_opportunity(task):
-        raise NotFound("Opportunity", opportunity_id)
-    return task
+    return await require_kind(fhir, "Task", opportunity_id, what="Opportunity", kind=is_opportunity)
 
 
 @dataclass(frozen=True)

@@ -216,6 +216,7 @@ async def patient_360(patient_id: PathId, fhir: Fhir, now: Now, _: StaffUser) ->
         open_opportunity=OpportunityOut.of(view.open_opportunity) if view.open_opportunity else None,
         consents=view.consents,
         coverages=[CoverageOut.of(c) for c in view.coverages],
+        timeline=f"/api/v1/patients/{patient_id}/timeline",
     )
 
 

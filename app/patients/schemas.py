@@ -331,3 +331,7 @@ class Patient360Out(BaseModel):
     open_opportunity: OpportunityOut | None = Field(description="The newest lead not yet won or lost")
     consents: list[dict[str, Any]] = Field(description="FHIR Consent resources")
     coverages: list[CoverageOut] = Field(default_factory=list, description="Insurance, newest first")
+    timeline: str = Field(
+        description="Path of the patient's single timeline (appointments, messages, calls, tickets, journey "
+        "steps), newest first, paged: GET it"
+    )

@@ -12,12 +12,11 @@ from datetime import datetime
 
 import structlog
 
-from app.errors import Conflict, Invalid, InvalidTransition, NotFound
-from app.fhir.builders import Actor, code_in, instant, now_utc, set_task_owner
+from app.errors import Conflict, Invalid, InvalidTransition
+from app.fhir.builders import Actor, code_in, instant, set_task_owner
 from app.fhir.canonical import CS_TASK_TYPE, CS_TICKET_STATUS, SID_STAFF_USER, TASK_TYPE_TICKET
 from app.fhir.client import FhirClient, Resource
-from app.fhir.errors import FhirNotFound
-from app.fhir.records import create_with_provenance, page_of, require, update_edited
+from app.fhir.records import create_with_provenance, page_of, require, require_kind, update_edited
 from app.tickets import resources as res
 from app.tickets.resources import Category, Priority, TicketStatus
 from app.tickets.sla import due_at, sla_table
@@ -48,18 +47,19 @@ async def create_ticket(
     instruction: str | None = None,
     identifier: dict[str, str] | None = None,
     source: str | None = None,
-    now: datetime | None = None,
-    sla: Mapping[str, int] | None = None,
+    now: datetime,
+    sla: Mapping[str, int],
     focus: str | None = None,
 ) -> Resource:
     """A ticket for staff; `priority` is Task.priority (routine, urgent, asap, stat); without `due`, the
-    SLA table (defaults, overridden by `sla`) sets it from the category and priority; `focus` is the
-    reference it is about (a conversation handed to staff)."""
+    SLA table (defaults, overridden by `sla`: every caller passes the deployment's
+    `settings.ticket_sla_minutes`, so overrides reach every path) sets it from the category and priority;
+    `focus` is the reference it is about (a conversation handed to staff)."""
     _choice("category", category, Category)
     _choice("priority", priority, Priority)
     if patient_id:
         await require(fhir, "Patient", patient_id, what="Patient")
-    created = now or now_utc()
+    created = now
     task = res.ticket_resource(
         patient_ref=f"Patient/{patient_id}" if patient_id else None,
         category=category,
@@ -87,13 +87,7 @@ def is_ticket(task: Resource) -> bool:
 
 async def get_ticket(fhir: FhirClient, ticket_id: str) -> Resource:
     """One ticket; NotFound when the id names no ticket."""
-    try:
-        task = await fhir.read("Task", ticket_id)
-    except FhirNotFound:
-        task = {}
-    if not is_ticket(task):
-        raise NotFound("Ticket", ticket_id)
-    return task
+    return await require_kind(fhir, "Task", ticket_id, what="Ticket", kind=is_ticket)
 
 
 @dataclass(frozen=True)

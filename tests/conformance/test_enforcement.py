@@ -126,7 +126,8 @@ async def test_an_appointment_without_a_booking_channel_is_rejected(fhir: FhirCl
             "Task/prm-example-ticket",
             "[https://fhir.prm.health/StructureDefinition/prm-opportunity, "
             "https://fhir.prm.health/StructureDefinition/prm-ticket, "
-            "https://fhir.prm.health/StructureDefinition/prm-conversation]",
+            "https://fhir.prm.health/StructureDefinition/prm-conversation, "
+            "https://fhir.prm.health/StructureDefinition/prm-journey-stage]",
         ),
         ("Consent/prm-example-consent", "[https://fhir.prm.health/StructureDefinition/prm-consent]"),
     ],

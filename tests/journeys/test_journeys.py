@@ -18,14 +18,22 @@ from app.changes.model import Change, ChangeKind
 from app.config import Settings
 from app.directory.resources import specialty_concept
 from app.fhir.builders import extension, instant, meta_profile
-from app.fhir.canonical import EXT_BOOKING_CHANNEL, PROFILE_APPOINTMENT, SID_JOURNEY_ACTION, SID_MESSAGE_KEY
+from app.fhir.canonical import (
+    EXT_BOOKING_CHANNEL,
+    PROFILE_APPOINTMENT,
+    PROFILE_JOURNEY_STAGE,
+    SID_JOURNEY_ACTION,
+    SID_MESSAGE_KEY,
+)
 from app.fhir.client import FhirClient, Resource
 from app.fhir.dates import parse_datetime
+from app.fhir.errors import FhirInvalid
 from app.journeys import events
 from app.journeys.templates import DATA_DIR, load_demo_templates
 from app.ports.jobs import Job
 from app.services import Services, build_services
 from tests.clinic import Clinic, free_slots, make_patient, make_practitioner
+from tests.conformance.support import errors
 from tests.factories import unique
 from tests.messaging.support import KOLKATA, STAFF
 from workers.registry import JOBS, change_context
@@ -309,6 +317,57 @@ async def test_cancelling_the_appointment_cancels_its_journey_and_nothing_is_sen
     assert await _journey_messages(fhir, journey["id"]) == []
     care_plan = await fhir.read("CarePlan", journey["id"])
     assert care_plan["status"] == "revoked"
+    stages = [
+        await fhir.read("Task", a["reference"]["reference"].split("/")[1]) for a in care_plan["activity"]
+    ]
+    assert [(t["code"]["text"], t["status"], t["statusReason"]["text"]) for t in stages] == [
+        ("pre-visit", "cancelled", "cancelled"),
+        ("follow-up", "cancelled", "cancelled"),
+    ]
+    assert all("restriction" not in t for t in stages)  # nothing left due
+
+
+async def test_each_stage_is_a_task_hapi_validates_against_prm_journey_stage(
+    services: Services,
+    api: httpx.AsyncClient,
+    admin: dict[str, str],
+    staff: dict[str, str],
+    fhir: FhirClient,
+    branch: Clinic,
+) -> None:
+    name = f"t-{unique().lower()}"
+    template = _template(name, department="cardiology", location=branch.location)
+    assert (await api.post("/api/v1/journey-templates", json=template, headers=admin)).status_code == 201
+    patient, appointment = await _booked(api, admin, staff, fhir, branch)
+    _move_to(services, _start(appointment) - timedelta(days=3))
+    await _feed(services, fhir, appointment["id"])
+    [journey] = await _journeys(api, staff, patient["id"], name)
+
+    care_plan = await fhir.read("CarePlan", journey["id"])
+    refs = [a["reference"]["reference"] for a in care_plan["activity"]]
+    stages = [await fhir.read("Task", ref.removeprefix("Task/")) for ref in refs]
+
+    assert "detail" not in care_plan["activity"][0]
+    assert [t["meta"]["profile"] for t in stages] == [[PROFILE_JOURNEY_STAGE]] * 2
+    assert [(t["code"]["text"], t["description"], t["status"]) for t in stages] == [
+        ("pre-visit", "Before the visit", "in-progress"),
+        ("follow-up", "Follow-up", "requested"),
+    ]
+    assert parse_datetime(stages[0]["restriction"]["period"]["end"]) == _start(appointment) - timedelta(
+        days=1
+    )
+    assert [t["for"] for t in stages] == [{"reference": f"Patient/{patient['id']}"}] * 2
+    for task in stages:
+        outcome = await fhir.validate(task, profile=PROFILE_JOURNEY_STAGE)
+        assert errors(outcome) == [], task["id"]
+    # A stage Task is how the journey is found: its CarePlan names it.
+    back = await fhir.search("CarePlan", {"activity-reference": refs[1]})
+    assert [p["id"] for p in back] == [journey["id"]]
+    # HAPI refuses a stage Task that breaks the profile (no description, i.e. no stage title).
+    broken = {k: v for k, v in stages[1].items() if k not in ("id", "meta", "description")}
+    broken["meta"] = {"profile": [PROFILE_JOURNEY_STAGE]}
+    with pytest.raises(FhirInvalid):
+        await fhir.create(broken)
 
 
 async def test_staff_start_skip_complete_and_cancel_with_precise_errors(

@@ -36,10 +36,22 @@ async def test_an_overdue_ticket_is_escalated_once_and_the_inbox_hears_of_it(
     patient = (await make_patient(api, staff))["id"]
     opened = datetime.now(UTC)
     ticket = await tickets.create_ticket(
-        fhir, patient_id=patient, category="callback", description="Call back", actors=[STAFF], now=opened
+        fhir,
+        patient_id=patient,
+        category="callback",
+        description="Call back",
+        actors=[STAFF],
+        now=opened,
+        sla={},
     )
     on_time = await tickets.create_ticket(
-        fhir, patient_id=patient, category="billing", description="Invoice", actors=[STAFF], now=opened
+        fhir,
+        patient_id=patient,
+        category="billing",
+        description="Invoice",
+        actors=[STAFF],
+        now=opened,
+        sla={},
     )
     # callback/routine is due in 24 hours, billing/routine in 48: a day and a minute later only one is late.
     later = opened + timedelta(hours=24, minutes=1)

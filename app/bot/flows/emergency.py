@@ -52,10 +52,11 @@ async def start(turn: Turn, symptom: Triage) -> None:
         category="emergency",
         description=f"Red-flag symptom on WhatsApp ({symptom.symptom}, triage {symptom.mapping_version}): "
         "call the patient now.",
-        due=turn.now,
+        now=turn.now,
         owner=None,
         actors=[BOT],
         priority="stat",
         focus=f"Task/{turn.conversation_id}",
+        sla=turn.bot.ticket_sla,
     )
     log.info("bot.emergency", ticket=f"Task/{ticket['id']}", conversation=f"Task/{turn.conversation_id}")

@@ -60,11 +60,12 @@ async def start(turn: Turn, *, category: str = "handoff", reply: str = "handoff"
             patient_id=turn.dialogue.patient_id,
             category=category,
             description=DESCRIPTIONS[category],
-            due=turn.now,
+            now=turn.now,
             owner=None,
             actors=[BOT],
             priority="urgent",
             focus=f"Task/{turn.conversation_id}",
+            sla=turn.bot.ticket_sla,
         )
         log.info("bot.handoff", ticket=f"Task/{ticket['id']}", conversation=f"Task/{turn.conversation_id}")
     turn.say(reply)

@@ -101,7 +101,7 @@ def test_every_profile_has_a_valid_looking_example_and_every_example_a_known_pro
     }
     declared = {p: e["resourceType"] for e in EXAMPLES for p in e.get("meta", {}).get("profile", [])}
 
-    assert len(profiles) == 15
+    assert len(profiles) == 16
     assert {url: profiles[url] for url in profiles if url not in declared} == {}
     assert {url: t for url, t in declared.items() if profiles.get(url) != t} == {}
 

@@ -3,12 +3,14 @@ skipping and cancellation, and the FHIR round trip of templates and instances.""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from app.fhir.canonical import PROFILE_JOURNEY, PROFILE_JOURNEY_TEMPLATE
+from app.fhir.builders import instant
+from app.fhir.canonical import PROFILE_JOURNEY, PROFILE_JOURNEY_STAGE, PROFILE_JOURNEY_TEMPLATE
 from app.journeys import model
 from app.journeys.model import Action, ActionKind, Event, JourneyStatus, Stage, StageStatus, Template
-from app.journeys.resources import care_plan, journey_of, plan_definition, template_of
+from app.journeys.resources import care_plan, journey_of, plan_definition, stage_task, template_of
 
 ANCHOR = datetime(2026, 12, 2, 4, 30, tzinfo=UTC)
 TEMPLATE = Template(
@@ -106,15 +108,39 @@ def test_a_template_survives_its_plan_definition() -> None:
     assert template_of(resource) == TEMPLATE
 
 
-def test_a_journey_survives_its_care_plan_and_a_bare_care_plan_reads() -> None:
+def test_a_journey_survives_its_care_plan_and_stage_tasks_and_a_bare_care_plan_reads() -> None:
     journey = model.settle(
         model.mark_done(model.finish_stage(_started(), "pre", StageStatus.SKIPPED), "pre", 1), TEMPLATE
     )
-    resource = care_plan(journey, created=ANCHOR)
+    tasks = [
+        {**stage_task(journey, stage, now=ANCHOR), "id": f"t{n}"} for n, stage in enumerate(journey.stages)
+    ]
+    resource = care_plan(journey, created=ANCHOR, stage_refs=[f"Task/{t['id']}" for t in tasks])
 
     assert resource["meta"]["profile"] == [PROFILE_JOURNEY]
     assert resource["status"] == "active"
-    assert journey_of(resource) == journey
+    assert [t["meta"]["profile"] for t in tasks] == [[PROFILE_JOURNEY_STAGE]] * 3
+    assert [(t["status"], t.get("statusReason")) for t in tasks] == [
+        ("cancelled", {"text": "skipped"}),
+        ("in-progress", None),
+        ("requested", None),
+    ]
+    assert tasks[0]["executionPeriod"] == {"start": instant(ANCHOR), "end": instant(ANCHOR)}
+    assert "executionPeriod" not in tasks[2]
+    assert journey_of(resource, tasks) == journey
+    # Stages keep their order from the CarePlan's activities, whatever order the Tasks come in.
+    assert journey_of(resource, reversed(tasks)) == journey
     bare = journey_of({"resourceType": "CarePlan", "id": "x", "status": "draft", "activity": [{}]})
     assert bare.status is JourneyStatus.CANCELLED
-    assert [(s.code, s.status) for s in bare.stages] == [("stage-1", StageStatus.NOT_STARTED)]
+    assert [(s.code, s.status, s.task) for s in bare.stages] == [("stage-1", StageStatus.NOT_STARTED, {})]
+
+
+def test_a_stage_never_finishes_before_it_started() -> None:
+    journey = model.settle(_started(), TEMPLATE)
+    stage = journey.stages[0]
+    later = ANCHOR + timedelta(days=1)
+    started = replace(stage, task=stage_task(journey, stage, now=later))
+
+    finished = stage_task(journey, replace(started, status=StageStatus.COMPLETED), now=ANCHOR)
+
+    assert finished["executionPeriod"] == {"start": instant(later), "end": instant(later)}

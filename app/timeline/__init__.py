@@ -1,0 +1,1 @@
+"""A patient's single timeline: appointments, messages, calls, tickets and journey steps, newest first."""
