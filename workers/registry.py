@@ -172,6 +172,7 @@ def bot_of(services: Services) -> Bot:
         tz=ZoneInfo(settings.default_timezone),
         dialogue_ttl_seconds=settings.bot_dialogue_ttl_seconds,
         search_days=settings.bot_search_days,
+        mrn_prefix=settings.mrn_prefix,
     )
 
 

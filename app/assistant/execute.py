@@ -55,7 +55,7 @@ class Execution:
     instruction: str
     now: datetime
     region: str
-    mrn_prefix: str = patients.DEFAULT_MRN_PREFIX
+    mrn_prefix: str
 
 
 _Reference = Annotated[str, StringConstraints(pattern=r"^([A-Za-z]+/)?[A-Za-z0-9\-.]{1,64}$")]
@@ -308,6 +308,7 @@ async def _update(
         raise Invalid("form.gender", "nothing to change")
     await patients.update(
         ex.fhir,
+        ex.state,
         patient_id=patient_id,
         changes=changes,
         region=ex.region,

@@ -31,6 +31,7 @@ class Bot:
     tz: ZoneInfo
     dialogue_ttl_seconds: int
     search_days: int
+    mrn_prefix: str  # the clinic's (Settings.mrn_prefix), for patients the bot registers
 
 
 @dataclass

@@ -16,6 +16,7 @@ class CallRules:
     timezone: ZoneInfo
     min_confidence: float
     fetch_recordings: bool
+    mrn_prefix: str  # a caller registered from a call is numbered like every other patient
 
     @classmethod
     def of(cls, settings: Settings) -> CallRules:
@@ -25,4 +26,5 @@ class CallRules:
             timezone=ZoneInfo(settings.default_timezone),
             min_confidence=settings.voice_booking_min_confidence,
             fetch_recordings=settings.voice_fetch_recordings,
+            mrn_prefix=settings.mrn_prefix,
         )

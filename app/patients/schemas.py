@@ -13,6 +13,7 @@ from app.directory.resources import display_name
 from app.fhir.canonical import SID_ABHA_ADDRESS, SID_ABHA_NUMBER, SID_MRN
 from app.fhir.client import Resource
 from app.inputs import CalendarDate, FhirId, InputModel
+from app.intake.schemas import IntakeSummaryOut
 from app.opportunities.schemas import OpportunityOut
 from app.patients import contacts, identifiers, lifecycle
 from app.patients import resources as res
@@ -331,3 +332,6 @@ class Patient360Out(BaseModel):
     open_opportunity: OpportunityOut | None = Field(description="The newest lead not yet won or lost")
     consents: list[dict[str, Any]] = Field(description="FHIR Consent resources")
     coverages: list[CoverageOut] = Field(default_factory=list, description="Insurance, newest first")
+    intake: IntakeSummaryOut | None = Field(
+        default=None, description="The latest intake answers and the problems, allergies and medicines"
+    )

@@ -77,6 +77,7 @@ async def resume(turn: Turn) -> bool:
         preferred_language=turn.language,
         preferred_channel=ContactChannel.WHATSAPP.value,
         actors=[BOT],
+        mrn_prefix=turn.bot.mrn_prefix,
     )
     log.info("bot.registered", patient=f"Patient/{patient['id']}", created=created)
     turn.dialogue.patient_id = str(patient["id"])
