@@ -111,7 +111,9 @@ async def test_an_intake_is_extracted_into_problems_allergies_medicines_and_the_
     general = {k: v for k, v in CARDIOLOGY.items() if k != "smoker"}
     general |= {"symptoms": ["Fever"], "conditions": ["diabetes", "Asthma"], "allergies": []}
     again = await api.post(
-        f"/api/v1/patients/{pid}/intake", json={"questionnaire": "intake-general", "answers": general}, headers=staff
+        f"/api/v1/patients/{pid}/intake",
+        json={"questionnaire": "intake-general", "answers": general},
+        headers=staff,
     )
     assert again.status_code == 201, again.text
     assert (
