@@ -52,7 +52,11 @@ async def test_an_existing_patient_books_a_heart_doctor_tomorrow_morning(
 
     done = await chat.say("yes")
 
-    assert done == ["Done, your appointment is booked. The confirmation with the details follows."]
+    assert done == [
+        "Done, your appointment is booked. The confirmation with the details follows.",
+        # Cardiology has a pre-visit questionnaire (tests/bot/test_intake_chat.py answers it).
+        "Would you answer 7 short questions for the doctor before your visit? Reply yes or no.",
+    ]
     [appointment] = await booked(fhir, patient["id"])
     assert extension_value(appointment, EXT_BOOKING_CHANNEL) == "whatsapp"
     when = lines[1].split(" - ")[0][3:]

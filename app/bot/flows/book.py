@@ -15,7 +15,7 @@ import structlog
 
 from app.assistant.execute import book_with_opportunity
 from app.bot import present
-from app.bot.flows import waitlist
+from app.bot.flows import intake, waitlist
 from app.bot.replies import NONE_OF_THESE, Preference, pick, preference, yes_no
 from app.bot.turn import BOT, Turn
 from app.bot.understand import Request, understand
@@ -242,8 +242,11 @@ async def _on_confirm(turn: Turn) -> bool:
         turn.say("slot_taken")
         await offer(turn)
         return True
-    turn.say("moved" if data.get("moving") else "booked")
+    moving = data.get("moving")
+    turn.say("moved" if moving else "booked")
     turn.dialogue.finish()
+    if not moving:
+        await intake.offer(turn)
     return True
 
 
