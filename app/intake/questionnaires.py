@@ -62,8 +62,8 @@ class Item:
 
     def check(self, raw: Any) -> list[Answer]:
         """The answer values of `raw` (one value or a list), or 422 naming `answers.<linkId>`."""
-        values = raw if isinstance(raw, list) else [raw]
-        values = [v.strip() if isinstance(v, str) else v for v in values if v is not None and v != ""]
+        values = [v.strip() if isinstance(v, str) else v for v in (raw if isinstance(raw, list) else [raw])]
+        values = [v for v in values if v is not None and v != ""]
         where = f"answers.{self.link_id}"
         if not values:
             if self.required:
