@@ -27,6 +27,7 @@ from app.fhir.errors import FhirUnavailable
 from app.fhir_proxy.router import router as fhir_router
 from app.health.router import router as health_router
 from app.inbox.router import router as inbox_router
+from app.intake.router import router as intake_router
 from app.journeys.router import router as journeys_router
 from app.limits import BodySizeLimit, rate_limited_response
 from app.logging import RequestLog, configure_logging
@@ -120,6 +121,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> FastAPI:
     app.include_router(health_router)
     app.include_router(patients_router)
     app.include_router(documents_router)
+    app.include_router(intake_router)
     app.include_router(consents_router)
     app.include_router(directory_router)
     app.include_router(practitioners_router)

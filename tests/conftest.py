@@ -181,6 +181,13 @@ async def demo_clinic(fhir: FhirClient, settings: Settings, app: FastAPI, api: h
 
     directory = app.state.services.directory
     state = app.state.services.state
-    await load_demo(fhir, directory, state, now=datetime.now(UTC), horizon_days=DEMO_TEST_HORIZON_DAYS)
+    await load_demo(
+        fhir,
+        directory,
+        state,
+        now=datetime.now(UTC),
+        mrn_prefix=settings.mrn_prefix,
+        horizon_days=DEMO_TEST_HORIZON_DAYS,
+    )
     # The app may have read the directory before the demo existed; make it read it again.
     directory.invalidate()

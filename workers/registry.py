@@ -174,6 +174,7 @@ def bot_of(services: Services) -> Bot:
         dialogue_ttl_seconds=settings.bot_dialogue_ttl_seconds,
         search_days=settings.bot_search_days,
         ticket_sla=settings.ticket_sla_minutes,
+        mrn_prefix=settings.mrn_prefix,
     )
 
 

@@ -56,7 +56,7 @@ class Execution:
     now: datetime
     region: str
     ticket_sla: Mapping[str, int]  # the tickets' SLA overrides (settings.ticket_sla_minutes)
-    mrn_prefix: str = patients.DEFAULT_MRN_PREFIX
+    mrn_prefix: str
 
 
 _Reference = Annotated[str, StringConstraints(pattern=r"^([A-Za-z]+/)?[A-Za-z0-9\-.]{1,64}$")]
@@ -309,6 +309,7 @@ async def _update(
         raise Invalid("form.gender", "nothing to change")
     await patients.update(
         ex.fhir,
+        ex.state,
         patient_id=patient_id,
         changes=changes,
         region=ex.region,

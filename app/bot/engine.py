@@ -15,7 +15,7 @@ from datetime import timedelta
 import structlog
 
 from app.bot import faq, strings
-from app.bot.flows import appointments, book, emergency, handoff, register
+from app.bot.flows import appointments, book, emergency, handoff, intake, register
 from app.bot.language import detect_language
 from app.bot.replies import Menu, menu_choice, pick, wants_human, wants_menu, yes_no
 from app.bot.triage import triage
@@ -90,6 +90,7 @@ FLOWS: dict[str, Resume] = {
     register.NAME: register.resume,
     appointments.NAME: appointments.resume,
     handoff.NAME: handoff.resume,
+    intake.NAME: intake.resume,
 }
 
 

@@ -33,6 +33,7 @@ class Bot:
     dialogue_ttl_seconds: int
     search_days: int
     ticket_sla: Mapping[str, int]  # the tickets' SLA overrides (settings.ticket_sla_minutes)
+    mrn_prefix: str  # the clinic's (Settings.mrn_prefix), for patients the bot registers
 
 
 @dataclass

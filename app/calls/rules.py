@@ -17,6 +17,7 @@ class CallRules:
     timezone: ZoneInfo
     min_confidence: float
     fetch_recordings: bool
+    mrn_prefix: str  # a caller registered from a call is numbered like every other patient
     ticket_sla: Mapping[str, int] = field(default_factory=dict)  # the tickets' SLA overrides
 
     @classmethod
@@ -27,5 +28,6 @@ class CallRules:
             timezone=ZoneInfo(settings.default_timezone),
             min_confidence=settings.voice_booking_min_confidence,
             fetch_recordings=settings.voice_fetch_recordings,
+            mrn_prefix=settings.mrn_prefix,
             ticket_sla=settings.ticket_sla_minutes,
         )

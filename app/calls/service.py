@@ -136,6 +136,7 @@ async def _caller(
         preferred_language=None,
         preferred_channel=None,
         actors=[VOICE_AGENT],
+        mrn_prefix=rules.mrn_prefix,
     )
     if created:
         log.info("voice.caller.registered", patient=f"Patient/{patient['id']}", call_id=event.call.id)

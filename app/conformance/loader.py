@@ -29,8 +29,16 @@ log = structlog.get_logger(__name__)
 # fhir_profiles/ at the project root, next to app/.
 PROFILES_DIR = Path(__file__).resolve().parents[2] / "fhir_profiles"
 EXAMPLES_FOLDER = "examples"
-# Terminology before the profiles that bind to it, profiles before the search parameters and examples.
-CONFORMANCE_FOLDERS = ("CodeSystem", "ValueSet", "StructureDefinition", "NamingSystem", "SearchParameter")
+# Terminology before the profiles that bind to it, profiles before the search parameters and examples;
+# the intake questionnaires (project content, not profiles) before the examples that answer them.
+CONFORMANCE_FOLDERS = (
+    "CodeSystem",
+    "ValueSet",
+    "StructureDefinition",
+    "NamingSystem",
+    "SearchParameter",
+    "Questionnaire",
+)
 
 # HAPI registers a new SearchParameter within a second on one node; a cluster refreshes its
 # registry from the database every few seconds. A minute means something is wrong.

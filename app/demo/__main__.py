@@ -19,7 +19,13 @@ async def main() -> None:
     services = build_services(settings.model_copy(update={"fhir_timeout_seconds": 120.0}))
     try:
         conformance = await load_conformance(services.fhir)
-        demo = await load_demo(services.fhir, services.directory, services.state, now=services.clock.now())
+        demo = await load_demo(
+            services.fhir,
+            services.directory,
+            services.state,
+            now=services.clock.now(),
+            mrn_prefix=services.settings.mrn_prefix,
+        )
     finally:
         await services.aclose()
     print(f"conformance: {conformance.summary()}")  # noqa: T201 - a CLI's output

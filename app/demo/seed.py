@@ -105,6 +105,7 @@ async def load_demo(
     state: StateStore,
     *,
     now: datetime,
+    mrn_prefix: str,
     horizon_days: int = DEFAULT_HORIZON_DAYS,
 ) -> DemoReport:
     """Load the demo clinic; resources that exist are left alone, missing slots are generated."""
@@ -169,6 +170,7 @@ async def load_demo(
             preferred_language=person.get("preferred_language"),
             preferred_channel=person.get("preferred_channel", "whatsapp"),
             actors=[SEED_ACTOR],
+            mrn_prefix=mrn_prefix,
         )
         report.patients_registered += int(created)
         for channel, decision in person.get("consents", {}).items():

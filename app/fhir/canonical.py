@@ -22,6 +22,11 @@ def _sid(name: str) -> str:
     return f"{CANONICAL_BASE}/sid/{name}"
 
 
+def questionnaire_url(name: str) -> str:
+    """The canonical URL of a project questionnaire (fhir_profiles/Questionnaire/<name>.json)."""
+    return f"{CANONICAL_BASE}/Questionnaire/{name}"
+
+
 # -- profiles ---------------------------------------------------------------------------------
 PROFILE_PATIENT = _sd("prm-patient")
 PROFILE_PRACTITIONER_ROLE = _sd("prm-practitioner-role")
@@ -39,6 +44,10 @@ PROFILE_MRN_COUNTER = _sd("prm-mrn-counter")  # Basic: the last MRN issued for o
 PROFILE_JOURNEY_TEMPLATE = _sd("prm-journey-template")  # PlanDefinition: a journey template
 PROFILE_JOURNEY = _sd("prm-journey")  # CarePlan: a patient's journey, one activity per stage Task
 PROFILE_JOURNEY_STAGE = _sd("prm-journey-stage")  # Task: one stage of a journey
+PROFILE_INTAKE_RESPONSE = _sd("prm-intake-response")  # QuestionnaireResponse: a patient's intake answers
+PROFILE_PROBLEM = _sd("prm-problem")  # Condition: a problem the patient reported at intake
+PROFILE_ALLERGY = _sd("prm-allergy")  # AllergyIntolerance: an allergy the patient reported at intake
+PROFILE_MEDICATION_STATEMENT = _sd("prm-medication-statement")  # MedicationStatement: reported at intake
 
 # -- extensions -------------------------------------------------------------------------------
 EXT_PREFERRED_CHANNEL = _sd("preferred-channel")  # Patient: valueCode from VS_CONTACT_CHANNEL

@@ -4,12 +4,14 @@ ABHA number and ABHA address (ABDM's health id). docs/patients.md: formats, and 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import datetime
 from typing import Any
 
 import structlog
 
+from app.errors import Conflict
 from app.fhir.builders import Actor, extension, extension_value, instant, meta_profile
 from app.fhir.canonical import (
     EXT_MRN_LAST_ISSUED,
@@ -33,6 +35,18 @@ ABHA_NUMBER_INPUT = r"^[0-9]{2}[- ]?[0-9]{4}[- ]?[0-9]{4}[- ]?[0-9]{4}$"
 # ABHA address: a user-chosen handle and the ABDM suffix (@abdm; @sbx in ABDM's sandbox).
 ABHA_ADDRESS_PATTERN = r"^[a-z0-9](?:[a-z0-9._]{2,30})[a-z0-9]@(?:abdm|sbx)$"
 V2_IDENTIFIER_TYPE = "http://terminology.hl7.org/CodeSystem/v2-0203"
+# Identifiers one person holds: never on two current patient records (system -> API field).
+UNIQUE_IDENTIFIERS = {SID_ABHA_NUMBER: "abha_number", SID_ABHA_ADDRESS: "abha_address"}
+
+
+class IdentifierTaken(Conflict):
+    """Another patient record already holds this identifier."""
+
+    code = "identifier_taken"
+
+    def __init__(self, field: str, holder: str) -> None:
+        message = f"another patient ({holder}) already has this {field}"
+        super().__init__(f"{field}: {message}", fields=[{"field": field, "message": message}], patient=holder)
 
 
 def normal_abha_number(raw: str) -> str:
@@ -99,6 +113,25 @@ def set_abha(patient: Resource, *, number: str | None = None, address: str | Non
         set_identifier(patient, SID_ABHA_NUMBER, normal_abha_number(number) or None)
     if address is not None:
         set_identifier(patient, SID_ABHA_ADDRESS, address.lower() or None)
+
+
+@asynccontextmanager
+async def unique_identifiers(fhir: FhirClient, state: StateStore, patient: Resource) -> AsyncIterator[None]:
+    """Hold the patient's ABHA number and address while checking no other current record has them
+    (409 naming the field) and while the caller writes: two records cannot claim one ABHA at once."""
+    async with AsyncExitStack() as stack:
+        for system, field in UNIQUE_IDENTIFIERS.items():
+            value = next(
+                (str(i["value"]) for i in patient.get("identifier", []) if _current(i, system)), None
+            )
+            if value is None:
+                continue
+            await stack.enter_async_context(exclusive(state, f"patient-{field}", value))
+            for other in await fhir.search("Patient", {"identifier": f"{system}|{value}"}):
+                holds = any(_current(i, system) and i.get("value") == value for i in other["identifier"])
+                if holds and other["id"] != patient.get("id"):
+                    raise IdentifierTaken(field, f"Patient/{other['id']}")
+        yield
 
 
 def counter_id(prefix: str) -> str:

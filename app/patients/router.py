@@ -12,6 +12,7 @@ from app.deps import AppSettings, Fhir, Now, State
 from app.errors import error_responses
 from app.fhir.records import require
 from app.inputs import PathId, QueryId
+from app.intake.schemas import IntakeSummaryOut
 from app.opportunities.schemas import OpportunityOut
 from app.patients import contacts, coverage, identifiers, lifecycle, listing, service
 from app.patients import merge as merging
@@ -147,7 +148,7 @@ async def stats(fhir: Fhir, now: Now, filters: ListFilters, _: StaffUser) -> Pat
     response_model=PatientOut,
     responses={
         200: {"model": PatientOut, "description": "The phone was already registered"},
-        **error_responses(401, 422),
+        **error_responses(401, 409, 422),
     },
 )
 async def register(
@@ -184,14 +185,17 @@ async def update(
     patient_id: PathId,
     body: PatientUpdate,
     fhir: Fhir,
+    state: State,
     settings: AppSettings,
     principal: StaffUser,
     if_match: str | None = Header(default=None, description='Version id the change is based on (W/"3" or 3)'),
 ) -> PatientOut:
-    """Change demographics or preferences; with If-Match, a concurrent change gives 409."""
+    """Change demographics or preferences; with If-Match, a concurrent change gives 409, and so does an
+    ABHA number or address another patient already has."""
     version = if_match.removeprefix("W/").strip('"') if if_match else None
     patient = await service.update(
         fhir,
+        state,
         patient_id=patient_id,
         changes=body.model_dump(exclude_unset=True),
         region=settings.default_phone_region,
@@ -217,6 +221,7 @@ async def patient_360(patient_id: PathId, fhir: Fhir, now: Now, _: StaffUser) ->
         consents=view.consents,
         coverages=[CoverageOut.of(c) for c in view.coverages],
         timeline=f"/api/v1/patients/{patient_id}/timeline",
+        intake=IntakeSummaryOut.of(view.intake),
     )
 
 

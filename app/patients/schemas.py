@@ -13,6 +13,7 @@ from app.directory.resources import display_name
 from app.fhir.canonical import SID_ABHA_ADDRESS, SID_ABHA_NUMBER, SID_MRN
 from app.fhir.client import Resource
 from app.inputs import CalendarDate, FhirId, InputModel
+from app.intake.schemas import IntakeSummaryOut
 from app.opportunities.schemas import OpportunityOut
 from app.patients import contacts, identifiers, lifecycle
 from app.patients import resources as res
@@ -334,4 +335,7 @@ class Patient360Out(BaseModel):
     timeline: str = Field(
         description="Path of the patient's single timeline (appointments, messages, calls, tickets, journey "
         "steps), newest first, paged: GET it"
+    )
+    intake: IntakeSummaryOut | None = Field(
+        default=None, description="The latest intake answers and the problems, allergies and medicines"
     )

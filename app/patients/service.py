@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from contextlib import AbstractAsyncContextManager
+from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -29,6 +29,7 @@ from app.fhir.canonical import (
 from app.fhir.client import FhirClient, Resource, version_of
 from app.fhir.errors import FhirConflict
 from app.fhir.records import create_with_provenance, require, update_with_provenance
+from app.intake.service import IntakeRecord, record_of
 from app.language.phones import InvalidPhone, normalize_phone
 from app.locking import exclusive
 from app.opportunities.resources import Stage, stage_of
@@ -49,8 +50,6 @@ DUPLICATE_NAME_CUTOFF = 85
 NAME_PREFIX_LETTERS = 3
 NAME_CANDIDATES_PER_TOKEN = 200
 TIMELINE_LIMIT = 100
-# Registrations that name no prefix (the bots) number their MRNs with this one (Settings.mrn_prefix).
-DEFAULT_MRN_PREFIX = "PRM"
 
 
 def phone_or_422(raw: str, *, region: str, field: str = "phone") -> str:
@@ -117,11 +116,14 @@ async def register(
     actors: Sequence[Actor],
     instruction: str | None = None,
     details: Mapping[str, Any] | None = None,
-    mrn_prefix: str = DEFAULT_MRN_PREFIX,
+    mrn_prefix: str,
     now: datetime | None = None,
     birth_year: int | None = None,
 ) -> tuple[Resource, bool]:
     """Register a patient with a new MRN; a phone already registered returns that patient. (patient, created).
+
+    `mrn_prefix` (Settings.mrn_prefix) has no default, so no path (API, bot, voice, assistant, demo) can
+    number a clinic's patients under another prefix; an ABHA number or address another record holds is 409.
 
     `details`: contacts, identifiers and tags as PATCH takes them (`apply_changes`); `birth_year`: a
     partial birth date (the bot asks the age, not the date).
@@ -144,18 +146,19 @@ async def register(
         existing = await find_by_phone(fhir, phone=e164, region=region) or await _deactivated(fhir, e164)
         if existing:
             return existing[0], False
-        await assign_mrn(fhir, state, patient, prefix=mrn_prefix, actors=actors, now=now or now_utc())
-        try:
-            created = await create_with_provenance(
-                fhir,
-                patient,
-                actors=actors,
-                activity="patient.register",
-                instruction=instruction,
-                if_none_exist={"identifier": f"{SID_PHONE}|{e164}"},
-            )
-        except FhirConflict:
-            return (await find_by_phone(fhir, phone=e164, region=region))[0], False
+        async with ids.unique_identifiers(fhir, state, patient):
+            await assign_mrn(fhir, state, patient, prefix=mrn_prefix, actors=actors, now=now or now_utc())
+            try:
+                created = await create_with_provenance(
+                    fhir,
+                    patient,
+                    actors=actors,
+                    activity="patient.register",
+                    instruction=instruction,
+                    if_none_exist={"identifier": f"{SID_PHONE}|{e164}"},
+                )
+            except FhirConflict:
+                return (await find_by_phone(fhir, phone=e164, region=region))[0], False
     log.info("patient.registered", patient=f"Patient/{created['id']}")
     return created, True
 
@@ -241,6 +244,7 @@ def _set_or_drop(resource: Resource, key: str, value: Any) -> None:
 
 async def update(
     fhir: FhirClient,
+    state: StateStore,
     *,
     patient_id: str,
     changes: dict[str, Any],
@@ -249,17 +253,20 @@ async def update(
     if_match: str | None = None,
     instruction: str | None = None,
 ) -> Resource:
-    """Apply the given changes (see `apply_changes`), guarded by If-Match when given."""
+    """Apply the given changes (see `apply_changes`), guarded by If-Match when given; an ABHA number or
+    address another record holds is refused (409 naming the field)."""
     patient = await require(fhir, "Patient", patient_id, what="Patient")
     apply_changes(patient, changes, region=region)
-    return await update_with_provenance(
-        fhir,
-        patient,
-        actors=actors,
-        activity="patient.update",
-        if_match=if_match or version_of(patient),
-        instruction=instruction,
-    )
+    claimed = changes.keys() & set(ids.UNIQUE_IDENTIFIERS.values())
+    async with ids.unique_identifiers(fhir, state, patient) if claimed else nullcontext():
+        return await update_with_provenance(
+            fhir,
+            patient,
+            actors=actors,
+            activity="patient.update",
+            if_match=if_match or version_of(patient),
+            instruction=instruction,
+        )
 
 
 async def find_by_phone(fhir: FhirClient, *, phone: str, region: str) -> list[Resource]:
@@ -321,6 +328,7 @@ class Patient360:
     tickets: list[Resource] = field(default_factory=list)
     consents: list[Resource] = field(default_factory=list)
     coverages: list[Resource] = field(default_factory=list)
+    intake: IntakeRecord = field(default_factory=IntakeRecord)
 
     @property
     def open_opportunity(self) -> Resource | None:
@@ -331,7 +339,7 @@ class Patient360:
 
 async def patient_360(fhir: FhirClient, *, patient_id: str, now: datetime) -> Patient360:
     """Demographics, appointments (upcoming and past), communications, opportunities, tickets, consents,
-    coverages."""
+    coverages, the latest intake and the problems, allergies and medicines on record."""
     patient = await require(fhir, "Patient", patient_id, what="Patient")
     ref = f"Patient/{patient_id}"
     appointments, communications, tasks, consents = await asyncio.gather(
@@ -351,6 +359,7 @@ async def patient_360(fhir: FhirClient, *, patient_id: str, now: datetime) -> Pa
         (view.upcoming if upcoming else view.past).append(appointment)
     view.past.reverse()
     view.coverages = await coverage.of_patient(fhir, patient_id=patient_id)
+    view.intake = await record_of(fhir, patient_id=patient_id)
     for task in tasks:
         kind = code_in(task.get("code"), CS_TASK_TYPE)
         if kind == TASK_TYPE_OPPORTUNITY:

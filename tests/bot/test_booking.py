@@ -52,8 +52,10 @@ async def test_an_existing_patient_books_a_heart_doctor_tomorrow_morning(
 
     done = await chat.say("yes")
 
-    # One message, complete: the bot answers its booking with the confirmation itself (no line of its own).
-    [text] = done
+    # One message, complete: the bot answers its booking with the confirmation itself (no line of its own);
+    # then, cardiology having a pre-visit questionnaire, the offer (tests/bot/test_intake_chat.py answers it).
+    text, offer = done
+    assert offer == "Would you answer 7 short questions for the doctor before your visit? Reply yes or no."
     [appointment] = await booked(fhir, patient["id"])
     assert extension_value(appointment, EXT_BOOKING_CHANNEL) == "whatsapp"
     when = lines[1].split(" - ")[0][3:]

@@ -152,7 +152,14 @@ async def test_the_demo_seed_records_each_consent_once(
     demo_clinic: None, fhir: FhirClient, app: FastAPI
 ) -> None:
     services = app.state.services
-    again = await load_demo(fhir, services.directory, services.state, now=datetime.now(UTC), horizon_days=1)
+    again = await load_demo(
+        fhir,
+        services.directory,
+        services.state,
+        now=datetime.now(UTC),
+        mrn_prefix=services.settings.mrn_prefix,
+        horizon_days=1,
+    )
 
     assert again.consents_recorded == 0
     assert again.created == 0

@@ -16,7 +16,7 @@ import structlog
 from app.assistant.execute import book_with_opportunity
 from app.bot import present
 from app.bot.announce import announce
-from app.bot.flows import waitlist
+from app.bot.flows import intake, waitlist
 from app.bot.replies import NONE_OF_THESE, Preference, pick, preference, yes_no
 from app.bot.turn import BOT, Turn
 from app.bot.understand import Request, understand
@@ -240,11 +240,14 @@ async def _on_confirm(turn: Turn) -> bool:
         turn.say("slot_taken")
         await offer(turn)
         return True
+    moving = data.get("moving")
     if not await announce(turn, appointment):
         index = await turn.bot.directory.get()
         values = present.appointment_values(appointment, index, language=turn.language, tz=turn.bot.tz)
-        turn.say("moved" if data.get("moving") else "booked", **values)
+        turn.say("moved" if moving else "booked", **values)
     turn.dialogue.finish()
+    if not moving:
+        await intake.offer(turn)
     return True
 
 

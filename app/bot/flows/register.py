@@ -91,6 +91,7 @@ async def _on_age(turn: Turn) -> bool:
         preferred_channel=ContactChannel.WHATSAPP.value,
         actors=[BOT],
         birth_year=year,
+        mrn_prefix=turn.bot.mrn_prefix,
     )
     log.info("bot.registered", patient=f"Patient/{patient['id']}", created=created)
     turn.dialogue.patient_id = str(patient["id"])

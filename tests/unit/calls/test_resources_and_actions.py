@@ -14,7 +14,13 @@ from app.fhir.canonical import EXT_VOICE_CALL, SID_VOICE_CALL
 from app.messaging.resources import Direction, message_of
 from app.ports.voice import VoiceEvent
 
-RULES = CallRules(region="IN", timezone=ZoneInfo("Asia/Kolkata"), min_confidence=0.8, fetch_recordings=False)
+RULES = CallRules(
+    region="IN",
+    timezone=ZoneInfo("Asia/Kolkata"),
+    min_confidence=0.8,
+    fetch_recordings=False,
+    mrn_prefix="PRM",
+)
 
 
 def event(**changes: Any) -> VoiceEvent:

@@ -24,6 +24,7 @@ APPLICATION_YAML = ROOT / "hapi-config" / "src" / "main" / "resources" / "applic
 ENFORCED_TYPES = {
     "Patient", "PractitionerRole", "Location", "Appointment", "Communication", "Task", "Consent",
     "CommunicationRequest", "Library", "Coverage", "Basic", "PlanDefinition", "CarePlan",
+    "QuestionnaireResponse", "Condition", "AllergyIntolerance", "MedicationStatement",
 }  # fmt: skip
 # Written by the PRM or HAPI without a PRM profile; must never be enforced.
 UNPROFILED_TYPES = {
@@ -83,8 +84,12 @@ def test_every_prm_url_in_the_code_exists_as_a_resource() -> None:
 
 
 def test_every_prm_url_inside_the_profiles_resolves() -> None:
+    # A canonical reference may pin a version (`url|version`, an intake answering its questionnaire).
     inside = {
-        s for r in [*CONFORMANCE, *EXAMPLES] for s in strings_in(r) if s.startswith(CANONICAL_BASE + "/")
+        s.split("|")[0]
+        for r in [*CONFORMANCE, *EXAMPLES]
+        for s in strings_in(r)
+        if s.startswith(CANONICAL_BASE + "/")
     }
 
     # Examples may name one another by canonical URL (a journey names its template's).
@@ -101,7 +106,7 @@ def test_every_profile_has_a_valid_looking_example_and_every_example_a_known_pro
     }
     declared = {p: e["resourceType"] for e in EXAMPLES for p in e.get("meta", {}).get("profile", [])}
 
-    assert len(profiles) == 16
+    assert len(profiles) == 20
     assert {url: profiles[url] for url in profiles if url not in declared} == {}
     assert {url: t for url, t in declared.items() if profiles.get(url) != t} == {}
 
