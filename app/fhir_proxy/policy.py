@@ -39,6 +39,10 @@ WRITES = frozenset({Kind.CREATE, Kind.UPDATE, Kind.PATCH, Kind.DELETE})
 
 # Operations that only read; everyone with a key may run them.
 READ_OPERATIONS = frozenset({"$validate", "$everything", "$meta", "$expand", "$lookup", "$validate-code"})
+# FHIR Bulk Data export (kick-off at system, Patient and Group level, then polling and cancelling):
+# a copy of everything, so integration and admin keys only; the files are Binary reads.
+EXPORT_OPERATIONS = frozenset({"$export", "$export-poll-status"})
+EXPORT_ROLES = frozenset({Role.INTEGRATION, Role.ADMIN})
 # Named so the refusal can say why; any operation not in READ_OPERATIONS is refused as well.
 ADMIN_OPERATIONS = frozenset(
     {
@@ -52,7 +56,6 @@ ADMIN_OPERATIONS = frozenset(
         "$meta-add",
         "$trigger-subscription",
         "$merge",
-        "$export",
         "$import",
     }
 )
@@ -212,7 +215,7 @@ def decide(role: Role, interaction: FhirInteraction, query: Sequence[tuple[str, 
     if kind == Kind.BUNDLE:
         return ALLOW
     if kind == Kind.OPERATION:
-        return _decide_operation(interaction)
+        return _decide_operation(role, interaction)
     if role not in WRITER_ROLES:
         return Decision(False, f"Role {role.value!r} may only read through /fhir; use the PRM API to write")
     return write_decision(interaction)
@@ -232,10 +235,14 @@ def _decide_read(interaction: FhirInteraction, query: Sequence[tuple[str, str]])
     return ALLOW
 
 
-def _decide_operation(interaction: FhirInteraction) -> Decision:
+def _decide_operation(role: Role, interaction: FhirInteraction) -> Decision:
     operation = interaction.operation or ""
     if operation in READ_OPERATIONS:
         return ALLOW
+    if operation in EXPORT_OPERATIONS:
+        if role in EXPORT_ROLES:
+            return ALLOW
+        return Decision(False, f"{operation} (bulk export) is for integration and admin keys only")
     if operation in ADMIN_OPERATIONS:
         return Decision(False, f"{operation} is an administrative operation, never allowed through /fhir")
     return Decision(False, f"The operation {operation} is not on the /fhir allow-list")

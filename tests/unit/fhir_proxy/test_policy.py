@@ -274,3 +274,21 @@ def test_describe_names_the_interaction() -> None:
     )
     assert FhirInteraction(Kind.OPERATION, None, "$expunge").describe() == "operation $expunge"
     assert FhirInteraction(Kind.BUNDLE).describe() == "transaction/batch (system)"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "query"),
+    [
+        ("GET", "$export", "_type=Patient,Appointment&_since=2026-01-01T00:00:00Z"),
+        ("GET", "Patient/$export", ""),
+        ("GET", "Group/7/$export", ""),
+        ("GET", "$export-poll-status", "_jobId=abc"),
+        ("DELETE", "$export-poll-status", "_jobId=abc"),
+    ],
+)
+def test_bulk_export_is_for_integration_and_admin_keys_only(method: str, path: str, query: str) -> None:
+    assert _decide(INTEGRATION, method, path, query) == (True, "")
+    assert _decide(ADMIN, method, path, query) == (True, "")
+    allowed, reason = _decide(STAFF, method, path, query)
+    assert not allowed
+    assert reason.endswith("(bulk export) is for integration and admin keys only")
