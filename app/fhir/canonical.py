@@ -36,6 +36,7 @@ PROFILE_CONVERSATION = _sd("prm-conversation")
 PROFILE_CANNED_RESPONSE = _sd("prm-canned-response")
 PROFILE_COVERAGE = _sd("prm-coverage")
 PROFILE_MRN_COUNTER = _sd("prm-mrn-counter")  # Basic: the last MRN issued for one prefix
+PROFILE_EHR_ENDPOINT = _sd("prm-ehr-endpoint")  # Endpoint: a registered EHR rest-hook receiver
 PROFILE_JOURNEY_TEMPLATE = _sd("prm-journey-template")  # PlanDefinition: a journey template
 PROFILE_JOURNEY = _sd("prm-journey")  # CarePlan: a patient's journey, one activity per stage
 
@@ -128,7 +129,7 @@ SID_JOURNEY = _sid("journey")  # CarePlan (prm-journey): "appointment/<id>/<temp
 SID_JOURNEY_ACTION = _sid(
     "journey-action"
 )  # Task (ticket) a journey action created: "<careplan>/<stage>/<n>"
-SID_SLOT_CONFLICT = _sid("slot-conflict")  # Task (ticket): "Slot/<id>|Appointment/<a>,Appointment/<b>"
+SID_SLOT_CONFLICT = _sid("slot-conflict")  # Task (ticket): "Slot/<id>/<appointment id>/<appointment id>..."
 
 # -- codes used in code ----------------------------------------------------------------------------
 SNOMED = "http://snomed.info/sct"

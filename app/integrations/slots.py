@@ -96,7 +96,8 @@ async def _set_status(fhir: FhirClient, slot: Resource, status: str) -> None:
 async def _flag_double_booking(fhir: FhirClient, slot_id: str, holders: list[Resource]) -> None:
     """One ticket per slot and set of holders, however often the holders' changes arrive."""
     references = sorted(f"Appointment/{a['id']}" for a in holders)
-    key = f"Slot/{slot_id}|" + ",".join(references)
+    # No '|' or ',' in the value: a token search would read them as system and OR.
+    key = f"Slot/{slot_id}/" + "/".join(sorted(str(a["id"]) for a in holders))
     if await fhir.search("Task", {"identifier": f"{SID_SLOT_CONFLICT}|{key}"}):
         return
     newest = max(holders, key=lambda a: str(a.get("meta", {}).get("lastUpdated", "")))

@@ -3,6 +3,7 @@ integration key, pages to the end, and sees every change: creates, updates and d
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from typing import Any
 from urllib.parse import urlsplit
@@ -10,7 +11,9 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
+from app.config import Settings
 from app.fhir.client import FhirClient
+from app.fhir.errors import FhirConflict
 
 pytestmark = pytest.mark.integration
 # Unprofiled types no PRM handler or other test family writes: the counts below are this test's alone.
@@ -38,9 +41,21 @@ async def _make_30_changes(fhir: FhirClient) -> Counter[tuple[str, str, str, str
         made[(resource["resourceType"], resource["id"], updated["meta"]["versionId"], "PUT")] += 1
     for index in range(8, 13):  # two updated Substances (version 3 is the delete), three Devices (2)
         resource = created[index]
-        await fhir.delete(resource["resourceType"], resource["id"])
+        await _delete(fhir, resource["resourceType"], resource["id"])
         made[(resource["resourceType"], resource["id"], "3" if index < 10 else "2", "DELETE")] += 1
     return made
+
+
+async def _delete(fhir: FhirClient, resource_type: str, resource_id: str) -> None:
+    """Delete; HAPI on H2 now and then refuses a delete right after an update (HAPI-0550): once more."""
+    for attempt in range(3):
+        try:
+            await fhir.delete(resource_type, resource_id)
+            return
+        except FhirConflict:
+            if attempt == 2:
+                raise
+            await asyncio.sleep(0.5)
 
 
 def _entry_key(entry: dict[str, Any]) -> tuple[str, str, str, str]:
@@ -53,9 +68,9 @@ def _entry_key(entry: dict[str, Any]) -> tuple[str, str, str, str]:
 
 
 async def _read_all(
-    api: httpx.AsyncClient, headers: dict[str, str], path: str, params: dict[str, str]
+    api: httpx.AsyncClient, headers: dict[str, str], path: str, params: dict[str, str], *, public: str
 ) -> list[Any]:
-    """Every entry of a history, following next links (they must name the PRM's /fhir, not HAPI)."""
+    """Every entry of a history, following next links (they name the PRM's public /fhir, not HAPI)."""
     response = await api.get(path, params=params, headers=headers)
     entries: list[Any] = []
     pages = 0
@@ -68,14 +83,14 @@ async def _read_all(
         if not following:
             return entries
         parts = urlsplit(following[0])
-        assert parts.path == "/fhir", following[0]
-        assert "8096" not in following[0] and "hapi" not in parts.netloc
+        assert parts.path.startswith("/fhir/") and parts.netloc == public, following[0]
         response = await api.get(f"{parts.path}?{parts.query}", headers=headers)
 
 
 async def test_a_type_history_since_the_outage_returns_all_30_changes_through_the_prm(
-    api: httpx.AsyncClient, integration: dict[str, str], fhir: FhirClient
+    api: httpx.AsyncClient, integration: dict[str, str], fhir: FhirClient, settings: Settings
 ) -> None:
+    public = urlsplit(settings.public_base_url).netloc
     marker = await fhir.create(_substance("outage begins"))
     since = marker["meta"]["lastUpdated"]
     made = await _make_30_changes(fhir)
@@ -84,7 +99,11 @@ async def test_a_type_history_since_the_outage_returns_all_30_changes_through_th
     seen: Counter[tuple[str, str, str, str]] = Counter()
     for resource_type in TYPES:
         entries = await _read_all(
-            api, integration, f"/fhir/{resource_type}/_history", {"_since": since, "_count": str(PAGE)}
+            api,
+            integration,
+            f"/fhir/{resource_type}/_history",
+            {"_since": since, "_count": str(PAGE)},
+            public=public,
         )
         seen.update(_entry_key(e) for e in entries)
     ours = {key[1] for key in made}

@@ -12,9 +12,11 @@ import pytest
 from fastapi import FastAPI
 
 from app.consents.resources import Decision
-from app.fhir.canonical import PROFILE_APPOINTMENT, PROFILE_REMINDER, SID_SLOT_CONFLICT
+from app.directory.resources import specialty_concept
+from app.fhir.canonical import PROFILE_APPOINTMENT, SID_SLOT_CONFLICT
 from app.fhir.client import FhirClient, Resource
 from app.messaging import resources as res
+from app.messaging.reminders import reminders_of
 from app.services import Services
 from tests.clinic import Clinic, free_slots, make_patient, make_practitioner
 from tests.factories import unique
@@ -32,6 +34,20 @@ def services(app: FastAPI, api: httpx.AsyncClient) -> Services:
     return found
 
 
+@pytest.fixture(scope="module")
+async def ehr_clinic(api: httpx.AsyncClient, admin: dict[str, str]) -> Clinic:
+    """A clinic with a phone number (the confirmation names it)."""
+    org = await api.post(
+        "/api/v1/organizations", json={"name": f"Clinic {unique()}", "phone": "+918041230097"}, headers=admin
+    )
+    loc = await api.post(
+        "/api/v1/locations",
+        json={"name": f"Branch {unique()}", "organization": org.json()["id"], "timezone": "Asia/Kolkata"},
+        headers=admin,
+    )
+    return Clinic(organization=org.json()["id"], location=loc.json()["id"])
+
+
 def ehr_appointment(slot: dict[str, Any], doctor: dict[str, Any], patient_id: str, location: str) -> Resource:
     """An Appointment as an EHR writes it: the PRM's profile, booking channel 'ehr', the slot it fills."""
     return {
@@ -39,7 +55,7 @@ def ehr_appointment(slot: dict[str, Any], doctor: dict[str, Any], patient_id: st
         "meta": {"profile": [PROFILE_APPOINTMENT]},
         "extension": [{"url": BOOKING_CHANNEL, "valueCode": "ehr"}],
         "status": "booked",
-        "specialty": [{"coding": [{"system": "http://snomed.info/sct", "code": "394579002"}]}],
+        "specialty": [specialty_concept("cardiology")],
         "slot": [{"reference": f"Slot/{slot['id']}"}],
         "start": slot["start"],
         "end": slot["end"],
@@ -59,13 +75,12 @@ async def _later_slot(
     return next(s for s in await free_slots(api, staff, doctor) if datetime.fromisoformat(s["start"]) > after)
 
 
-async def _effects(fhir: FhirClient, appointment_id: str) -> dict[str, list[Resource]]:
-    about = f"Appointment/{appointment_id}"
+async def _effects(fhir: FhirClient, appointment_id: str, patient_id: str) -> dict[str, list[Resource]]:
+    about = [{"reference": f"Appointment/{appointment_id}"}]
+    messages = await fhir.search("Communication", {"subject": f"Patient/{patient_id}"})
     return {
-        "messages": await fhir.search("Communication", {"about": about}),
-        "reminders": await fhir.search(
-            "CommunicationRequest", {"_profile": PROFILE_REMINDER, "about": about}
-        ),
+        "messages": [m for m in messages if m.get("about") == about],
+        "reminders": await reminders_of(fhir, appointment_id),
     }
 
 
@@ -76,7 +91,7 @@ async def test_an_ehr_booking_gets_confirmation_reminders_journey_and_lead_move_
     staff: dict[str, str],
     integration: dict[str, str],
     fhir: FhirClient,
-    clinic: Clinic,
+    ehr_clinic: Clinic,
 ) -> None:
     template = f"t-{unique().lower()}"
     saved = await api.post(
@@ -85,7 +100,7 @@ async def test_an_ehr_booking_gets_confirmation_reminders_journey_and_lead_move_
             "name": template,
             "title": "EHR bookings (test)",
             "department": "cardiology",
-            "location": clinic.location,
+            "location": ehr_clinic.location,
             "stages": [
                 {"code": "pre-visit", "title": "Before", "actions": [{"kind": "wait", "event": "arrived"}]}
             ],
@@ -93,20 +108,24 @@ async def test_an_ehr_booking_gets_confirmation_reminders_journey_and_lead_move_
         headers=admin,
     )
     assert saved.status_code == 201, saved.text
-    doctor = await make_practitioner(api, admin, clinic)
+    doctor = await make_practitioner(api, admin, ehr_clinic)
     slot = await _later_slot(api, staff, doctor)
     patient = await make_patient(api, staff, preferred_channel="sms")
     await consent(fhir, patient["id"], "sms", Decision.OPT_IN, today_at(0))
     open_lead = await lead(api, staff, patient=patient["id"], source="website")
 
     written = await fhir_write(
-        api, integration, "POST", "Appointment", ehr_appointment(slot, doctor, patient["id"], clinic.location)
+        api,
+        integration,
+        "POST",
+        "Appointment",
+        ehr_appointment(slot, doctor, patient["id"], ehr_clinic.location),
     )
     assert written["meta"]["source"].startswith("urn:prm:user:")
     await feed(services, written)
     await feed(services, written)  # a replay (rest-hook and sweep both delivered it)
 
-    effects = await _effects(fhir, written["id"])
+    effects = await _effects(fhir, written["id"], patient["id"])
     [message] = effects["messages"]
     template_used = res.message_of(message).template
     assert template_used is not None and template_used.name == "appointment_confirmation"
@@ -129,7 +148,7 @@ async def test_an_ehr_booking_gets_confirmation_reminders_journey_and_lead_move_
     )
     await feed(services, cancelled)
     await feed(services, cancelled)
-    effects = await _effects(fhir, written["id"])
+    effects = await _effects(fhir, written["id"], patient["id"])
     names = sorted(str(res.message_of(m).template.name) for m in effects["messages"])  # type: ignore[union-attr]
     assert names == ["appointment_cancellation", "appointment_confirmation"]
     assert {r["status"] for r in effects["reminders"]} == {"revoked"}
@@ -187,9 +206,7 @@ async def test_an_ehr_appointment_on_a_held_slot_opens_one_ticket_for_staff(
     await feed(services, await fhir.read("Appointment", first.json()["id"]))  # either change may come first
     await feed(services, second)
 
-    key = f"Slot/{slot['id']}|" + ",".join(
-        sorted(f"Appointment/{a}" for a in (first.json()["id"], second["id"]))
-    )
+    key = f"Slot/{slot['id']}/" + "/".join(sorted((first.json()["id"], second["id"])))
     [ticket] = await fhir.search("Task", {"identifier": f"{SID_SLOT_CONFLICT}|{key}"})
     listed = await api.get(f"/api/v1/tickets/{ticket['id']}", headers=staff)
     assert listed.status_code == 200, listed.text

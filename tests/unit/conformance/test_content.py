@@ -23,7 +23,7 @@ OUR_URL = re.compile(r"https://fhir\.prm\.health/[A-Za-z0-9_.\-/]+")
 APPLICATION_YAML = ROOT / "hapi-config" / "src" / "main" / "resources" / "application.yaml"
 ENFORCED_TYPES = {
     "Patient", "PractitionerRole", "Location", "Appointment", "Communication", "Task", "Consent",
-    "CommunicationRequest", "Library", "Coverage", "Basic", "PlanDefinition", "CarePlan",
+    "CommunicationRequest", "Library", "Coverage", "Basic", "PlanDefinition", "CarePlan", "Endpoint",
 }  # fmt: skip
 # Written by the PRM or HAPI without a PRM profile; must never be enforced.
 UNPROFILED_TYPES = {
@@ -101,7 +101,7 @@ def test_every_profile_has_a_valid_looking_example_and_every_example_a_known_pro
     }
     declared = {p: e["resourceType"] for e in EXAMPLES for p in e.get("meta", {}).get("profile", [])}
 
-    assert len(profiles) == 15
+    assert len(profiles) == 16
     assert {url: profiles[url] for url in profiles if url not in declared} == {}
     assert {url: t for url, t in declared.items() if profiles.get(url) != t} == {}
 
