@@ -84,6 +84,8 @@ CONFORMANCE_TYPES = frozenset(
 # Subscriptions carry their receivers' secrets (channel.header, e.g. the change feed's bearer token):
 # nobody reads them through /fhir, and no system-wide read may sweep them up.
 SECRET_TYPES = frozenset({"Subscription"})
+# Registered delivery endpoints admit Subscriptions: only admins register them, through the PRM API.
+MANAGED_TYPES = frozenset({"Endpoint"})
 # Query parameters that turn a delete into a destructive administrative act.
 FORBIDDEN_PARAMETERS = frozenset({"_cascade", "_expunge"})
 WRITER_ROLES = frozenset({Role.INTEGRATION, Role.ADMIN})
@@ -119,6 +121,8 @@ class Decision:
 
     allowed: bool
     reason: str = ""
+    # Allowed only if the body passes: a Subscription must deliver to a registered endpoint.
+    check_subscription: bool = False
 
 
 ALLOW = Decision(True)
@@ -259,16 +263,24 @@ def write_decision(interaction: FhirInteraction) -> Decision:
         return Decision(
             False, f"{resource_type} is conformance content, loaded by the PRM's own loader, not /fhir"
         )
+    if resource_type in MANAGED_TYPES:
+        return Decision(
+            False,
+            f"{resource_type} resources are registered through /api/v1/integrations/endpoints, not /fhir",
+        )
     if resource_type == "Subscription":
         return subscription_write_decision(interaction)
     return ALLOW
 
 
 def subscription_write_decision(interaction: FhirInteraction) -> Decision:
-    """The hook for Subscriptions: a later issue admits those whose endpoint is registered."""
-    del interaction  # The Subscription's channel endpoint will be checked here against a registry.
+    """Create and update of a Subscription, if its body names a registered endpoint (the router checks)."""
+    if interaction.kind in (Kind.CREATE, Kind.UPDATE) and not interaction.conditional:
+        return Decision(True, check_subscription=True)
     return Decision(
-        False, "Subscription endpoints must be registered with the PRM; Subscription writes are refused"
+        False,
+        "Subscriptions are created and updated one at a time (no patch, delete or conditional writes), "
+        "to an endpoint registered with the PRM",
     )
 
 
