@@ -27,6 +27,9 @@ log = structlog.get_logger(__name__)
 
 SYSTEM = Actor(kind=AgentKind.SYSTEM)
 HELD = ("busy", "busy-tentative")
+# Appointments whose time was used or is kept: a slot is freed only when none of these holds it (the
+# PRM's own check-in, completion and no-show leave the slot busy too).
+KEEPING_STATUSES = (*ACTIVE_APPOINTMENT_STATUSES, "checked-in", "fulfilled", "noshow")
 # A concurrent booking can move the Slot between our read and our write (409 on If-Match): re-decide.
 ATTEMPTS = 3
 
@@ -67,13 +70,15 @@ async def _reconcile(fhir: FhirClient, slot_id: str) -> None:
         slot = await fhir.read("Slot", slot_id)
     except FhirNotFound:
         return
-    holders = await fhir.search(
-        "Appointment",
-        [("slot", f"Slot/{slot_id}"), ("status", ",".join(ACTIVE_APPOINTMENT_STATUSES))],
+    keeping = await fhir.search(
+        "Appointment", [("slot", f"Slot/{slot_id}"), ("status", ",".join(KEEPING_STATUSES))]
     )
-    if not holders:
+    holders = [a for a in keeping if a.get("status") in ACTIVE_APPOINTMENT_STATUSES]
+    if not keeping:
         if slot.get("status") in HELD:
             await _set_status(fhir, slot, "free")
+        return
+    if not holders:
         return
     if slot.get("status") == "free":
         pending = all(a.get("status") == "pending" for a in holders)
