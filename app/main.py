@@ -28,6 +28,7 @@ from app.fhir_proxy.router import router as fhir_router
 from app.health.router import router as health_router
 from app.inbox.router import router as inbox_router
 from app.intake.router import router as intake_router
+from app.integrations.router import router as integrations_router
 from app.journeys.router import router as journeys_router
 from app.limits import BodySizeLimit, rate_limited_response
 from app.logging import RequestLog, configure_logging
@@ -136,6 +137,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> FastAPI:
     app.include_router(analytics_router)
     app.include_router(timeline_router)
     app.include_router(admin_router)
+    app.include_router(integrations_router)
     app.include_router(fhir_router)
     app.include_router(changes_router)
     for webhooks in webhook_routers():

@@ -41,6 +41,7 @@ PROFILE_CONVERSATION = _sd("prm-conversation")
 PROFILE_CANNED_RESPONSE = _sd("prm-canned-response")
 PROFILE_COVERAGE = _sd("prm-coverage")
 PROFILE_MRN_COUNTER = _sd("prm-mrn-counter")  # Basic: the last MRN issued for one prefix
+PROFILE_EHR_ENDPOINT = _sd("prm-ehr-endpoint")  # Endpoint: a registered EHR rest-hook receiver
 PROFILE_JOURNEY_TEMPLATE = _sd("prm-journey-template")  # PlanDefinition: a journey template
 PROFILE_JOURNEY = _sd("prm-journey")  # CarePlan: a patient's journey, one activity per stage Task
 PROFILE_JOURNEY_STAGE = _sd("prm-journey-stage")  # Task: one stage of a journey
@@ -139,6 +140,7 @@ SID_JOURNEY_STAGE = _sid("journey-stage")  # Task (prm-journey-stage): "<journey
 SID_JOURNEY_ACTION = _sid(
     "journey-action"
 )  # Task (ticket) a journey action created: "<careplan>/<stage>/<n>"
+SID_SLOT_CONFLICT = _sid("slot-conflict")  # Task (ticket): "Slot/<id>/<appointment id>/<appointment id>..."
 
 # -- codes used in code ----------------------------------------------------------------------------
 SNOMED = "http://snomed.info/sct"

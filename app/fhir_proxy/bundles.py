@@ -11,7 +11,7 @@ from starlette.responses import Response
 
 from app.config import Role
 from app.fhir_proxy.outcome import operation_outcome
-from app.fhir_proxy.policy import UnsupportedRequest, classify_entry, decide, entry_query
+from app.fhir_proxy.policy import Decision, UnsupportedRequest, classify_entry, decide, entry_query
 
 # A gzip body is inflated to judge it; this caps what a small compressed body may expand to.
 MAX_INSPECTED_BYTES = 32 * 1024 * 1024
@@ -64,6 +64,8 @@ def _judge_entry(role: Role, index: int, entry: Any) -> Response | None:
     except UnsupportedRequest as exc:
         return operation_outcome(400, None, f"Bundle.entry[{index}]: {exc}")
     decision = decide(role, interaction, entry_query(url))
+    if decision.check_subscription:
+        decision = Decision(False, "write Subscriptions one at a time, not in a transaction or batch")
     if not decision.allowed:
         return operation_outcome(
             403,

@@ -8,7 +8,14 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from app.fhir_proxy.policy import READ_OPERATIONS, SECRET_TYPES, FhirInteraction, Kind, write_decision
+from app.fhir_proxy.policy import (
+    EXPORT_OPERATIONS,
+    READ_OPERATIONS,
+    SECRET_TYPES,
+    FhirInteraction,
+    Kind,
+    write_decision,
+)
 
 Resource = dict[str, Any]
 
@@ -21,7 +28,7 @@ SECURITY_TEXT = (
     "what it may do: staff read; integration and admin read and write clinical and CRM resources. "
     "Administrative operations, writes of conformance, Provenance, AuditEvent and Subscription "
     "resources, reads of Subscriptions (they carry delivery secrets) and history across every type "
-    "are refused. Writes are attributed to the key's user in meta.source. See the PRM's "
+    "are refused; bulk $export is for integration and admin keys. Writes are attributed to the key's user in meta.source. See the PRM's "
     "docs/fhir-endpoint.md."
 )
 _WRITE_INTERACTIONS = {
@@ -58,7 +65,8 @@ def prm_capability_statement(hapi: Resource, *, base_url: str, version: str) -> 
 def _keep_allowed_operations(holder: Resource) -> None:
     if "operation" not in holder:
         return
-    holder["operation"] = [op for op in holder["operation"] if f"${op.get('name', '')}" in READ_OPERATIONS]
+    offered = READ_OPERATIONS | EXPORT_OPERATIONS
+    holder["operation"] = [op for op in holder["operation"] if f"${op.get('name', '')}" in offered]
     if not holder["operation"]:
         del holder["operation"]
 

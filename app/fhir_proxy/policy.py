@@ -39,6 +39,10 @@ WRITES = frozenset({Kind.CREATE, Kind.UPDATE, Kind.PATCH, Kind.DELETE})
 
 # Operations that only read; everyone with a key may run them.
 READ_OPERATIONS = frozenset({"$validate", "$everything", "$meta", "$expand", "$lookup", "$validate-code"})
+# FHIR Bulk Data export (kick-off at system, Patient and Group level, then polling and cancelling):
+# a copy of everything, so integration and admin keys only; the files are Binary reads.
+EXPORT_OPERATIONS = frozenset({"$export", "$export-poll-status"})
+EXPORT_ROLES = frozenset({Role.INTEGRATION, Role.ADMIN})
 # Named so the refusal can say why; any operation not in READ_OPERATIONS is refused as well.
 ADMIN_OPERATIONS = frozenset(
     {
@@ -52,7 +56,6 @@ ADMIN_OPERATIONS = frozenset(
         "$meta-add",
         "$trigger-subscription",
         "$merge",
-        "$export",
         "$import",
     }
 )
@@ -81,6 +84,8 @@ CONFORMANCE_TYPES = frozenset(
 # Subscriptions carry their receivers' secrets (channel.header, e.g. the change feed's bearer token):
 # nobody reads them through /fhir, and no system-wide read may sweep them up.
 SECRET_TYPES = frozenset({"Subscription"})
+# Registered delivery endpoints admit Subscriptions: only admins register them, through the PRM API.
+MANAGED_TYPES = frozenset({"Endpoint"})
 # Query parameters that turn a delete into a destructive administrative act.
 FORBIDDEN_PARAMETERS = frozenset({"_cascade", "_expunge"})
 WRITER_ROLES = frozenset({Role.INTEGRATION, Role.ADMIN})
@@ -116,6 +121,8 @@ class Decision:
 
     allowed: bool
     reason: str = ""
+    # Allowed only if the body passes: a Subscription must deliver to a registered endpoint.
+    check_subscription: bool = False
 
 
 ALLOW = Decision(True)
@@ -212,7 +219,7 @@ def decide(role: Role, interaction: FhirInteraction, query: Sequence[tuple[str, 
     if kind == Kind.BUNDLE:
         return ALLOW
     if kind == Kind.OPERATION:
-        return _decide_operation(interaction)
+        return _decide_operation(role, interaction)
     if role not in WRITER_ROLES:
         return Decision(False, f"Role {role.value!r} may only read through /fhir; use the PRM API to write")
     return write_decision(interaction)
@@ -232,10 +239,14 @@ def _decide_read(interaction: FhirInteraction, query: Sequence[tuple[str, str]])
     return ALLOW
 
 
-def _decide_operation(interaction: FhirInteraction) -> Decision:
+def _decide_operation(role: Role, interaction: FhirInteraction) -> Decision:
     operation = interaction.operation or ""
     if operation in READ_OPERATIONS:
         return ALLOW
+    if operation in EXPORT_OPERATIONS:
+        if role in EXPORT_ROLES:
+            return ALLOW
+        return Decision(False, f"{operation} (bulk export) is for integration and admin keys only")
     if operation in ADMIN_OPERATIONS:
         return Decision(False, f"{operation} is an administrative operation, never allowed through /fhir")
     return Decision(False, f"The operation {operation} is not on the /fhir allow-list")
@@ -252,16 +263,24 @@ def write_decision(interaction: FhirInteraction) -> Decision:
         return Decision(
             False, f"{resource_type} is conformance content, loaded by the PRM's own loader, not /fhir"
         )
+    if resource_type in MANAGED_TYPES:
+        return Decision(
+            False,
+            f"{resource_type} resources are registered through /api/v1/integrations/endpoints, not /fhir",
+        )
     if resource_type == "Subscription":
         return subscription_write_decision(interaction)
     return ALLOW
 
 
 def subscription_write_decision(interaction: FhirInteraction) -> Decision:
-    """The hook for Subscriptions: a later issue admits those whose endpoint is registered."""
-    del interaction  # The Subscription's channel endpoint will be checked here against a registry.
+    """Create and update of a Subscription, if its body names a registered endpoint (the router checks)."""
+    if interaction.kind in (Kind.CREATE, Kind.UPDATE) and not interaction.conditional:
+        return Decision(True, check_subscription=True)
     return Decision(
-        False, "Subscription endpoints must be registered with the PRM; Subscription writes are refused"
+        False,
+        "Subscriptions are created and updated one at a time (no patch, delete or conditional writes), "
+        "to an endpoint registered with the PRM",
     )
 
 

@@ -20,7 +20,7 @@ from app.errors import ApiError
 from app.fhir.client import FHIR_JSON
 from app.fhir.errors import FhirError, FhirUnavailable
 from app.fhir.upstream import Upstream
-from app.fhir_proxy import bundles
+from app.fhir_proxy import bundles, subscriptions
 from app.fhir_proxy.capability import CapabilityCache
 from app.fhir_proxy.forwarding import client_address, request_headers, response_headers
 from app.fhir_proxy.outcome import operation_outcome
@@ -134,6 +134,11 @@ async def _proxy(
     if not decision.allowed:
         return operation_outcome(403, None, f"Refused {interaction.describe()}: {decision.reason}")
     content: bytes | None = None
+    if decision.check_subscription:
+        content = await request.body()
+        refused = await subscriptions.refusal(fhir, content, request.headers, segments)
+        if refused is not None:
+            return operation_outcome(refused[0], None, f"Refused {interaction.describe()}: {refused[1]}")
     if interaction.kind == Kind.BUNDLE:
         content = await request.body()
         refusal = bundles.judge(principal.role, content, request.headers)

@@ -207,7 +207,11 @@ async def test_metadata_is_public_and_the_prms(api: httpx.AsyncClient) -> None:
         "expand",
         "lookup",
         "validate-code",
+        "export",  # Patient/$export: integration and admin keys only (docs/integrations/ehr.md)
     }
+    assert {"export", "export-poll-status"} <= {op["name"] for op in rest.get("operation", [])}
+    endpoint = {i["code"] for i in resources["Endpoint"]["interaction"]}
+    assert "read" in endpoint and endpoint.isdisjoint({"create", "update", "patch", "delete"})
 
 
 async def test_metadata_in_xml_is_406(api: httpx.AsyncClient) -> None:

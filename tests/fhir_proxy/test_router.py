@@ -203,7 +203,7 @@ FORBIDDEN = [
         "POST",
         "/fhir/Subscription",
         {"resourceType": "Subscription"},
-        "Refused create Subscription: Subscription endpoints must be registered with the PRM; Subscription writes are refused",
+        "Refused create Subscription: Only rest-hook Subscriptions are offered (Subscription.channel.type)",
     ),
 ]
 

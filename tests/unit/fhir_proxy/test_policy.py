@@ -94,6 +94,10 @@ READS = [
     ("POST", "", ""),  # a Bundle: its entries are judged one by one
     ("GET", "", "_type=Patient,Appointment"),
 ]
+SUBSCRIPTION_WRITES = (
+    "Subscriptions are created and updated one at a time (no patch, delete or conditional writes), "
+    "to an endpoint registered with the PRM"
+)
 SECRETS = "Subscription resources carry delivery secrets; not readable here"
 SECRET_READS = [
     ("GET", "Subscription/1", "", SECRETS),
@@ -174,18 +178,15 @@ NEVER = [
         "",
         "ValueSet is conformance content, loaded by the PRM's own loader, not /fhir",
     ),
+    ("DELETE", "Subscription/1", "", SUBSCRIPTION_WRITES),
     (
         "POST",
-        "Subscription",
+        "Endpoint",
         "",
-        "Subscription endpoints must be registered with the PRM; Subscription writes are refused",
+        "Endpoint resources are registered through /api/v1/integrations/endpoints, not /fhir",
     ),
-    (
-        "PUT",
-        "Subscription/1",
-        "",
-        "Subscription endpoints must be registered with the PRM; Subscription writes are refused",
-    ),
+    ("PATCH", "Subscription/1", "", SUBSCRIPTION_WRITES),
+    ("PUT", "Subscription", "status=active", SUBSCRIPTION_WRITES),
 ]
 
 
@@ -274,3 +275,29 @@ def test_describe_names_the_interaction() -> None:
     )
     assert FhirInteraction(Kind.OPERATION, None, "$expunge").describe() == "operation $expunge"
     assert FhirInteraction(Kind.BUNDLE).describe() == "transaction/batch (system)"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "query"),
+    [
+        ("GET", "$export", "_type=Patient,Appointment&_since=2026-01-01T00:00:00Z"),
+        ("GET", "Patient/$export", ""),
+        ("GET", "Group/7/$export", ""),
+        ("GET", "$export-poll-status", "_jobId=abc"),
+        ("DELETE", "$export-poll-status", "_jobId=abc"),
+    ],
+)
+def test_bulk_export_is_for_integration_and_admin_keys_only(method: str, path: str, query: str) -> None:
+    assert _decide(INTEGRATION, method, path, query) == (True, "")
+    assert _decide(ADMIN, method, path, query) == (True, "")
+    allowed, reason = _decide(STAFF, method, path, query)
+    assert not allowed
+    assert reason.endswith("(bulk export) is for integration and admin keys only")
+
+
+@pytest.mark.parametrize(("method", "path"), [("POST", "Subscription"), ("PUT", "Subscription/ehr-1")])
+def test_subscription_writes_are_allowed_to_writers_only_after_the_body_check(method: str, path: str) -> None:
+    for role in (INTEGRATION, ADMIN):
+        decision = decide(role, classify(method, path.split("/"), []))
+        assert (decision.allowed, decision.check_subscription) == (True, True)
+    assert not decide(STAFF, classify(method, path.split("/"), [])).allowed

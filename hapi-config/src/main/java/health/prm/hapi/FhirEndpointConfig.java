@@ -1,6 +1,7 @@
 package health.prm.hapi;
 
 import ca.uhn.fhir.batch2.jobs.bulkmodify.reindex.ReindexProvider;
+import ca.uhn.fhir.batch2.jobs.export.BulkDataExportProvider;
 import ca.uhn.fhir.context.support.IValidationSupport;
 import ca.uhn.fhir.jpa.api.config.JpaStorageSettings;
 import ca.uhn.fhir.jpa.api.dao.IFhirSystemDao;
@@ -58,6 +59,7 @@ public class FhirEndpointConfig {
 			ValueSetOperationProvider valueSetOperationProvider,
 			ReindexProvider reindexProvider,
 			SubscriptionTriggeringProvider subscriptionTriggeringProvider,
+			BulkDataExportProvider bulkDataExportProvider,
 			CorsInterceptor corsInterceptor,
 			RepositoryValidatingInterceptor profileEnforcement) {
 		RestfulServer server = new RestfulServer(systemDao.getContext());
@@ -67,6 +69,8 @@ public class FhirEndpointConfig {
 		server.registerProvider(valueSetOperationProvider);
 		server.registerProvider(reindexProvider);
 		server.registerProvider(subscriptionTriggeringProvider);
+		// $export, $export-poll-status: the PRM's /fhir admits them for integration and admin keys only.
+		server.registerProvider(bulkDataExportProvider);
 		server.setServerConformanceProvider(new JpaCapabilityStatementProvider(
 				server, systemDao, storageSettings, searchParamRegistry, validationSupport));
 		server.setPagingProvider(pagingProvider);

@@ -62,6 +62,10 @@ public class StorageConfig {
 		settings.setMarkResourcesForReindexingUponSearchParameterChange(true);
 		settings.setHibernateSearchIndexSearchParams(false);
 		settings.setHibernateSearchIndexFullText(false);
+		// FHIR Bulk Data $export (system, Patient, Group) for EHRs: NDJSON files stored as Binary.
+		// Every kick-off runs a fresh job, so an export never hands back files of an earlier one.
+		settings.setEnableTaskBulkExportJobExecution(true);
+		settings.setEnableBulkExportJobReuse(false);
 		return settings;
 	}
 

@@ -1,0 +1,1 @@
+"""EHR integration: acting on what EHRs write through /fhir, registered delivery endpoints, bulk export."""
