@@ -33,6 +33,7 @@ from app.logging import RequestLog, configure_logging
 from app.messaging.router import router as messaging_router
 from app.openapi import document_common_errors
 from app.opportunities.router import router as opportunities_router
+from app.outreach.router import router as outreach_router
 from app.patients.router import router as patients_router
 from app.ports.ratelimit import RateLimited
 from app.scheduling.router import practitioners_router
@@ -122,6 +123,8 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> FastAPI:
     app.include_router(consents_router)
     app.include_router(directory_router)
     app.include_router(practitioners_router)
+    # Before scheduling: /appointments/at-risk is not an appointment id.
+    app.include_router(outreach_router)
     app.include_router(scheduling_router)
     app.include_router(assistant_router)
     app.include_router(voice_tools_router)

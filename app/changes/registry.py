@@ -28,6 +28,7 @@ HANDLER_MODULES: tuple[str, ...] = (
     "app.opportunities.events",
     "app.journeys.events",
     "app.bot.flows.handoff",
+    "app.outreach.offers",
 )
 
 
