@@ -128,6 +128,10 @@ async def _remind_high_risk(services: Services, payload: dict[str, Any]) -> obje
     )
 
 
+async def _open_care_gap_tickets(services: Services, payload: dict[str, Any]) -> object:
+    return await outreach.open_care_gap_tickets(fhir=services.fhir, now=services.clock.now(), **payload)
+
+
 async def _escalate_overdue_tickets(services: Services, payload: dict[str, Any]) -> object:
     return await tickets.escalate_overdue_tickets(
         fhir=services.fhir, events=services.events, now=services.clock.now(), **payload
@@ -197,6 +201,7 @@ JOBS: dict[Job, JobFunction] = {
     Job.REQUEUE_PENDING_SENDS: _requeue_pending_sends,
     Job.SEND_DUE_REMINDERS: _send_due_reminders,
     Job.REMIND_HIGH_RISK: _remind_high_risk,
+    Job.OPEN_CARE_GAP_TICKETS: _open_care_gap_tickets,
     Job.ESCALATE_OVERDUE_TICKETS: _escalate_overdue_tickets,
     Job.LOSE_CANCELLED_OPPORTUNITIES: _lose_cancelled_opportunities,
     Job.PROCESS_VOICE_EVENT: _process_voice_event,

@@ -128,6 +128,7 @@ SID_JOURNEY = _sid("journey")  # CarePlan (prm-journey): "appointment/<id>/<temp
 SID_JOURNEY_ACTION = _sid(
     "journey-action"
 )  # Task (ticket) a journey action created: "<careplan>/<stage>/<n>"
+SID_CARE_GAP = _sid("care-gap")  # Task (ticket) a care gap opened: "<rule>/<patient>/<anchor>"
 
 # -- codes used in code ----------------------------------------------------------------------------
 SNOMED = "http://snomed.info/sct"

@@ -12,9 +12,9 @@ from app.deps import AppSettings, Fhir, Now
 from app.directory.deps import Directory
 from app.errors import Invalid, error_responses
 from app.inputs import Instant, PathId, QueryId
-from app.outreach import risk, waitlist
+from app.outreach import care_gaps, risk, waitlist
 from app.outreach.resources import entry_of
-from app.outreach.schemas import AtRiskOut, WaitlistIn, WaitlistOut
+from app.outreach.schemas import AtRiskOut, CareGapOut, GapOut, WaitlistIn, WaitlistOut
 from app.security import StaffUser
 from app.vocabulary import Channel
 
@@ -81,3 +81,14 @@ async def appointments_at_risk(
     tz = ZoneInfo(settings.default_timezone)
     found = await risk.at_risk(fhir, start=start, end=end, now=now, tz=tz, threshold=min_score)
     return [AtRiskOut.of(r) for r in found]
+
+
+@router.get("/care-gaps", response_model=list[CareGapOut], responses=error_responses(401, 403))
+async def list_care_gaps(fhir: Fhir, now: Now, _: StaffUser) -> list[CareGapOut]:
+    """Each care-gap rule of the project data and the patients it finds today."""
+    found = []
+    for rule in care_gaps.load_rules():
+        gaps = await care_gaps.find_gaps(fhir, rule, now=now)
+        patients = [GapOut(patient=g.patient_id, since=g.since, anchor=g.anchor) for g in gaps]
+        found.append(CareGapOut(rule=rule.id, title=rule.title, days=rule.days, patients=patients))
+    return found

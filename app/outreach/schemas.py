@@ -88,3 +88,20 @@ class AtRiskOut(BaseModel):
                 for f in risky.score.factors
             ],
         )
+
+
+class GapOut(BaseModel):
+    """A patient a care-gap rule finds."""
+
+    patient: str = Field(description="Patient id")
+    since: datetime | None = Field(description="The last visit, or the journey's start")
+    anchor: str = Field(description="What the gap is counted from: Appointment/<id> or CarePlan/<id>")
+
+
+class CareGapOut(BaseModel):
+    """One rule and the patients it finds today."""
+
+    rule: str
+    title: str
+    days: int
+    patients: list[GapOut]

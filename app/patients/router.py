@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Header, Query, Response
 from fastapi.responses import JSONResponse
 
 from app.deps import AppSettings, Fhir, Now, State
+from app.engagement.schemas import EngagementOut
 from app.errors import error_responses
 from app.fhir.records import require
 from app.inputs import PathId, QueryId
@@ -216,6 +217,7 @@ async def patient_360(patient_id: PathId, fhir: Fhir, now: Now, _: StaffUser) ->
         open_opportunity=OpportunityOut.of(view.open_opportunity) if view.open_opportunity else None,
         consents=view.consents,
         coverages=[CoverageOut.of(c) for c in view.coverages],
+        engagement=EngagementOut.of(view.engagement) if view.engagement else None,
     )
 
 

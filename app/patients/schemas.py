@@ -10,6 +10,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, EmailStr, Field, field_validator, model_validator
 
 from app.directory.resources import display_name
+from app.engagement.schemas import EngagementOut
 from app.fhir.canonical import SID_ABHA_ADDRESS, SID_ABHA_NUMBER, SID_MRN
 from app.fhir.client import Resource
 from app.inputs import CalendarDate, FhirId, InputModel
@@ -331,3 +332,4 @@ class Patient360Out(BaseModel):
     open_opportunity: OpportunityOut | None = Field(description="The newest lead not yet won or lost")
     consents: list[dict[str, Any]] = Field(description="FHIR Consent resources")
     coverages: list[CoverageOut] = Field(default_factory=list, description="Insurance, newest first")
+    engagement: EngagementOut | None = Field(default=None, description="Engagement score and its factors")

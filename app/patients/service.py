@@ -15,6 +15,7 @@ import structlog
 from rapidfuzz import fuzz
 
 from app.directory.resources import display_name
+from app.engagement.score import Engagement, engagement
 from app.errors import Invalid
 from app.fhir.builders import Actor, code_in, now_utc, split_name
 from app.fhir.canonical import (
@@ -314,6 +315,7 @@ class Patient360:
     tickets: list[Resource] = field(default_factory=list)
     consents: list[Resource] = field(default_factory=list)
     coverages: list[Resource] = field(default_factory=list)
+    engagement: Engagement | None = None
 
     @property
     def open_opportunity(self) -> Resource | None:
@@ -343,6 +345,7 @@ async def patient_360(fhir: FhirClient, *, patient_id: str, now: datetime) -> Pa
         )
         (view.upcoming if upcoming else view.past).append(appointment)
     view.past.reverse()
+    view.engagement = engagement(appointments=appointments, communications=communications, now=now)
     view.coverages = await coverage.of_patient(fhir, patient_id=patient_id)
     for task in tasks:
         kind = code_in(task.get("code"), CS_TASK_TYPE)

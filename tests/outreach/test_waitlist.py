@@ -49,11 +49,14 @@ async def _keyed(fhir: FhirClient, key: str) -> list[Resource]:
     return await fhir.search("Communication", {"identifier": f"{SID_MESSAGE_KEY}|{key}"})
 
 
-async def _join(
-    api: httpx.AsyncClient, staff: dict[str, str], patient: str, **wanted: Any
-) -> httpx.Response:
+async def _join(api: httpx.AsyncClient, staff: dict[str, str], patient: str, **wanted: Any) -> httpx.Response:
     now = datetime.now(KOLKATA)
-    body = {"patient": patient, "start": now.isoformat(), "end": (now + timedelta(days=7)).isoformat(), **wanted}
+    body = {
+        "patient": patient,
+        "start": now.isoformat(),
+        "end": (now + timedelta(days=7)).isoformat(),
+        **wanted,
+    }
     return await api.post("/api/v1/waitlist", json=body, headers=staff)
 
 
@@ -108,7 +111,8 @@ async def test_a_cancelled_slot_is_offered_to_two_waiting_patients_and_the_first
     second = await make_patient(api, staff, preferred_language="en")
     third = await make_patient(api, staff, preferred_language="en")
     entries = [
-        (await _join(api, staff, p["id"], practitioner=doctor["id"])).json()["id"] for p in (first, second, third)
+        (await _join(api, staff, p["id"], practitioner=doctor["id"])).json()["id"]
+        for p in (first, second, third)
     ]
 
     await api.post(f"/api/v1/appointments/{booked.json()['id']}/cancel", headers=staff)
