@@ -224,7 +224,7 @@ def _as_appointment(slot: Resource, role: RoleEntry) -> Resource:
 
 
 async def latest_offer(fhir: FhirClient, *, conversation_id: str, since: datetime) -> tuple[str, str] | None:
-    """(slot id, entry id) of the latest waitlist offer on a thread since `since`, if any."""
+    """(slot id, entry id) of the latest waitlist offer (or its gone message) on a thread since `since`."""
     messages = await fhir.search(
         "Communication",
         {"conversation-thread": conversation_id, "_sort": "-_lastUpdated", "_count": "20"},
@@ -235,7 +235,7 @@ async def latest_offer(fhir: FhirClient, *, conversation_id: str, since: datetim
         at = read.sent_at or parse_datetime((message.get("meta") or {}).get("lastUpdated"))
         if read.direction is not res.Direction.OUTBOUND or read.template is None or at is None or at < since:
             continue
-        if read.template.name != OFFER:
+        if read.template.name not in (OFFER, GONE):
             return None  # something newer was said on the thread: a "yes" answers that
         about = [a.get("reference", "") for a in message.get("about", [])]
         slot = next((a.removeprefix("Slot/") for a in about if a.startswith("Slot/")), None)
