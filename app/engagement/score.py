@@ -52,7 +52,7 @@ def engagement(
     last = max((d for a in visits if (d := parse_datetime(a.get("start")))), default=None)
     recency = next((p for span, p in _RECENCY if last is not None and now - last <= span), 0.0)
     replies = [
-        c for c in communications if c.get("received") and _within(c.get("received"), now, REPLY_WINDOW)
+        c for c in communications if _from_patient(c) and _within(c.get("received"), now, REPLY_WINDOW)
     ]
     confirmed = [a for a in year if confirmed_by_patient(a)]
     no_shows = [a for a in year if a.get("status") == "noshow"]
@@ -71,3 +71,7 @@ def engagement(
 def _within(text: object, now: datetime, span: timedelta) -> bool:
     moment = parse_datetime(text)
     return moment is not None and now - span <= moment <= now
+
+
+def _from_patient(message: Resource) -> bool:
+    return str((message.get("sender") or {}).get("reference", "")).startswith("Patient/")
