@@ -98,6 +98,9 @@ async def refill_from_waitlist(change: Change, *, context: ChangeContext) -> Non
 
 async def _offer(context: ChangeContext, slot: Resource, start: datetime) -> None:
     fhir, state = context.fhir, context.state
+    # Most slot changes (new hours, bookings) meet an empty waitlist: settle that before reading the directory.
+    if not await fhir.search("Appointment", {"status": "waitlist", "_count": "1"}, limit=1):
+        return
     cache = DirectoryCache(fhir, default_timezone=context.default_timezone)
     schedule_id = slot["schedule"]["reference"].removeprefix("Schedule/")
     role = await cache.find(lambda index: index.by_schedule(schedule_id))
