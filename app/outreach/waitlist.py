@@ -3,7 +3,7 @@ and the entries a freed slot suits."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import structlog
 
@@ -19,6 +19,8 @@ from app.vocabulary import Channel
 
 log = structlog.get_logger(__name__)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# Slots are generated 30 days ahead; a wish much longer than that is a standing request, not a waitlist.
+MAX_WAIT_DAYS = 90
 
 
 async def _roles(
@@ -60,6 +62,8 @@ async def join(
         raise Invalid("end", "end must be after start")
     if end <= now:
         raise Invalid("end", "the period wanted is over")
+    if end - max(start, now) > timedelta(days=MAX_WAIT_DAYS):
+        raise Invalid("end", f"a waitlist entry covers at most {MAX_WAIT_DAYS} days")
     patient = await require(fhir, "Patient", patient_id, what="Patient")
     if patient.get("active") is False:
         raise PatientInactive(patient_id)

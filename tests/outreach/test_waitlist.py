@@ -70,6 +70,17 @@ async def test_joining_listing_and_leaving_the_waitlist(
     again = await _join(api, staff, patient["id"], practitioner=doctor["id"])
     both = await _join(api, staff, patient["id"], practitioner=doctor["id"], specialty="dermatology")
     unknown = await _join(api, staff, patient["id"], specialty="astrology")
+    forever = await api.post(
+        "/api/v1/waitlist",
+        json={
+            "patient": patient["id"],
+            "specialty": "dermatology",
+            "start": "2026-01-01T00:00:00Z",
+            "end": "2099-01-01T00:00:00Z",
+            "part_of_day": "morning",
+        },
+        headers=staff,
+    )
     listed = await api.get("/api/v1/waitlist", params={"patient": patient["id"]}, headers=staff)
     left = await api.post(f"/api/v1/waitlist/{joined.json()['id']}/cancel", headers=staff)
     left_again = await api.post(f"/api/v1/waitlist/{joined.json()['id']}/cancel", headers=staff)
@@ -85,6 +96,7 @@ async def test_joining_listing_and_leaving_the_waitlist(
     assert again.status_code == 409 and again.json()["error"] == "already_waitlisted"
     assert both.status_code == 422 and "exactly one of specialty and practitioner" in both.text
     assert unknown.status_code == 422 and "astrology" in unknown.text
+    assert forever.status_code == 422 and "at most 90 days" in forever.text
     assert [e["id"] for e in listed.json()] == [entry["id"]]
     assert left.status_code == 200 and left.json()["status"] == "cancelled"
     assert left_again.status_code == 409 and left_again.json()["error"] == "not_waitlisted"
