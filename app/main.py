@@ -21,6 +21,7 @@ from app.conformance import load_conformance
 from app.consents.router import router as consents_router
 from app.directory.router import router as directory_router
 from app.documents.router import router as documents_router
+from app.engagement.router import router as engagement_router
 from app.errors import install_error_handlers
 from app.fhir.client import FhirClient
 from app.fhir.errors import FhirUnavailable
@@ -35,6 +36,7 @@ from app.logging import RequestLog, configure_logging
 from app.messaging.router import router as messaging_router
 from app.openapi import document_common_errors
 from app.opportunities.router import router as opportunities_router
+from app.outreach.router import router as outreach_router
 from app.patients.router import router as patients_router
 from app.ports.ratelimit import RateLimited
 from app.scheduling.router import practitioners_router
@@ -126,6 +128,9 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> FastAPI:
     app.include_router(consents_router)
     app.include_router(directory_router)
     app.include_router(practitioners_router)
+    # Before scheduling: /appointments/at-risk is not an appointment id.
+    app.include_router(outreach_router)
+    app.include_router(engagement_router)
     app.include_router(scheduling_router)
     app.include_router(assistant_router)
     app.include_router(voice_tools_router)

@@ -16,6 +16,7 @@ from app.journeys import jobs as journeys
 from app.messaging import inbound, reminders
 from app.messaging import jobs as messaging
 from app.opportunities import jobs as opportunities
+from app.outreach import jobs as outreach
 from app.ports.inbound import DeliveryReport, InboundMessage
 from app.ports.jobs import Job
 from app.scheduling import jobs as scheduling
@@ -121,6 +122,16 @@ async def _send_due_reminders(services: Services, payload: dict[str, Any]) -> ob
     )
 
 
+async def _remind_high_risk(services: Services, payload: dict[str, Any]) -> object:
+    return await outreach.remind_high_risk(
+        fhir=services.fhir, now=services.clock.now(), timezone=services.settings.default_timezone, **payload
+    )
+
+
+async def _open_care_gap_tickets(services: Services, payload: dict[str, Any]) -> object:
+    return await outreach.open_care_gap_tickets(fhir=services.fhir, now=services.clock.now(), **payload)
+
+
 async def _escalate_overdue_tickets(services: Services, payload: dict[str, Any]) -> object:
     return await tickets.escalate_overdue_tickets(
         fhir=services.fhir, events=services.events, now=services.clock.now(), **payload
@@ -192,6 +203,8 @@ JOBS: dict[Job, JobFunction] = {
     Job.SEND_MESSAGE: _send_message,
     Job.REQUEUE_PENDING_SENDS: _requeue_pending_sends,
     Job.SEND_DUE_REMINDERS: _send_due_reminders,
+    Job.REMIND_HIGH_RISK: _remind_high_risk,
+    Job.OPEN_CARE_GAP_TICKETS: _open_care_gap_tickets,
     Job.ESCALATE_OVERDUE_TICKETS: _escalate_overdue_tickets,
     Job.LOSE_CANCELLED_OPPORTUNITIES: _lose_cancelled_opportunities,
     Job.PROCESS_VOICE_EVENT: _process_voice_event,

@@ -77,6 +77,10 @@ SCHEDULE: tuple[Periodic, ...] = (
     Every(Job.LOSE_CANCELLED_OPPORTUNITIES, seconds=3600, key="cancelled-opportunities"),
     # Journey stage actions (messages, tickets) due by now run within five minutes of their time.
     Every(Job.RUN_JOURNEY_ACTIONS, seconds=300, key="journey-actions"),
+    # Appointments at high no-show risk get their extra reminder (72 h ahead) within the hour.
+    Every(Job.REMIND_HIGH_RISK, seconds=3600, key="high-risk-reminders"),
+    # Care gaps are counted in days: one look each morning opens the day's outreach tickets.
+    Daily(Job.OPEN_CARE_GAP_TICKETS, at=time(7, 0), key="care-gaps"),
 )
 # Workers tick the schedule this often: often enough for the shortest cadence above.
 TICK_SECONDS = 10

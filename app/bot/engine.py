@@ -15,7 +15,7 @@ from datetime import timedelta
 import structlog
 
 from app.bot import faq, strings
-from app.bot.flows import appointments, book, emergency, handoff, intake, register
+from app.bot.flows import appointments, book, emergency, handoff, intake, register, waitlist
 from app.bot.language import detect_language
 from app.bot.replies import Menu, menu_choice, pick, wants_human, wants_menu, yes_no
 from app.bot.triage import triage
@@ -216,7 +216,7 @@ async def route(turn: Turn) -> bool:
     if wants_menu(text):
         show_menu(turn)
         return True
-    if await _reminder_reply(turn):
+    if await _reminder_reply(turn) or await waitlist.offer_reply(turn):
         return True
     command = _command(text)
     request = await understand(turn, text)

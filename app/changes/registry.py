@@ -29,6 +29,7 @@ HANDLER_MODULES: tuple[str, ...] = (
     "app.journeys.events",
     "app.bot.flows.handoff",
     "app.integrations.slots",
+    "app.outreach.offers",
 )
 
 

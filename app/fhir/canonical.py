@@ -141,6 +141,7 @@ SID_JOURNEY_ACTION = _sid(
     "journey-action"
 )  # Task (ticket) a journey action created: "<careplan>/<stage>/<n>"
 SID_SLOT_CONFLICT = _sid("slot-conflict")  # Task (ticket): "Slot/<id>/<appointment id>/<appointment id>..."
+SID_CARE_GAP = _sid("care-gap")  # Task (ticket) a care gap opened: "<rule>/<patient>/<anchor>"
 
 # -- codes used in code ----------------------------------------------------------------------------
 SNOMED = "http://snomed.info/sct"

@@ -46,11 +46,13 @@ class ReminderKind(StrEnum):
 
     DAY_BEFORE = "24h"
     TWO_HOURS = "2h"
+    # The extra reminder of an appointment at high risk of a no-show (app.outreach), never automatic.
+    EXTRA = "72h"
 
     @property
     def lead(self) -> timedelta:
         """The time between the reminder and the start."""
-        return timedelta(hours=24 if self is ReminderKind.DAY_BEFORE else 2)
+        return timedelta(hours={"24h": 24, "2h": 2, "72h": 72}[self.value])
 
     @property
     def template(self) -> str:
@@ -129,7 +131,7 @@ async def sync_reminders(fhir: FhirClient, *, appointment_id: str, now: datetime
     wanted = due_times(start, now=now)
     for kind in ReminderKind:
         reminder = existing.get(kind)
-        if reminder is None and kind in wanted:
+        if reminder is None and kind in wanted and kind is not ReminderKind.EXTRA:
             resource = reminder_resource(
                 appointment_id=appointment_id, patient_id=patient_id, kind=kind, due=wanted[kind], now=now
             )
@@ -145,6 +147,27 @@ async def sync_reminders(fhir: FhirClient, *, appointment_id: str, now: datetime
             else:
                 await _settle(fhir, reminder, "revoked", only_if=("active",))
         # A reminder at the right time is left alone, even past due: the due job sends it or finds it stale.
+
+
+async def add_extra_reminder(fhir: FhirClient, *, appointment_id: str, now: datetime) -> bool:
+    """Give a booked appointment the EXTRA reminder while its due time is ahead; whether one was created."""
+    appointment = await read_or_none(fhir, "Appointment", appointment_id)
+    start = parse_datetime((appointment or {}).get("start"))
+    patient_id = participant(appointment, "Patient") if appointment else None
+    due = due_times(start, now=now).get(ReminderKind.EXTRA) if start else None
+    if appointment is None or appointment.get("status") != "booked" or patient_id is None or due is None:
+        return False
+    resource = reminder_resource(
+        appointment_id=appointment_id, patient_id=patient_id, kind=ReminderKind.EXTRA, due=due, now=now
+    )
+    stored, created = await fhir.conditional_create(
+        resource, match={"identifier": f"{SID_REMINDER}|{reminder_key(appointment_id, ReminderKind.EXTRA)}"}
+    )
+    if created:
+        log.info(
+            "reminder.created", reminder=f"CommunicationRequest/{stored['id']}", kind=ReminderKind.EXTRA.value
+        )
+    return created
 
 
 @on("Appointment")

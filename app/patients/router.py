@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Header, Query, Response
 from fastapi.responses import JSONResponse
 
 from app.deps import AppSettings, Fhir, Now, State
+from app.engagement.schemas import EngagementOut
 from app.errors import error_responses
 from app.fhir.records import require
 from app.inputs import PathId, QueryId
@@ -222,6 +223,7 @@ async def patient_360(patient_id: PathId, fhir: Fhir, now: Now, _: StaffUser) ->
         coverages=[CoverageOut.of(c) for c in view.coverages],
         timeline=f"/api/v1/patients/{patient_id}/timeline",
         intake=IntakeSummaryOut.of(view.intake),
+        engagement=EngagementOut.of(view.engagement) if view.engagement else None,
     )
 
 

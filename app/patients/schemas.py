@@ -10,6 +10,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, EmailStr, Field, field_validator, model_validator
 
 from app.directory.resources import display_name
+from app.engagement.schemas import EngagementOut
 from app.fhir.canonical import SID_ABHA_ADDRESS, SID_ABHA_NUMBER, SID_MRN
 from app.fhir.client import Resource
 from app.inputs import CalendarDate, FhirId, InputModel
@@ -339,3 +340,4 @@ class Patient360Out(BaseModel):
     intake: IntakeSummaryOut | None = Field(
         default=None, description="The latest intake answers and the problems, allergies and medicines"
     )
+    engagement: EngagementOut | None = Field(default=None, description="Engagement score and its factors")

@@ -15,6 +15,7 @@ import structlog
 from rapidfuzz import fuzz
 
 from app.directory.resources import display_name
+from app.engagement.score import Engagement, engagement
 from app.errors import Invalid
 from app.fhir.builders import Actor, code_in, now_utc, split_name
 from app.fhir.canonical import (
@@ -329,6 +330,7 @@ class Patient360:
     consents: list[Resource] = field(default_factory=list)
     coverages: list[Resource] = field(default_factory=list)
     intake: IntakeRecord = field(default_factory=IntakeRecord)
+    engagement: Engagement | None = None
 
     @property
     def open_opportunity(self) -> Resource | None:
@@ -358,6 +360,7 @@ async def patient_360(fhir: FhirClient, *, patient_id: str, now: datetime) -> Pa
         )
         (view.upcoming if upcoming else view.past).append(appointment)
     view.past.reverse()
+    view.engagement = engagement(appointments=appointments, communications=communications, now=now)
     view.coverages = await coverage.of_patient(fhir, patient_id=patient_id)
     view.intake = await record_of(fhir, patient_id=patient_id)
     for task in tasks:

@@ -29,6 +29,8 @@ class Job(StrEnum):
     PROCESS_VOICE_EVENT = "process_voice_event"  # one post-call event (app.ports.voice.VoiceEvent)
     RUN_JOURNEY_ACTIONS = "run_journey_actions"  # journey stage actions due by now
     ANSWER_MESSAGE = "answer_message"  # the WhatsApp bot's turn on one stored inbound Communication
+    REMIND_HIGH_RISK = "remind_high_risk"  # extra reminders for appointments at high no-show risk
+    OPEN_CARE_GAP_TICKETS = "open_care_gap_tickets"  # an outreach ticket per care gap found
 
 
 @dataclass(frozen=True)

@@ -74,6 +74,15 @@ def appointment_resource(
     return appointment
 
 
+# Written into Appointment.comment when the patient confirms they will come (the bot's reminder reply).
+CONFIRMED_NOTE = "Attendance confirmed by the patient on WhatsApp."
+
+
+def confirmed_by_patient(appointment: Resource) -> bool:
+    """Whether the patient confirmed they will come."""
+    return CONFIRMED_NOTE in str(appointment.get("comment") or "")
+
+
 def participant(appointment: Resource, resource_type: str) -> str | None:
     """The id of the appointment's participant of a type (Patient, Practitioner, ...)."""
     for p in appointment.get("participant", []):

@@ -19,7 +19,7 @@ from app.fhir.records import update_edited
 from app.ports.nlu import Intent
 from app.scheduling import booking
 from app.scheduling.queries import list_appointments
-from app.scheduling.resources import participant
+from app.scheduling.resources import CONFIRMED_NOTE, confirmed_by_patient, participant
 
 log = structlog.get_logger(__name__)
 
@@ -27,7 +27,6 @@ NAME = "appointments"
 LOOKAHEAD_DAYS = 180
 MAX_LISTED = 10
 # What the patient's confirmation of a visit leaves on the Appointment (once).
-CONFIRMED_NOTE = "Attendance confirmed by the patient on WhatsApp."
 
 
 async def upcoming(turn: Turn) -> list[Resource]:
@@ -164,7 +163,7 @@ async def confirm_visit(turn: Turn, appointment_id: str) -> None:
 
 def _note_confirmed(appointment: Resource) -> bool:
     comment = str(appointment.get("comment") or "")
-    if CONFIRMED_NOTE in comment:
+    if confirmed_by_patient(appointment):
         return False
     appointment["comment"] = f"{comment}\n{CONFIRMED_NOTE}".strip()
     return True

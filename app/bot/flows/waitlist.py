@@ -1,5 +1,5 @@
-"""Nothing fits: the patient may join the waitlist (an Appointment with status `waitlist`, which the CRM's
-automation offers freed slots from)."""
+"""Nothing fits: the patient may join the waitlist (an Appointment with status `waitlist`, which the outreach
+offers freed slots from); and the "yes" to such an offer."""
 
 from __future__ import annotations
 
@@ -8,12 +8,13 @@ from datetime import timedelta
 import structlog
 
 from app.bot.replies import yes_no
-from app.bot.resources import waitlist_resource
 from app.bot.turn import BOT, Turn
 from app.directory.index import RoleEntry
 from app.fhir.canonical import CS_SPECIALTY
 from app.fhir.client import Resource
 from app.fhir.records import create_with_provenance
+from app.outreach import offers
+from app.outreach.resources import waitlist_resource
 
 log = structlog.get_logger(__name__)
 
@@ -57,3 +58,28 @@ def _specialties(appointment: Resource) -> set[str | None]:
         for c in concept.get("coding", [])
         if c.get("system") == CS_SPECIALTY
     }
+
+
+async def offer_reply(turn: Turn) -> bool:
+    """ "Yes" to a waitlist offer made on this thread while its hold lasts: book it, or say it has gone."""
+    patient_id = turn.dialogue.patient_id
+    if patient_id is None or yes_no(turn.text) is not True:
+        return False
+    since = turn.now - timedelta(minutes=offers.HOLD_MINUTES)
+    offer = await offers.latest_offer(turn.bot.fhir, conversation_id=turn.conversation_id, since=since)
+    if offer is None:
+        return False
+    slot_id, entry_id = offer
+    accepted = await offers.accept(
+        turn.bot.fhir,
+        turn.bot.directory,
+        turn.bot.state,
+        slot_id=slot_id,
+        entry_id=entry_id,
+        patient_id=patient_id,
+        actor=BOT,
+        now=turn.now,
+    )
+    turn.dialogue.finish()
+    turn.say("booked" if accepted.answer is offers.Answer.BOOKED else "slot_taken")
+    return True

@@ -17,12 +17,15 @@ EXPECTED = {
     "appointment_confirmation",
     "appointment_reminder_24h",
     "appointment_reminder_2h",
+    "appointment_reminder_72h",
     "appointment_cancellation",
     "appointment_reschedule",
     "handoff_acknowledgement",
     "opt_out_confirmation",
     "welcome",
     "no_show_follow_up",
+    "waitlist_offer",
+    "waitlist_slot_gone",
 }
 PLACEHOLDER = re.compile(r"\{\{(\w+)\}\}")
 VALUES = {
@@ -110,7 +113,9 @@ def test_render_in_english_hindi_and_kannada() -> None:
     )
 
 
-@pytest.mark.parametrize("name", ["appointment_reminder_24h", "appointment_reminder_2h"])
+@pytest.mark.parametrize(
+    "name", ["appointment_reminder_24h", "appointment_reminder_2h", "appointment_reminder_72h"]
+)
 def test_reminders_offer_confirm_reschedule_cancel_in_three_languages(name: str) -> None:
     replies = {
         language: catalog.render(name, language=language, variables=values_for(name)).quick_replies
@@ -139,7 +144,7 @@ def test_reminders_offer_confirm_reschedule_cancel_in_three_languages(name: str)
 def test_only_the_reminders_have_quick_replies() -> None:
     with_replies = {t.name for t in catalog.templates() if t.quick_replies}
 
-    assert with_replies == {"appointment_reminder_24h", "appointment_reminder_2h"}
+    assert with_replies == {"appointment_reminder_24h", "appointment_reminder_2h", "appointment_reminder_72h"}
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,1 @@
+"""Outreach and automation: the waitlist that refills freed slots, no-show risk, care gaps."""

@@ -1,0 +1,161 @@
+"""The waitlist in the real HAPI: joining through the API, offers of a freed slot through the change feed,
+the first "yes" on WhatsApp booking it (through the bot and a real worker) and the others told it has gone."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from app.changes.model import Change, ChangeKind
+from app.changes.registry import ChangeContext
+from app.config import Settings
+from app.fhir.canonical import SID_MESSAGE_KEY
+from app.fhir.client import FhirClient, Resource
+from app.messaging.resources import message_of
+from app.outreach.offers import refill_from_waitlist
+from app.services import Services
+from tests.bot.support import Chat
+from tests.clinic import KOLKATA, Clinic, free_slots, make_patient, make_practitioner
+from workers.registry import change_context
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def services(app: FastAPI, api: httpx.AsyncClient) -> Services:
+    found: Services = app.state.services
+    return found
+
+
+def _context(services: Services) -> ChangeContext:
+    return replace(change_context(services), default_timezone="Asia/Kolkata")
+
+
+async def _feed_slot(services: Services, slot_id: str) -> None:
+    """The change feed hands the slot's current version to the waitlist handler."""
+    slot = await services.fhir.read("Slot", slot_id)
+    change = Change(
+        resource_type="Slot", id=slot_id, version=slot["meta"]["versionId"], kind=ChangeKind.UPDATED
+    )
+    await refill_from_waitlist(change, context=_context(services))
+
+
+async def _keyed(fhir: FhirClient, key: str) -> list[Resource]:
+    return await fhir.search("Communication", {"identifier": f"{SID_MESSAGE_KEY}|{key}"})
+
+
+async def _join(api: httpx.AsyncClient, staff: dict[str, str], patient: str, **wanted: Any) -> httpx.Response:
+    now = datetime.now(KOLKATA)
+    body = {
+        "patient": patient,
+        "start": now.isoformat(),
+        "end": (now + timedelta(days=7)).isoformat(),
+        **wanted,
+    }
+    return await api.post("/api/v1/waitlist", json=body, headers=staff)
+
+
+async def test_joining_listing_and_leaving_the_waitlist(
+    api: httpx.AsyncClient, admin: dict[str, str], staff: dict[str, str], clinic: Clinic
+) -> None:
+    doctor = await make_practitioner(api, admin, clinic, specialty="dermatology")
+    patient = await make_patient(api, staff)
+
+    joined = await _join(api, staff, patient["id"], practitioner=doctor["id"], part_of_day="evening")
+    again = await _join(api, staff, patient["id"], practitioner=doctor["id"])
+    both = await _join(api, staff, patient["id"], practitioner=doctor["id"], specialty="dermatology")
+    unknown = await _join(api, staff, patient["id"], specialty="astrology")
+    forever = await api.post(
+        "/api/v1/waitlist",
+        json={
+            "patient": patient["id"],
+            "specialty": "dermatology",
+            "start": "2026-01-01T00:00:00Z",
+            "end": "2099-01-01T00:00:00Z",
+            "part_of_day": "morning",
+        },
+        headers=staff,
+    )
+    listed = await api.get("/api/v1/waitlist", params={"patient": patient["id"]}, headers=staff)
+    left = await api.post(f"/api/v1/waitlist/{joined.json()['id']}/cancel", headers=staff)
+    left_again = await api.post(f"/api/v1/waitlist/{joined.json()['id']}/cancel", headers=staff)
+
+    assert joined.status_code == 201, joined.text
+    entry = joined.json()
+    assert entry["status"] == "waitlist"
+    assert entry["practitioner_role"] == doctor["practitioner_role"]
+    assert entry["specialties"] == ["dermatology"]
+    # One period per day, 17:00 onwards local time (the doctor works 10-11, so only an evening slot suits).
+    assert len(entry["periods"]) in (7, 8)
+    assert all(datetime.fromisoformat(p["start"]).astimezone(KOLKATA).hour >= 17 for p in entry["periods"])
+    assert again.status_code == 409 and again.json()["error"] == "already_waitlisted"
+    assert both.status_code == 422 and "exactly one of specialty and practitioner" in both.text
+    assert unknown.status_code == 422 and "astrology" in unknown.text
+    assert forever.status_code == 422 and "at most 90 days" in forever.text
+    assert [e["id"] for e in listed.json()] == [entry["id"]]
+    assert left.status_code == 200 and left.json()["status"] == "cancelled"
+    assert left_again.status_code == 409 and left_again.json()["error"] == "not_waitlisted"
+    listed_after = await api.get("/api/v1/waitlist", params={"patient": patient["id"]}, headers=staff)
+    assert listed_after.json() == []
+
+
+async def test_a_cancelled_slot_is_offered_to_two_waiting_patients_and_the_first_yes_books_it(
+    api: httpx.AsyncClient,
+    admin: dict[str, str],
+    staff: dict[str, str],
+    fhir: FhirClient,
+    settings: Settings,
+    services: Services,
+    clinic: Clinic,
+) -> None:
+    doctor = await make_practitioner(api, admin, clinic, specialty="endocrinology")
+    slot = (await free_slots(api, staff, doctor))[0]["id"]
+    holder = await make_patient(api, staff)
+    booked = await api.post(
+        "/api/v1/appointments", json={"slot": slot, "patient": holder["id"]}, headers=staff
+    )
+    first = await make_patient(api, staff, preferred_language="en")
+    second = await make_patient(api, staff, preferred_language="en")
+    third = await make_patient(api, staff, preferred_language="en")
+    entries = [
+        (await _join(api, staff, p["id"], practitioner=doctor["id"])).json()["id"]
+        for p in (first, second, third)
+    ]
+
+    await api.post(f"/api/v1/appointments/{booked.json()['id']}/cancel", headers=staff)
+    await _feed_slot(services, slot)
+    await _feed_slot(services, slot)  # a replayed change offers nothing new
+
+    offers = [await _keyed(fhir, f"waitlist/{slot}/{e}/waitlist_offer") for e in entries]
+    assert [len(o) for o in offers] == [1, 1, 0]  # the first two in the queue, once each
+    text = message_of(offers[1][0]).text or ""
+    assert text.startswith(f"Hello {second['name'].split()[0]}") or second["name"] in text
+    assert f"Dr. {doctor['name']}" in text
+    assert all(message_of(o[0]).thread_id for o in offers[:2])  # on the patient's thread, in the inbox
+    [hold] = await fhir.search("Appointment", {"slot": f"Slot/{slot}", "status": "pending"})
+    assert hold["participant"][0]["actor"]["reference"] == f"Patient/{first['id']}"
+    assert (await fhir.read("Slot", slot))["status"] == "busy-tentative"
+
+    # The second in line answers first: the hold of the first is released and the slot is theirs.
+    winner = await Chat(api, fhir, settings, second["phone"]).say("yes")
+    assert winner[-1] == "Done, your appointment is booked. The confirmation with the details follows."
+    [appointment] = await fhir.search("Appointment", {"slot": f"Slot/{slot}", "status": "booked"})
+    assert appointment["participant"][0]["actor"]["reference"] == f"Patient/{second['id']}"
+    assert (await fhir.read("Appointment", hold["id"]))["status"] == "cancelled"
+    assert (await fhir.read("Appointment", entries[1]))["status"] == "cancelled"
+    assert (await fhir.read("Slot", slot))["status"] == "busy"
+
+    await _feed_slot(services, slot)
+    await _feed_slot(services, slot)
+    assert len(await _keyed(fhir, f"waitlist/{slot}/{entries[0]}/waitlist_slot_gone")) == 1
+    assert await _keyed(fhir, f"waitlist/{slot}/{entries[1]}/waitlist_slot_gone") == []
+
+    loser = await Chat(api, fhir, settings, first["phone"]).say("yes")
+    assert loser[-1] == "Sorry, that time was just taken by someone else."
+    assert (await fhir.read("Appointment", entries[0]))["status"] == "waitlist"
+    assert len(await fhir.search("Appointment", {"slot": f"Slot/{slot}", "status": "booked"})) == 1
