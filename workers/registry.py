@@ -46,6 +46,7 @@ def change_context(services: Services) -> ChangeContext:
         now=services.clock.now(),
         events=services.events,
         default_timezone=services.settings.default_timezone,
+        ticket_sla=services.settings.ticket_sla_minutes,
     )
 
 
@@ -129,7 +130,9 @@ async def _remind_high_risk(services: Services, payload: dict[str, Any]) -> obje
 
 
 async def _open_care_gap_tickets(services: Services, payload: dict[str, Any]) -> object:
-    return await outreach.open_care_gap_tickets(fhir=services.fhir, now=services.clock.now(), **payload)
+    return await outreach.open_care_gap_tickets(
+        fhir=services.fhir, now=services.clock.now(), sla=services.settings.ticket_sla_minutes, **payload
+    )
 
 
 async def _escalate_overdue_tickets(services: Services, payload: dict[str, Any]) -> object:

@@ -4,7 +4,7 @@ handler does not stop the others, and the job retries (so every handler is idemp
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
@@ -44,6 +44,8 @@ class ChangeContext:
     events: EventBus
     # The clinic's time zone where a Location carries none (settings.default_timezone).
     default_timezone: str = "UTC"
+    # The tickets' SLA overrides (settings.ticket_sla_minutes), for handlers that open tickets.
+    ticket_sla: Mapping[str, int] = field(default_factory=dict)
 
 
 class Handler(Protocol):

@@ -43,7 +43,7 @@ async def keep_slot_in_step(change: Change, *, context: ChangeContext) -> None:
         return
     for _ in range(ATTEMPTS):
         try:
-            await _reconcile(context.fhir, slot_id)
+            await _reconcile(slot_id, context=context)
             return
         except FhirConflict:
             continue
@@ -65,7 +65,8 @@ async def _latest(fhir: FhirClient, change: Change) -> Resource | None:
         return None
 
 
-async def _reconcile(fhir: FhirClient, slot_id: str) -> None:
+async def _reconcile(slot_id: str, *, context: ChangeContext) -> None:
+    fhir = context.fhir
     try:
         slot = await fhir.read("Slot", slot_id)
     except FhirNotFound:
@@ -84,7 +85,7 @@ async def _reconcile(fhir: FhirClient, slot_id: str) -> None:
         pending = all(a.get("status") == "pending" for a in holders)
         await _set_status(fhir, slot, "busy-tentative" if pending else "busy")
     if len(holders) > 1:
-        await _flag_double_booking(fhir, slot_id, holders)
+        await _flag_double_booking(fhir, slot_id, holders, context=context)
 
 
 async def _set_status(fhir: FhirClient, slot: Resource, status: str) -> None:
@@ -98,7 +99,9 @@ async def _set_status(fhir: FhirClient, slot: Resource, status: str) -> None:
     log.info("integrations.slot.synced", slot=f"Slot/{slot['id']}", status=status)
 
 
-async def _flag_double_booking(fhir: FhirClient, slot_id: str, holders: list[Resource]) -> None:
+async def _flag_double_booking(
+    fhir: FhirClient, slot_id: str, holders: list[Resource], *, context: ChangeContext
+) -> None:
     """One ticket per slot and set of holders, however often the holders' changes arrive."""
     references = sorted(f"Appointment/{a['id']}" for a in holders)
     # No '|' or ',' in the value: a token search would read them as system and OR.
@@ -119,6 +122,8 @@ async def _flag_double_booking(fhir: FhirClient, slot_id: str, holders: list[Res
         identifier={"system": SID_SLOT_CONFLICT, "value": key},
         source="ehr",
         focus=f"Appointment/{newest['id']}",
+        now=context.now,
+        sla=context.ticket_sla,
     )
     log.warning(
         "integrations.slot.double_booked",

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -137,7 +138,9 @@ def gap_key(gap: Gap) -> str:
     return f"{gap.rule}/{gap.patient_id}/{gap.anchor.replace('/', '-')}"
 
 
-async def open_tickets(fhir: FhirClient, *, now: datetime, rules: list[Rule] | None = None) -> list[str]:
+async def open_tickets(
+    fhir: FhirClient, *, now: datetime, sla: Mapping[str, int], rules: list[Rule] | None = None
+) -> list[str]:
     """One outreach ticket per gap of every rule (none for a gap that already has one); the new tickets' ids."""
     opened = []
     for rule in rules if rules is not None else load_rules():
@@ -153,6 +156,7 @@ async def open_tickets(fhir: FhirClient, *, now: datetime, rules: list[Rule] | N
                 actors=[SYSTEM],
                 identifier={"system": SID_CARE_GAP, "value": key},
                 now=now,
+                sla=sla,
             )
             opened.append(str(ticket["id"]))
             log.info(

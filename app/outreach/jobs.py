@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -14,6 +15,6 @@ async def remind_high_risk(*, fhir: FhirClient, now: datetime, timezone: str) ->
     return await risk.remind_high_risk(fhir, now=now, tz=ZoneInfo(timezone))
 
 
-async def open_care_gap_tickets(*, fhir: FhirClient, now: datetime) -> list[str]:
+async def open_care_gap_tickets(*, fhir: FhirClient, now: datetime, sla: Mapping[str, int]) -> list[str]:
     """One outreach ticket per care gap found today (none twice); the new tickets' ids."""
-    return await care_gaps.open_tickets(fhir, now=now)
+    return await care_gaps.open_tickets(fhir, now=now, sla=sla)
