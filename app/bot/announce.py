@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from app.bot import present
 from app.bot.turn import Turn
 from app.fhir.client import Resource, version_of
 from app.messaging import notifications
@@ -20,3 +21,11 @@ async def announce(turn: Turn, appointment: Resource) -> bool:
         default_timezone=turn.bot.tz.key,
     )
     return message is not None
+
+
+async def announce_booking(turn: Turn, appointment: Resource, *, key: str) -> None:
+    """Announce a booking or move the bot made; without a message to send, say `key` with its details."""
+    if not await announce(turn, appointment):
+        index = await turn.bot.directory.get()
+        values = present.appointment_values(appointment, index, language=turn.language, tz=turn.bot.tz)
+        turn.say(key, **values)

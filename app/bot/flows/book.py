@@ -15,7 +15,7 @@ import structlog
 
 from app.assistant.execute import book_with_opportunity
 from app.bot import present
-from app.bot.announce import announce
+from app.bot.announce import announce_booking
 from app.bot.flows import intake, waitlist
 from app.bot.replies import NONE_OF_THESE, Preference, pick, preference, yes_no
 from app.bot.turn import BOT, Turn
@@ -241,10 +241,7 @@ async def _on_confirm(turn: Turn) -> bool:
         await offer(turn)
         return True
     moving = data.get("moving")
-    if not await announce(turn, appointment):
-        index = await turn.bot.directory.get()
-        values = present.appointment_values(appointment, index, language=turn.language, tz=turn.bot.tz)
-        turn.say("moved" if moving else "booked", **values)
+    await announce_booking(turn, appointment, key="moved" if moving else "booked")
     turn.dialogue.finish()
     if not moving:
         await intake.offer(turn)

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import structlog
 
+from app.bot.announce import announce_booking
 from app.bot.replies import yes_no
 from app.bot.turn import BOT, Turn
 from app.directory.index import RoleEntry
@@ -81,5 +82,8 @@ async def offer_reply(turn: Turn) -> bool:
         now=turn.now,
     )
     turn.dialogue.finish()
-    turn.say("booked" if accepted.answer is offers.Answer.BOOKED else "slot_taken")
+    if accepted.appointment is None:
+        turn.say("slot_taken")
+    else:
+        await announce_booking(turn, accepted.appointment, key="booked")
     return True
