@@ -79,14 +79,24 @@ async def _offered(state: StateStore, slot_id: str) -> dict[str, str]:
     return offered
 
 
-@on("Slot")
+@on("Appointment")
 async def refill_from_waitlist(change: Change, *, context: ChangeContext) -> None:
-    """Offer a freed future slot to the waitlist, or tell those offered it that it has gone."""
+    """An appointment that frees its slot (cancelled, moved, a hold released) offers it to the waitlist;
+    one that takes it tells those offered that it has gone."""
+    # On Appointment, not Slot: slot generation writes a hundred Slots per doctor, and every Slot change
+    # through the feed would queue a job (new hours therefore do not trigger offers; documented).
     if change.kind is ChangeKind.DELETED:
         return
-    async with exclusive(context.state, "waitlist-slot", change.id):
+    appointment = await read_or_none(context.fhir, "Appointment", change.id)
+    for reference in (appointment or {}).get("slot", []):
+        await refill_slot(context, str(reference.get("reference", "")).removeprefix("Slot/"))
+
+
+async def refill_slot(context: ChangeContext, slot_id: str) -> None:
+    """Offer the slot if it is free and in the future; tell those offered it if it is now taken."""
+    async with exclusive(context.state, "waitlist-slot", slot_id):
         # The slot as it is now: an old version replayed acts on the present, never on the past.
-        slot = await read_or_none(context.fhir, "Slot", change.id)
+        slot = await read_or_none(context.fhir, "Slot", slot_id)
         start = parse_datetime((slot or {}).get("start"))
         if slot is None or start is None or start <= context.now:
             return

@@ -36,11 +36,14 @@ def _context(services: Services) -> ChangeContext:
     return replace(change_context(services), default_timezone="Asia/Kolkata")
 
 
-async def _feed_slot(services: Services, slot_id: str) -> None:
-    """The change feed hands the slot's current version to the waitlist handler."""
-    slot = await services.fhir.read("Slot", slot_id)
+async def _feed(services: Services, appointment_id: str) -> None:
+    """The change feed hands the appointment's current version to the waitlist handler."""
+    appointment = await services.fhir.read("Appointment", appointment_id)
     change = Change(
-        resource_type="Slot", id=slot_id, version=slot["meta"]["versionId"], kind=ChangeKind.UPDATED
+        resource_type="Appointment",
+        id=appointment_id,
+        version=appointment["meta"]["versionId"],
+        kind=ChangeKind.UPDATED,
     )
     await refill_from_waitlist(change, context=_context(services))
 
@@ -128,8 +131,8 @@ async def test_a_cancelled_slot_is_offered_to_two_waiting_patients_and_the_first
     ]
 
     await api.post(f"/api/v1/appointments/{booked.json()['id']}/cancel", headers=staff)
-    await _feed_slot(services, slot)
-    await _feed_slot(services, slot)  # a replayed change offers nothing new
+    await _feed(services, booked.json()["id"])
+    await _feed(services, booked.json()["id"])  # a replayed change offers nothing new
 
     offers = [await _keyed(fhir, f"waitlist/{slot}/{e}/waitlist_offer") for e in entries]
     assert [len(o) for o in offers] == [1, 1, 0]  # the first two in the queue, once each
@@ -151,8 +154,8 @@ async def test_a_cancelled_slot_is_offered_to_two_waiting_patients_and_the_first
     assert (await fhir.read("Appointment", entries[1]))["status"] == "cancelled"
     assert (await fhir.read("Slot", slot))["status"] == "busy"
 
-    await _feed_slot(services, slot)
-    await _feed_slot(services, slot)
+    await _feed(services, appointment["id"])
+    await _feed(services, appointment["id"])
     assert len(await _keyed(fhir, f"waitlist/{slot}/{entries[0]}/waitlist_slot_gone")) == 1
     assert await _keyed(fhir, f"waitlist/{slot}/{entries[1]}/waitlist_slot_gone") == []
 
