@@ -84,8 +84,9 @@ async def make_patient(api: httpx.AsyncClient, staff: dict[str, str], **fields: 
 async def free_slots(
     api: httpx.AsyncClient, staff: dict[str, str], practitioner: dict[str, Any], *, days: int = 7
 ) -> list[dict[str, Any]]:
-    """The practitioner's free slots over the next `days` days."""
-    now = datetime.now(KOLKATA)
+    """The practitioner's free slots over the next `days` days, from a quarter of an hour ahead (a slot
+    starting in the next seconds could be in the past by the time a test books it)."""
+    now = datetime.now(KOLKATA) + timedelta(minutes=15)
     response = await api.get(
         "/api/v1/slots",
         params={

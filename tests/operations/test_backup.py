@@ -57,7 +57,7 @@ async def _client(hapi: Server, redis_url: str) -> AsyncIterator[httpx.AsyncClie
 
 async def _answers(api: httpx.AsyncClient, patient: str, doctor: dict[str, Any]) -> tuple[Any, Any]:
     """What the front desk sees: the patient's 360 and the doctor's free slots."""
-    record = await api.get(f"/api/v1/patients/{patient}", headers=bearer(STAFF_KEY))
+    record = await api.get(f"/api/v1/patients/{patient}/360", headers=bearer(STAFF_KEY))
     assert record.status_code == 200, record.text
     return record.json(), await free_slots(api, bearer(STAFF_KEY), doctor)
 

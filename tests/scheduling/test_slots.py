@@ -106,8 +106,9 @@ async def test_blocking_a_day_closes_free_slots_and_reports_the_clashing_booking
 ) -> None:
     doctor = await make_practitioner(api, admin, clinic)
     slots = await free_slots(api, staff, doctor, days=3)
-    day = datetime.fromisoformat(slots[-1]["start"]).date()
-    of_day = [s for s in slots if datetime.fromisoformat(s["start"]).date() == day]
+    # Tomorrow lies wholly inside the three days listed, whatever the time of day now.
+    day = datetime.fromisoformat(slots[0]["start"]).astimezone(KOLKATA).date() + timedelta(days=1)
+    of_day = [s for s in slots if datetime.fromisoformat(s["start"]).astimezone(KOLKATA).date() == day]
     patient = await make_patient(api, staff)
     booked = await api.post(
         "/api/v1/appointments", json={"slot": of_day[0]["id"], "patient": patient["id"]}, headers=staff
