@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import subprocess
 from collections.abc import AsyncIterator
+from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ import pytest
 from app.conformance import load_conformance
 from app.fhir.client import FhirClient
 from app.main import create_app
-from tests.clinic import free_slots, make_clinic, make_patient, make_practitioner
+from tests.clinic import KOLKATA, make_clinic, make_patient, make_practitioner
 from tests.conftest import ADMIN_KEY, STAFF_KEY, bearer, make_settings, started
 from tests.support.servers import ROOT, Server, run_hapi, start_postgres
 
@@ -55,11 +56,20 @@ async def _client(hapi: Server, redis_url: str) -> AsyncIterator[httpx.AsyncClie
         yield client
 
 
+# Tomorrow and the two days after: one window for both searches, however long the restore takes.
+TOMORROW = datetime.combine(datetime.now(KOLKATA).date() + timedelta(days=1), time(), tzinfo=KOLKATA)
+WINDOW = {"start": TOMORROW.isoformat(), "end": (TOMORROW + timedelta(days=3)).isoformat(), "limit": "200"}
+
+
 async def _answers(api: httpx.AsyncClient, patient: str, doctor: dict[str, Any]) -> tuple[Any, Any]:
-    """What the front desk sees: the patient's 360 and the doctor's free slots."""
+    """What the front desk sees: the patient's 360 and the doctor's free slots in WINDOW."""
     record = await api.get(f"/api/v1/patients/{patient}/360", headers=bearer(STAFF_KEY))
     assert record.status_code == 200, record.text
-    return record.json(), await free_slots(api, bearer(STAFF_KEY), doctor)
+    slots = await api.get(
+        "/api/v1/slots", params={**WINDOW, "practitioner": doctor["id"]}, headers=bearer(STAFF_KEY)
+    )
+    assert slots.status_code == 200, slots.text
+    return record.json(), slots.json()
 
 
 async def test_a_destroyed_database_restored_from_backup_answers_as_before(
@@ -76,7 +86,7 @@ async def test_a_destroyed_database_restored_from_backup_answers_as_before(
             clinic = await make_clinic(api, bearer(ADMIN_KEY))
             doctor = await make_practitioner(api, bearer(ADMIN_KEY), clinic)
             patient = (await make_patient(api, bearer(STAFF_KEY)))["id"]
-            slot = (await free_slots(api, bearer(STAFF_KEY), doctor))[0]["id"]
+            slot = (await _answers(api, patient, doctor))[1][0]["id"]
             booked = await api.post(
                 "/api/v1/appointments",
                 json={"slot": slot, "patient": patient, "reason": "checkup"},
