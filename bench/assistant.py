@@ -52,6 +52,7 @@ async def run(fhir_url: str, redis_url: str) -> None:
             services.state,
             now=services.clock.now(),
             horizon_days=DEMO_HORIZON_DAYS,
+            mrn_prefix=settings.mrn_prefix,
         )
     finally:
         await services.aclose()

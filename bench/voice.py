@@ -233,7 +233,12 @@ async def live_tools(fhir_url: str, redis_url: str) -> list[tuple[Timing, Timing
     async with app.router.lifespan_context(app):
         services: Services = app.state.services
         await load_demo(
-            services.fhir, services.directory, services.state, now=datetime.now(UTC), horizon_days=7
+            services.fhir,
+            services.directory,
+            services.state,
+            now=datetime.now(UTC),
+            horizon_days=7,
+            mrn_prefix=services.settings.mrn_prefix,
         )
         services.directory.invalidate()
         transport = httpx.ASGITransport(app=app)

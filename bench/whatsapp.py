@@ -10,12 +10,9 @@ import asyncio
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,7 +32,7 @@ from app.ports.inbound import InboundMessage
 from app.ports.jobs import Job
 from app.ports.messaging import MessageChannel
 from app.services import Services, build_services
-from bench.support import Timing, report
+from bench.support import Timing, report, workers
 from tests.support.servers import HAPI_SCRIPT, free_port, start_api, start_redis
 from tests.support.twilio import INBOUND_PATH, inbound_form, signed_headers
 from workers.registry import JOBS
@@ -122,22 +119,6 @@ class Hapi:
             self.process.terminate()
             self.process.wait(timeout=120)
         self.process = None
-
-
-@contextmanager
-def _workers(env: dict[str, str], count: int = WORKERS) -> Iterator[None]:
-    processes = [
-        subprocess.Popen([sys.executable, "-m", "workers"], env={**os.environ, **env},
-                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        for _ in range(count)
-    ]  # fmt: skip
-    try:
-        yield
-    finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            process.wait(timeout=60)
 
 
 async def _patients(fhir: FhirClient, count: int) -> list[tuple[str, str]]:
@@ -371,7 +352,12 @@ async def run(hapi: Hapi, redis_url: str) -> None:
     try:
         await load_conformance(services.fhir)
         await load_demo(
-            services.fhir, services.directory, services.state, now=datetime.now(UTC), horizon_days=14
+            services.fhir,
+            services.directory,
+            services.state,
+            now=datetime.now(UTC),
+            horizon_days=14,
+            mrn_prefix=services.settings.mrn_prefix,
         )
         turn, hapi_time, requests = await in_process(services, timer)
         report("WhatsApp bot, in-process", [(turn, hapi_time)])
@@ -386,7 +372,7 @@ async def run(hapi: Hapi, redis_url: str) -> None:
         env = _env(hapi.url, redis_url, f"{queue}-live", public_url)
         api = start_api(env, port)
         try:
-            with _workers(env):
+            with workers(env, WORKERS):
                 async with httpx.AsyncClient(base_url=public_url, timeout=30) as client:
                     driver = Driver(client, services.fhir, public_url)
                     live, per_second, booked = await conversations(driver, patients)
