@@ -15,12 +15,12 @@ from app.assistant.schemas import Confirmation, Plan
 from app.directory.index import DirectoryCache
 from app.errors import Conflict, Invalid
 from app.fhir.builders import Actor
-from app.fhir.bundle import Transaction
 from app.fhir.canonical import SID_ASSISTANT_PLAN
 from app.fhir.client import FhirClient
 from app.inputs import CalendarDate, Instant
 from app.messaging import service as messaging
 from app.opportunities import service as opportunities
+from app.opportunities.booking import book_with_opportunity
 from app.patients import service as patients
 from app.ports.jobs import JobQueue
 from app.ports.nlu import Intent
@@ -169,55 +169,6 @@ async def _book(plan: Plan, form: dict[str, Any], ex: Execution, written: list[s
         booked = await _book_for(plan, form, ex, written, patient_id=new["id"], new_patient=new)
     written.insert(0, f"Patient/{new['id']}")
     return booked
-
-
-async def book_with_opportunity(
-    fhir: FhirClient,
-    directory: DirectoryCache,
-    state: StateStore,
-    *,
-    slot_id: str,
-    patient_id: str,
-    reason: str | None,
-    channel: Channel,
-    source: str,
-    actors: list[Actor],
-    now: datetime,
-    instruction: str | None = None,
-    identifier: dict[str, str] | None = None,
-    new_patient: dict[str, Any] | None = None,
-) -> tuple[dict[str, Any], dict[str, Any] | None]:
-    """Book a slot and, in the same transaction, advance the patient's open opportunity to 'booked' (or
-    create one); the Appointment and the opportunity advanced (None when one was created)."""
-    existing = None if new_patient else await opportunities.open_opportunity(fhir, patient_id=patient_id)
-
-    def add_opportunity(tx: Transaction, appointment_ref: str) -> None:
-        opportunities.add_booked_opportunity(
-            tx,
-            existing=existing,
-            patient_ref=f"Patient/{patient_id}",
-            appointment_ref=appointment_ref,
-            source=source,
-            description=reason,
-            identifier=identifier,
-        )
-
-    appointment = await booking.book(
-        fhir,
-        directory,
-        state,
-        slot_id=slot_id,
-        patient_id=patient_id,
-        reason=reason,
-        channel=channel,
-        actors=actors,
-        now=now,
-        extend=add_opportunity,
-        instruction=instruction,
-        identifier=identifier,
-        new_patient=new_patient,
-    )
-    return appointment, existing
 
 
 async def _book_for(

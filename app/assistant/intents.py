@@ -6,8 +6,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from app.assistant import resolve as r
-from app.assistant.draft import Draft
 from app.directory.index import DirectoryIndex
 from app.directory.resources import display_name
 from app.fhir.client import FhirClient, Resource
@@ -16,6 +14,8 @@ from app.ports.nlu import Intent
 from app.scheduling.queries import list_appointments
 from app.scheduling.resources import participant
 from app.scheduling.search import find_free_slots
+from app.understanding import resolve as r
+from app.understanding.draft import Draft
 
 # Intents that only read: their answer is in the plan's results and nothing needs confirming.
 READ_ONLY = (Intent.FIND_PATIENT, Intent.LIST_APPOINTMENTS, Intent.CHECK_AVAILABILITY, Intent.UNSUPPORTED)

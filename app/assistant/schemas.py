@@ -8,6 +8,7 @@ from pydantic import AwareDatetime, BaseModel, Field
 
 from app.inputs import InputModel, Instant
 from app.ports.nlu import Intent
+from app.understanding.schemas import Action, Entities, FormField, Resolved
 
 
 class InterpretIn(InputModel):
@@ -16,44 +17,6 @@ class InterpretIn(InputModel):
     text: str = Field(min_length=1, description="The instruction, as typed or transcribed")
     now: Instant | None = Field(default=None, description="The instant it was given (default: server time)")
     channel: Literal["text", "audio"] | None = None
-
-
-class Entities(BaseModel):
-    """What the instruction says, normalised: E.164 phone, specialty code, start in the clinic's zone."""
-
-    patient_phone: str | None = None
-    patient_name: str | None = None
-    practitioner_name: str | None = None
-    specialty: str | None = None
-    start: AwareDatetime | None = None
-    date: str | None = Field(default=None, description="YYYY-MM-DD")
-    time: str | None = Field(default=None, description="HH:MM")
-    reason: str | None = None
-    message: str | None = None
-
-
-class Resolved(BaseModel):
-    """FHIR references the code resolved the entities to (`Type/id`)."""
-
-    patient: str | None = None
-    practitioner: str | None = None
-    slot: str | None = None
-    appointment: str | None = None
-
-
-class Action(BaseModel):
-    """One write the plan will make when confirmed, described for the person confirming it."""
-
-    type: str
-    summary: str
-
-
-class FormField(BaseModel):
-    """One field of the dashboard form, pre-filled, with where its value came from."""
-
-    value: Any = None
-    source: Literal["extracted", "resolved", "default", "missing"]
-    label: str
 
 
 class Plan(BaseModel):

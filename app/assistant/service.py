@@ -16,9 +16,8 @@ from zoneinfo import ZoneInfo
 import structlog
 
 from app.assistant import intents
-from app.assistant.draft import Draft, normalise
 from app.assistant.execute import Execution, execute, merged_form
-from app.assistant.schemas import Confirmation, Entities, Plan
+from app.assistant.schemas import Confirmation, Plan
 from app.assistant.store import PlanStore, StoredPlan, is_expired
 from app.config import Settings
 from app.directory.index import DirectoryCache
@@ -44,6 +43,8 @@ from app.ports.nlu import ExtractionContext, ExtractionFailed, Intent, IntentExt
 from app.ports.speech import Transcriber, TranscriptionFailed, TranscriptionUnavailable
 from app.ports.state import StateStore
 from app.security import Principal
+from app.understanding.draft import Draft, normalise
+from app.understanding.schemas import Entities
 
 log = structlog.get_logger(__name__)
 

@@ -8,8 +8,6 @@ from dataclasses import dataclass
 
 import structlog
 
-from app.assistant.draft import normalise
-from app.assistant.resolve import resolve_practitioner
 from app.bot.replies import Preference, preference
 from app.bot.triage import Triage, triage
 from app.bot.turn import Turn
@@ -17,6 +15,8 @@ from app.directory.index import RoleEntry
 from app.language.specialties import SPECIALTIES, specialties_in_text
 from app.language.when import When
 from app.ports.nlu import Extraction, ExtractionContext, ExtractionFailed, Intent
+from app.understanding.draft import normalise
+from app.understanding.resolve import resolve_practitioner
 
 log = structlog.get_logger(__name__)
 

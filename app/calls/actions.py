@@ -11,8 +11,6 @@ from datetime import datetime
 
 import structlog
 
-from app.assistant import resolve
-from app.assistant.draft import Draft, normalise
 from app.calls.rules import CallRules
 from app.directory.index import DirectoryCache, DirectoryIndex, RoleEntry
 from app.errors import Conflict
@@ -27,6 +25,8 @@ from app.ports.voice import AppointmentRequest, CallExtraction, VoiceEvent, Voic
 from app.scheduling import booking
 from app.scheduling.resources import participant
 from app.tickets import service as tickets
+from app.understanding import resolve
+from app.understanding.draft import Draft, normalise
 from app.vocabulary import Channel
 
 log = structlog.get_logger(__name__)

@@ -13,7 +13,6 @@ from typing import Any
 
 import structlog
 
-from app.assistant.execute import book_with_opportunity
 from app.bot import present
 from app.bot.announce import announce_booking
 from app.bot.flows import intake, waitlist
@@ -24,6 +23,7 @@ from app.directory.index import RoleEntry
 from app.errors import SlotTaken
 from app.language.specialties import SPECIALTIES
 from app.language.when import resolve_when
+from app.opportunities.booking import book_with_opportunity
 from app.scheduling import booking
 from app.scheduling.search import FreeSlot, find_free_slots
 from app.vocabulary import Channel

@@ -9,11 +9,11 @@ from zoneinfo import ZoneInfo
 
 import dateparser
 
-from app.assistant.schemas import Action, Entities, FormField, Resolved
 from app.language.phones import InvalidPhone, normalize_phone
 from app.language.specialties import specialty_code
 from app.language.when import When, resolve_when
 from app.ports.nlu import Extraction, Intent
+from app.understanding.schemas import Action, Entities, FormField, Resolved
 from app.vocabulary import Gender
 
 

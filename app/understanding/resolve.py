@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from app.assistant.draft import Draft
 from app.directory.index import DirectoryIndex, RoleEntry
 from app.directory.resources import display_name
 from app.directory.service import match_practitioners
@@ -16,6 +15,7 @@ from app.scheduling.queries import list_appointments
 from app.scheduling.resources import participant, slot_of
 from app.scheduling.search import FreeSlot, Preferences, find_free_slots
 from app.scheduling.slots import slots_between
+from app.understanding.draft import Draft
 from app.vocabulary import UPCOMING_APPOINTMENT_STATUSES
 
 # A name match this good (0-100) is the patient; several within NAME_TIE points of the best are a tie.

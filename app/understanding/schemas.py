@@ -1,0 +1,46 @@
+"""What an instruction means once normalised and resolved: shared by the assistant, the WhatsApp bot and
+voice calls."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, Field
+
+
+class Entities(BaseModel):
+    """What the instruction says, normalised: E.164 phone, specialty code, start in the clinic's zone."""
+
+    patient_phone: str | None = None
+    patient_name: str | None = None
+    practitioner_name: str | None = None
+    specialty: str | None = None
+    start: AwareDatetime | None = None
+    date: str | None = Field(default=None, description="YYYY-MM-DD")
+    time: str | None = Field(default=None, description="HH:MM")
+    reason: str | None = None
+    message: str | None = None
+
+
+class Resolved(BaseModel):
+    """FHIR references the code resolved the entities to (`Type/id`)."""
+
+    patient: str | None = None
+    practitioner: str | None = None
+    slot: str | None = None
+    appointment: str | None = None
+
+
+class Action(BaseModel):
+    """One write the plan will make when confirmed, described for the person confirming it."""
+
+    type: str
+    summary: str
+
+
+class FormField(BaseModel):
+    """One field of the dashboard form, pre-filled, with where its value came from."""
+
+    value: Any = None
+    source: Literal["extracted", "resolved", "default", "missing"]
+    label: str
