@@ -3,6 +3,7 @@ that a Subscription an integration key writes delivers to a registered, active e
 
 from __future__ import annotations
 
+import asyncio
 import re
 import uuid
 from collections.abc import Sequence
@@ -18,7 +19,14 @@ from app.fhir.canonical import PROFILE_EHR_ENDPOINT
 from app.fhir.client import FhirClient, Resource
 from app.fhir.errors import FhirInvalid, FhirNotFound
 from app.fhir.records import commit
-from app.integrations.resources import Payload, endpoint_resource, subscription_resource
+from app.integrations.resources import (
+    DELIVERY_STATUS,
+    Deliveries,
+    Payload,
+    deliveries_of,
+    endpoint_resource,
+    subscription_resource,
+)
 
 log = structlog.get_logger(__name__)
 
@@ -138,6 +146,14 @@ async def get_registration(fhir: FhirClient, endpoint_id: str) -> Registration:
     ):
         raise NotFound("Endpoint", endpoint_id)
     return Registration(endpoint, await _subscriptions(fhir, str(endpoint["address"])))
+
+
+async def deliveries(fhir: FhirClient, subscription_ids: Sequence[str]) -> dict[str, Deliveries]:
+    """HAPI's record of each Subscription's rest-hook deliveries (R4 Subscriptions keep none themselves)."""
+    found = await asyncio.gather(
+        *(fhir.operation(f"Subscription/{sid}/{DELIVERY_STATUS}", method="GET") for sid in subscription_ids)
+    )
+    return {sid: deliveries_of(parameters) for sid, parameters in zip(subscription_ids, found, strict=True)}
 
 
 async def set_active(
