@@ -150,10 +150,21 @@ async def get_registration(fhir: FhirClient, endpoint_id: str) -> Registration:
 
 async def deliveries(fhir: FhirClient, subscription_ids: Sequence[str]) -> dict[str, Deliveries]:
     """HAPI's record of each Subscription's rest-hook deliveries (R4 Subscriptions keep none themselves)."""
-    found = await asyncio.gather(
-        *(fhir.operation(f"Subscription/{sid}/{DELIVERY_STATUS}", method="GET") for sid in subscription_ids)
-    )
-    return {sid: deliveries_of(parameters) for sid, parameters in zip(subscription_ids, found, strict=True)}
+    found = await asyncio.gather(*(_deliveries(fhir, sid) for sid in subscription_ids))
+    return dict(zip(subscription_ids, found, strict=True))
+
+
+async def _deliveries(fhir: FhirClient, subscription_id: str) -> Deliveries:
+    try:
+        return deliveries_of(
+            await fhir.operation(f"Subscription/{subscription_id}/{DELIVERY_STATUS}", method="GET")
+        )
+    except FhirInvalid:
+        # A FHIR server without the PRM's operation (not hapi-config's build): nothing recorded.
+        log.warning(
+            "integrations.delivery_status.unsupported", subscription=f"Subscription/{subscription_id}"
+        )
+        return Deliveries()
 
 
 async def set_active(
