@@ -16,7 +16,7 @@ from app.bot.flows.handoff import open_handoffs
 from app.bot.turn import BOT, Bot, Turn
 from app.conversations import service as conversations
 from app.conversations.resources import conversation_of
-from app.errors import DomainError, NotFound, OptedOut
+from app.errors import DomainError, Invalid, NotFound, OptedOut
 from app.fhir.canonical import questionnaire_url
 from app.fhir.client import Resource
 from app.fhir.dates import parse_datetime
@@ -165,21 +165,21 @@ async def start_intake(
             conversation_id=conversation.id,
             dialogue=dialogue,
         )
-        if window := await session_open(
-            bot.fhir, conversation_id=conversation.id, now=now, hours=bot.window_hours
-        ):
+        if await session_open(bot.fhir, conversation_id=conversation.id, now=now, hours=bot.window_hours):
             await intake.start(turn, form.id)
             await _reply(bot, turn, now=now)
-        else:
+            outcome = "started"
+        elif await _invite(bot, turn, patient=stored, count=len(form.items), now=now):
             turn.dialogue.finish()
             turn.dialogue.ask(intake.NAME, "offer", questionnaire=form.id, version=form.version)
-            await _invite(bot, turn, patient=stored, count=len(form.items), now=now)
+            outcome = "invited"
+        else:
+            outcome = "unreachable"
         turn.dialogue.fresh = False
         await dialogues.save(
             bot.state, turn.channel, turn.address, turn.dialogue, ttl_seconds=bot.dialogue_ttl_seconds
         )
-        await bot.state.set(mark, "started", ttl_seconds=DONE_TTL_SECONDS)
-    outcome = "started" if window else "invited"
+        await bot.state.set(mark, outcome, ttl_seconds=DONE_TTL_SECONDS)
     log.info(
         "bot.intake.started",
         patient=f"Patient/{patient}",
@@ -198,15 +198,20 @@ async def _answered(bot: Bot, *, patient: str, url: str, since: str | None) -> b
     return any(str(r.get("questionnaire", "")).split("|", 1)[0] == url for r in found)
 
 
-async def _invite(bot: Bot, turn: Turn, *, patient: Resource, count: int, now: datetime) -> None:
-    """The approved invitation template (the only kind of message WhatsApp lets the clinic start with)."""
+async def _invite(bot: Bot, turn: Turn, *, patient: Resource, count: int, now: datetime) -> bool:
+    """The approved invitation template (the only kind of message WhatsApp lets the clinic start with);
+    False when none can go (no clinic name in FHIR, a patient without a name, opted out)."""
     clinic = await clinic_contact(bot.fhir)
     variables = {
         "patient_name": register.first_name(patient),
         "clinic_name": clinic[0] if clinic else "",
         "question_count": str(count),
     }
-    rendered = catalog.render(INTAKE_INVITATION, language=turn.language, variables=variables)
+    try:
+        rendered = catalog.render(INTAKE_INVITATION, language=turn.language, variables=variables)
+    except Invalid as exc:
+        log.warning("bot.intake.uninvited", conversation=f"Task/{turn.conversation_id}", error=exc.error)
+        return False
     try:
         await prepare_message(
             bot.fhir,
@@ -222,6 +227,8 @@ async def _invite(bot: Bot, turn: Turn, *, patient: Resource, count: int, now: d
         )
     except OptedOut:
         log.info("bot.intake.opted_out", conversation=f"Task/{turn.conversation_id}")
+        return False
+    return True
 
 
 async def _reply(bot: Bot, turn: Turn, *, now: datetime) -> None:
