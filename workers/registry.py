@@ -17,6 +17,7 @@ from app.messaging import inbound, reminders
 from app.messaging import jobs as messaging
 from app.opportunities import jobs as opportunities
 from app.outreach import jobs as outreach
+from app.outreach.new_slots import offer_new_slots
 from app.ports.inbound import DeliveryReport, InboundMessage
 from app.ports.jobs import Job
 from app.scheduling import jobs as scheduling
@@ -189,11 +190,20 @@ def bot_of(services: Services) -> Bot:
         search_days=settings.bot_search_days,
         ticket_sla=settings.ticket_sla_minutes,
         mrn_prefix=settings.mrn_prefix,
+        window_hours=settings.session_window_hours,
     )
 
 
 async def _answer_message(services: Services, payload: dict[str, Any]) -> object:
     return await bot.answer_message(bot_of(services), now=services.clock.now(), **payload)
+
+
+async def _offer_new_slots(services: Services, payload: dict[str, Any]) -> object:
+    return await offer_new_slots(change_context(services), **payload)
+
+
+async def _start_intake(services: Services, payload: dict[str, Any]) -> object:
+    return await bot.start_intake(bot_of(services), now=services.clock.now(), **payload)
 
 
 JOBS: dict[Job, JobFunction] = {
@@ -213,4 +223,6 @@ JOBS: dict[Job, JobFunction] = {
     Job.PROCESS_VOICE_EVENT: _process_voice_event,
     Job.RUN_JOURNEY_ACTIONS: _run_journey_actions,
     Job.ANSWER_MESSAGE: _answer_message,
+    Job.OFFER_NEW_SLOTS: _offer_new_slots,
+    Job.START_INTAKE: _start_intake,
 }

@@ -34,6 +34,7 @@ class Bot:
     search_days: int
     ticket_sla: Mapping[str, int]  # the tickets' SLA overrides (settings.ticket_sla_minutes)
     mrn_prefix: str  # the clinic's (Settings.mrn_prefix), for patients the bot registers
+    window_hours: int  # WhatsApp's session window (Settings.session_window_hours)
 
 
 @dataclass
@@ -42,7 +43,7 @@ class Turn:
 
     bot: Bot
     now: datetime  # aware, in the clinic's time zone
-    message_id: str  # the inbound Communication
+    message_id: str  # the inbound Communication (a turn the bot starts itself: the key of what started it)
     text: str  # what the patient wrote (or said in a voice note), cleaned
     button: str | None  # the quick reply tapped, if any
     channel: str

@@ -7,12 +7,15 @@ endpoint when its channel.endpoint is the Endpoint's address (HAPI's `url` searc
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
 from app.fhir.builders import meta_profile
 from app.fhir.canonical import CS_AGENT_TYPE, PROFILE_EHR_ENDPOINT
 from app.fhir.client import FHIR_JSON, Resource
+from app.fhir.dates import parse_datetime
 
 CONNECTION_TYPE = {
     "system": "http://terminology.hl7.org/CodeSystem/endpoint-connection-type",
@@ -25,6 +28,8 @@ SUBSCRIPTION_PREFIX = "prm-ehr-"
 # Written by the PRM system agent, like the change feed's own Subscriptions.
 TAG = {"system": CS_AGENT_TYPE, "code": "system", "display": "PRM registered EHR endpoint"}
 MASK = "********"
+# HAPI's operation (hapi-config DeliveryStatus.java) reporting a Subscription's rest-hook deliveries.
+DELIVERY_STATUS = "$prm-delivery-status"
 
 
 class Payload(StrEnum):
@@ -94,3 +99,31 @@ def masked_header(subscriptions: list[Resource]) -> str | None:
         for header in subscription.get("channel", {}).get("header", []):
             return f"{str(header).split(':', 1)[0].strip()}: {MASK}"
     return None
+
+
+@dataclass(frozen=True)
+class Deliveries:
+    """A Subscription's rest-hook deliveries as HAPI recorded them (in its memory, since `since`: HAPI's start)."""
+
+    since: datetime | None = None
+    deliveries: int = 0
+    failures: int = 0
+    last_delivery: datetime | None = None
+    last_failure: datetime | None = None
+    last_error: str | None = None  # the failure's exception type and HTTP status, never a message
+
+
+def deliveries_of(parameters: Resource) -> Deliveries:
+    """From the operation's Parameters (missing parts read as none)."""
+    values = {
+        str(p.get("name")): next((v for k, v in p.items() if k.startswith("value")), None)
+        for p in parameters.get("parameter", [])
+    }
+    return Deliveries(
+        since=parse_datetime(values.get("since")),
+        deliveries=int(values.get("deliveries") or 0),
+        failures=int(values.get("failures") or 0),
+        last_delivery=parse_datetime(values.get("lastDelivery")),
+        last_failure=parse_datetime(values.get("lastFailure")),
+        last_error=str(values["lastError"]) if values.get("lastError") else None,
+    )

@@ -8,7 +8,7 @@ from app.deps import AppSettings, Fhir
 from app.errors import error_responses
 from app.inputs import PathId
 from app.integrations import service
-from app.integrations.schemas import EndpointHealth, EndpointIn, EndpointOut
+from app.integrations.schemas import EndpointHealth, EndpointIn, EndpointOut, SubscriptionDeliveries
 from app.security import AdminUser
 
 router = APIRouter(prefix="/api/v1/integrations/endpoints", tags=["integrations"])
@@ -72,14 +72,22 @@ async def delete_endpoint(endpoint_id: PathId, fhir: Fhir, principal: AdminUser)
 
 @router.get("/{endpoint_id}/health", response_model=EndpointHealth, responses=_ONE)
 async def endpoint_health(endpoint_id: PathId, fhir: Fhir, _: AdminUser) -> EndpointHealth:
-    """HAPI's status and error text per Subscription (HAPI R4 records no per-delivery log)."""
-    out = EndpointOut.of(await service.get_registration(fhir, endpoint_id))
-    errors = [s.error for s in out.subscriptions if s.error]
+    """HAPI's status and error text per Subscription, and its record of their last deliveries and failures."""
+    registration = await service.get_registration(fhir, endpoint_id)
+    out = EndpointOut.of(registration)
+    record = await service.deliveries(fhir, [str(s["id"]) for s in registration.subscriptions])
+    subscriptions = [
+        SubscriptionDeliveries.with_deliveries(s, record[str(s["id"])]) for s in registration.subscriptions
+    ]
+    stamps = [(s.last_failure, s) for s in subscriptions if s.last_failure is not None]
+    failed = max(stamps, key=lambda pair: pair[0])[1] if stamps else None
+    errors = [s.error for s in subscriptions if s.error]
     return EndpointHealth(
         id=out.id,
-        healthy=out.status == "active"
-        and all(s.status == "active" and not s.error for s in out.subscriptions),
+        healthy=out.status == "active" and all(s.status == "active" and not s.error for s in subscriptions),
         status=out.status,
-        subscriptions=out.subscriptions,
-        last_error=errors[0] if errors else None,
+        subscriptions=subscriptions,
+        last_delivery=max((s.last_delivery for s in subscriptions if s.last_delivery), default=None),
+        last_failure=failed.last_failure if failed else None,
+        last_error=errors[0] if errors else (failed.last_delivery_error if failed else None),
     )

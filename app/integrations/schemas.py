@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, Field
 
 from app.fhir.client import Resource
-from app.integrations.resources import Payload, masked_header, payload_of
+from app.integrations.resources import Deliveries, Payload, masked_header, payload_of
 from app.integrations.service import Registration
 
 
@@ -74,11 +75,42 @@ class EndpointOut(BaseModel):
         )
 
 
+class SubscriptionDeliveries(SubscriptionHealth):
+    """One Subscription with HAPI's record of its rest-hook deliveries (kept in HAPI's memory since
+    `recorded_since`, its start: a restart forgets them)."""
+
+    recorded_since: datetime | None = Field(description="Since when HAPI counts (its start)")
+    deliveries: int = Field(description="Deliveries the receiver accepted")
+    failures: int = Field(description="Failed attempts (HAPI retries each notification a few times)")
+    last_delivery: datetime | None = Field(description="When the receiver last accepted a delivery")
+    last_failure: datetime | None = Field(description="When an attempt last failed")
+    last_delivery_error: str | None = Field(
+        description="The last failure: exception type and HTTP status (the receiver's answer is not kept)"
+    )
+
+    @classmethod
+    def with_deliveries(cls, subscription: Resource, deliveries: Deliveries) -> SubscriptionDeliveries:
+        """From a Subscription and its deliveries."""
+        return cls(
+            **SubscriptionHealth.of(subscription).model_dump(),
+            recorded_since=deliveries.since,
+            deliveries=deliveries.deliveries,
+            failures=deliveries.failures,
+            last_delivery=deliveries.last_delivery,
+            last_failure=deliveries.last_failure,
+            last_delivery_error=deliveries.last_error,
+        )
+
+
 class EndpointHealth(BaseModel):
     """Delivery health: every Subscription active and without error is 'healthy'."""
 
     id: str
     healthy: bool
     status: Literal["active", "paused"]
-    subscriptions: list[SubscriptionHealth]
-    last_error: str | None = Field(description="The first error HAPI reports on one of the Subscriptions")
+    subscriptions: list[SubscriptionDeliveries]
+    last_delivery: datetime | None = Field(description="The latest delivery any Subscription made")
+    last_failure: datetime | None = Field(description="The latest failed delivery attempt")
+    last_error: str | None = Field(
+        description="HAPI's error text on a Subscription, else the latest failed delivery's error"
+    )

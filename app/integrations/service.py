@@ -3,6 +3,7 @@ that a Subscription an integration key writes delivers to a registered, active e
 
 from __future__ import annotations
 
+import asyncio
 import re
 import uuid
 from collections.abc import Sequence
@@ -18,7 +19,14 @@ from app.fhir.canonical import PROFILE_EHR_ENDPOINT
 from app.fhir.client import FhirClient, Resource
 from app.fhir.errors import FhirInvalid, FhirNotFound
 from app.fhir.records import commit
-from app.integrations.resources import Payload, endpoint_resource, subscription_resource
+from app.integrations.resources import (
+    DELIVERY_STATUS,
+    Deliveries,
+    Payload,
+    deliveries_of,
+    endpoint_resource,
+    subscription_resource,
+)
 
 log = structlog.get_logger(__name__)
 
@@ -138,6 +146,25 @@ async def get_registration(fhir: FhirClient, endpoint_id: str) -> Registration:
     ):
         raise NotFound("Endpoint", endpoint_id)
     return Registration(endpoint, await _subscriptions(fhir, str(endpoint["address"])))
+
+
+async def deliveries(fhir: FhirClient, subscription_ids: Sequence[str]) -> dict[str, Deliveries]:
+    """HAPI's record of each Subscription's rest-hook deliveries (R4 Subscriptions keep none themselves)."""
+    found = await asyncio.gather(*(_deliveries(fhir, sid) for sid in subscription_ids))
+    return dict(zip(subscription_ids, found, strict=True))
+
+
+async def _deliveries(fhir: FhirClient, subscription_id: str) -> Deliveries:
+    try:
+        return deliveries_of(
+            await fhir.operation(f"Subscription/{subscription_id}/{DELIVERY_STATUS}", method="GET")
+        )
+    except FhirInvalid:
+        # A FHIR server without the PRM's operation (not hapi-config's build): nothing recorded.
+        log.warning(
+            "integrations.delivery_status.unsupported", subscription=f"Subscription/{subscription_id}"
+        )
+        return Deliveries()
 
 
 async def set_active(

@@ -1,5 +1,6 @@
 """The periodic job of journeys: run the stage actions due by now (messages through the messaging pipeline,
-tickets), each once whatever happens to the run, then move the journeys on.
+tickets, intake questionnaires through the WhatsApp bot's START_INTAKE job), each once whatever happens to
+the run, then move the journeys on.
 
 Due times live in HAPI (the current stage Task's `restriction.period.end`), so a lost Redis loses nothing. A message
 carries the key `journey/<careplan>/<stage>/<n>` and a ticket the identifier `<careplan>/<stage>/<n>`: a
@@ -23,7 +24,7 @@ from app.journeys import model, service
 from app.journeys.model import ActionKind, DueAction, Journey, Template
 from app.messaging.notifications import appointment_variables, read_or_none
 from app.messaging.service import prepare_template_message
-from app.ports.jobs import JobQueue
+from app.ports.jobs import Job, JobQueue
 from app.ports.state import StateStore
 from app.tickets.service import create_ticket
 
@@ -36,6 +37,7 @@ class RunReport:
 
     messages: list[str] = field(default_factory=list)
     tickets: list[str] = field(default_factory=list)
+    intakes: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
 
 
@@ -84,6 +86,7 @@ async def run_journey_actions(
             "job.journeys.done",
             messages=len(report.messages),
             tickets=len(report.tickets),
+            intakes=len(report.intakes),
             skipped=len(report.skipped),
         )
     return report
@@ -122,6 +125,10 @@ async def _run(
     if due.action.kind is ActionKind.TICKET:
         await _ticket(fhir, journey, template, due, key=key, now=now, sla=sla)
         report.tickets.append(ref)
+        return
+    if due.action.kind is ActionKind.INTAKE:
+        await _intake(queue, journey, due, key=key)
+        report.intakes.append(ref)
         return
     appointment = await read_or_none(fhir, "Appointment", journey.appointment_id)
     patient = await read_or_none(fhir, "Patient", journey.patient_id)
@@ -192,3 +199,19 @@ async def _ticket(
         sla=sla,
     )
     log.info("journey.ticket.created", ticket=f"Task/{ticket['id']}", action=f"CarePlan/{key}")
+
+
+async def _intake(queue: JobQueue, journey: Journey, due: DueAction, *, key: str) -> None:
+    """Hand the questionnaire to the WhatsApp bot (a layer above journeys) as a job, queued once per action;
+    the job is idempotent, so a re-queue after a lost run asks nothing twice."""
+    await queue.enqueue(
+        Job.START_INTAKE,
+        {
+            "patient": journey.patient_id,
+            "questionnaire": str(due.action.questionnaire),
+            "key": f"journey/{key}",
+            "since": journey.resource.get("created"),
+        },
+        job_id=f"intake-{key.replace('/', '-')}",
+    )
+    log.info("journey.intake.queued", action=f"CarePlan/{key}")

@@ -20,6 +20,7 @@ class ActionKind(StrEnum):
     MESSAGE = "message"
     TICKET = "ticket"
     WAIT = "wait"
+    INTAKE = "intake"  # send an intake questionnaire (the WhatsApp bot asks it)
 
 
 class Event(StrEnum):
@@ -52,7 +53,8 @@ FINISHED = frozenset({StageStatus.COMPLETED, StageStatus.SKIPPED, StageStatus.CA
 
 @dataclass(frozen=True)
 class Action:
-    """One thing a stage does: a message or a ticket `days` from the anchor, or a wait for an event."""
+    """One thing a stage does: a message, a ticket or an intake questionnaire `days` from the anchor, or a
+    wait for an event."""
 
     kind: ActionKind
     days: int = 0
@@ -61,6 +63,7 @@ class Action:
     priority: str = "routine"
     description: str | None = None
     event: Event | None = None
+    questionnaire: str | None = None  # intake: the Questionnaire's id
 
     @property
     def timed(self) -> bool:

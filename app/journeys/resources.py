@@ -29,6 +29,7 @@ from app.fhir.canonical import (
     SID_JOURNEY_STAGE,
     TASK_TYPE_JOURNEY_STAGE,
     journey_template_url,
+    questionnaire_url,
 )
 from app.fhir.client import Resource
 from app.fhir.dates import parse_datetime
@@ -119,6 +120,8 @@ def _action(action: Action) -> Resource:
     out["extension"] = [extension(EXT_JOURNEY_OFFSET_DAYS, valueInteger=action.days)]
     if action.kind is ActionKind.MESSAGE and action.template:
         out["extension"].append(extension(EXT_JOURNEY_MESSAGE_TEMPLATE, valueString=action.template))
+    if action.kind is ActionKind.INTAKE and action.questionnaire:
+        out["definitionCanonical"] = questionnaire_url(action.questionnaire)
     if action.kind is ActionKind.TICKET:
         out["code"].append({"coding": [coding(CS_TICKET_CATEGORY, action.category or "other")]})
         out["priority"] = action.priority
@@ -167,6 +170,7 @@ def _action_of(resource: Resource) -> Action | None:
         return Action(kind=kind, event=event) if event else None
     days = extension_value(resource, EXT_JOURNEY_OFFSET_DAYS)
     categories = [code_in(c, CS_TICKET_CATEGORY) for c in resource.get("code", [])]
+    definition = str(resource.get("definitionCanonical") or "")
     return Action(
         kind=kind,
         days=days if isinstance(days, int) else 0,
@@ -174,7 +178,14 @@ def _action_of(resource: Resource) -> Action | None:
         category=next((c for c in categories if c), None),
         priority=str(resource.get("priority") or "routine"),
         description=resource.get("description"),
+        questionnaire=_questionnaire_id(definition) if kind is ActionKind.INTAKE else None,
     )
+
+
+def _questionnaire_id(canonical: str) -> str | None:
+    """The id in a project Questionnaire's canonical URL (`url|version` tolerated); None for another's."""
+    name = canonical.split("|", 1)[0].rsplit("/", 1)[-1]
+    return name if name and questionnaire_url(name) == canonical.split("|", 1)[0] else None
 
 
 # -- instances <-> CarePlan + stage Tasks -------------------------------------------------------

@@ -18,8 +18,8 @@ Priority = Literal["routine", "urgent", "asap", "stat"]
 
 
 class ActionIn(InputModel):
-    """A stage action: `message` (a catalog template) or `ticket` (a category) `days` from the anchor,
-    or `wait` for an appointment event."""
+    """A stage action: `message` (a catalog template), `ticket` (a category) or `intake` (a questionnaire
+    the WhatsApp bot asks) `days` from the anchor, or `wait` for an appointment event."""
 
     kind: ActionKind
     days: int = Field(
@@ -34,6 +34,9 @@ class ActionIn(InputModel):
     priority: Priority = "routine"
     description: Description | None = Field(None, description="ticket: what staff should do")
     event: Event | None = Field(None, description="wait: the appointment event that ends the stage")
+    questionnaire: FhirId | None = Field(
+        None, description="intake: the questionnaire's id (GET /api/v1/questionnaires)"
+    )
 
     def action(self) -> model.Action:
         """The domain action."""
@@ -45,6 +48,7 @@ class ActionIn(InputModel):
             priority=self.priority,
             description=self.description,
             event=self.event,
+            questionnaire=self.questionnaire,
         )
 
 
@@ -97,6 +101,7 @@ class ActionOut(BaseModel):
     priority: str
     description: str | None
     event: Event | None
+    questionnaire: str | None
 
 
 class StageOut(BaseModel):
@@ -141,6 +146,7 @@ class TemplateOut(BaseModel):
                             priority=a.priority,
                             description=a.description,
                             event=a.event,
+                            questionnaire=a.questionnaire,
                         )
                         for a in s.actions
                     ],

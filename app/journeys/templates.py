@@ -1,5 +1,6 @@
 """Journey template use cases: PlanDefinitions checked before they are saved (every message template,
-ticket category, department and event must exist), read, listed, retired, and the demo templates loaded."""
+ticket category, questionnaire, department and event must exist), read, listed, retired, and the demo
+templates loaded."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from app.fhir.canonical import CS_SPECIALTY, PROFILE_JOURNEY_TEMPLATE
 from app.fhir.client import FhirClient
 from app.fhir.errors import FhirNotFound
 from app.fhir.records import create_with_provenance, require
+from app.intake import service as intake
 from app.journeys.model import ActionKind, Template
 from app.journeys.resources import plan_definition, template_of
 
@@ -61,6 +63,23 @@ def check_template(template: Template) -> None:
                 )
             if action.kind is ActionKind.WAIT and action.event is None:
                 raise Invalid(f"{where}.event", "a wait names the event it waits for (arrived, fulfilled)")
+            if action.kind is ActionKind.INTAKE and not action.questionnaire:
+                raise Invalid(f"{where}.questionnaire", "an intake action names its questionnaire")
+
+
+async def check_questionnaires(fhir: FhirClient, template: Template) -> None:
+    """Refuse an intake action whose questionnaire HAPI does not have (Invalid names the field)."""
+    for i, stage in enumerate(template.stages):
+        for j, action in enumerate(stage.actions):
+            if action.kind is not ActionKind.INTAKE or action.questionnaire is None:
+                continue
+            try:
+                await intake.questionnaire(fhir, action.questionnaire)
+            except NotFound:
+                raise Invalid(
+                    f"stages[{i}].actions[{j}].questionnaire",
+                    f"unknown questionnaire {action.questionnaire!r} (GET /api/v1/questionnaires)",
+                ) from None
 
 
 async def save_template(
@@ -68,6 +87,7 @@ async def save_template(
 ) -> Template:
     """Create (Conflict if the name is taken) or replace (NotFound if absent) a template, checked first."""
     check_template(template)
+    await check_questionnaires(fhir, template)
     existing = await _read(fhir, template.name)
     if create and existing is not None:
         raise Conflict(f"Journey template {template.name!r} already exists", code="template_exists")
@@ -130,6 +150,7 @@ async def load_demo_templates(fhir: FhirClient, *, actors: Sequence[Actor]) -> l
         body = TemplateCreate.model_validate_json(path.read_bytes())
         template = body.template(body.name)
         check_template(template)
+        await check_questionnaires(fhir, template)
         if await _read(fhir, template.name) != template:
             await create_with_provenance(
                 fhir, plan_definition(template), actors=actors, activity="journey-template.load"

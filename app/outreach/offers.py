@@ -1,6 +1,6 @@
 """Refilling freed slots from the waitlist, through the change feed.
 
-A Slot version that is free and in the future (a cancellation, a reschedule, new hours, a released hold)
+A Slot version that is free and in the future (a cancellation, a reschedule, a released hold; new hours: new_slots.py)
 is offered to the first OFFERED_AT_ONCE waiting patients it suits, on their preferred channel's thread,
 and held (a scheduling hold, released by its own job) for the first of them for HOLD_MINUTES. The first
 "yes" books it (`accept`); once the Slot is busy, everyone else offered it is told it is gone.
@@ -72,7 +72,7 @@ def _offered_key(slot_id: str) -> str:
     return f"waitlist:offered:{slot_id}"
 
 
-async def _offered(state: StateStore, slot_id: str) -> dict[str, str]:
+async def offered_entries(state: StateStore, slot_id: str) -> dict[str, str]:
     """Entry id -> patient id of everyone offered the slot so far."""
     raw = await state.get(_offered_key(slot_id))
     offered: dict[str, str] = json.loads(raw) if raw else {}
@@ -84,7 +84,7 @@ async def refill_from_waitlist(change: Change, *, context: ChangeContext) -> Non
     """An appointment that frees its slot (cancelled, moved, a hold released) offers it to the waitlist;
     one that takes it tells those offered that it has gone."""
     # On Appointment, not Slot: slot generation writes a hundred Slots per doctor, and every Slot change
-    # through the feed would queue a job (new hours therefore do not trigger offers; documented).
+    # through the feed would queue a job. New hours queue one job for the range they open (new_slots.py).
     if change.kind is ChangeKind.DELETED:
         return
     appointment = await read_or_none(context.fhir, "Appointment", change.id)
@@ -107,27 +107,36 @@ async def refill_slot(context: ChangeContext, slot_id: str) -> None:
 
 
 async def _offer(context: ChangeContext, slot: Resource, start: datetime) -> None:
-    fhir, state = context.fhir, context.state
-    # Most slot changes (new hours, bookings) meet an empty waitlist: settle that before reading the directory.
-    if not await fhir.search("Appointment", {"status": "waitlist", "_count": "1"}, limit=1):
+    fhir = context.fhir
+    # Most slot changes (bookings) meet an empty waitlist: settle that before reading the directory.
+    if not await anyone_waiting(fhir):
         return
     cache = DirectoryCache(fhir, default_timezone=context.default_timezone)
     schedule_id = slot["schedule"]["reference"].removeprefix("Schedule/")
     role = await cache.find(lambda index: index.by_schedule(schedule_id))
     if role is None or not role.active:
         return
+    await offer_round(context, cache, role, slot, waiting=await waitlist.suited(fhir, role=role, start=start))
+
+
+async def anyone_waiting(fhir: FhirClient) -> bool:
+    """Whether any entry waits on the waitlist at all."""
+    return bool(await fhir.search("Appointment", {"status": "waitlist", "_count": "1"}, limit=1))
+
+
+async def offer_round(
+    context: ChangeContext, cache: DirectoryCache, role: RoleEntry, slot: Resource, *, waiting: list[Entry]
+) -> list[str]:
+    """Offer a free slot of `role` to the first OFFERED_AT_ONCE of `waiting` (entries it suits, in queue
+    order) not offered it before, once per slot version; the entry ids offered (a replay: the same)."""
+    state = context.state
     key = _round_key(slot["id"], version_of(slot))
     recorded = await state.get(key)
     if recorded is None:
-        offered = await _offered(state, slot["id"])
-        fresh = [
-            e
-            for e in await waitlist.suited(fhir, role=role, start=start)
-            if e.id not in offered and e.patient_id
-        ]
-        chosen = fresh[:OFFERED_AT_ONCE]
+        offered = await offered_entries(state, slot["id"])
+        chosen = [e for e in waiting if e.id not in offered and e.patient_id][:OFFERED_AT_ONCE]
         if not chosen:
-            return
+            return []
         await state.set(key, json.dumps([e.id for e in chosen]), ttl_seconds=MEMORY_SECONDS)
         offered.update({e.id: str(e.patient_id) for e in chosen})
         await state.set(_offered_key(slot["id"]), json.dumps(offered), ttl_seconds=MEMORY_SECONDS)
@@ -137,6 +146,7 @@ async def _offer(context: ChangeContext, slot: Resource, start: datetime) -> Non
         chosen_ids = json.loads(recorded)
     for entry_id in chosen_ids:
         await _message(context, slot, role, entry_id=entry_id, template=OFFER)
+    return [str(i) for i in chosen_ids]
 
 
 async def _hold(context: ChangeContext, cache: DirectoryCache, slot: Resource, chosen: list[Entry]) -> None:
@@ -163,7 +173,7 @@ async def _hold(context: ChangeContext, cache: DirectoryCache, slot: Resource, c
 
 
 async def _tell_gone(context: ChangeContext, slot: Resource) -> None:
-    offered = await _offered(context.state, slot["id"])
+    offered = await offered_entries(context.state, slot["id"])
     if not offered:
         return
     booked = await context.fhir.search("Appointment", {"slot": f"Slot/{slot['id']}", "status": "booked"})
@@ -270,7 +280,7 @@ async def accept(
 ) -> Accepted:
     """A waiting patient's "yes" to an offered slot: the first one books it, later ones hear it has gone."""
     async with exclusive(state, "waitlist-slot", slot_id):
-        offered = await _offered(state, slot_id)
+        offered = await offered_entries(state, slot_id)
         if offered.get(entry_id) != patient_id:
             return Accepted(Answer.GONE)
         holds = await fhir.search("Appointment", {"slot": f"Slot/{slot_id}", "status": "pending"})

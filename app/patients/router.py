@@ -9,12 +9,9 @@ from fastapi import APIRouter, Depends, Header, Query, Response
 from fastapi.responses import JSONResponse
 
 from app.deps import AppSettings, Fhir, Now, State
-from app.engagement.schemas import EngagementOut
 from app.errors import error_responses
 from app.fhir.records import require
 from app.inputs import PathId, QueryId
-from app.intake.schemas import IntakeSummaryOut
-from app.opportunities.schemas import OpportunityOut
 from app.patients import contacts, coverage, identifiers, lifecycle, listing, service
 from app.patients import merge as merging
 from app.patients.schemas import (
@@ -24,16 +21,13 @@ from app.patients.schemas import (
     CoverageUpdate,
     DuplicateOut,
     MergeIn,
-    Patient360Out,
     PatientIn,
     PatientOut,
     PatientStatsOut,
     PatientTag,
     PatientUpdate,
 )
-from app.scheduling.schemas import AppointmentOut
 from app.security import AdminUser, StaffUser
-from app.tickets.schemas import TicketSummary
 from app.vocabulary import Gender
 
 # Registration's own arguments; every other field of PatientIn is a detail applied like a change.
@@ -204,27 +198,6 @@ async def update(
         if_match=version,
     )
     return PatientOut.of(patient)
-
-
-@router.get("/{patient_id}/360", response_model=Patient360Out, responses=error_responses(401, 404))
-async def patient_360(patient_id: PathId, fhir: Fhir, now: Now, _: StaffUser) -> Patient360Out:
-    """Demographics, appointments, communications, opportunities, tickets and consents in one call."""
-    view = await service.patient_360(fhir, patient_id=patient_id, now=now)
-    return Patient360Out(
-        patient=PatientOut.of(view.patient),
-        upcoming_appointments=[AppointmentOut.of(a) for a in view.upcoming],
-        past_appointments=[AppointmentOut.of(a) for a in view.past],
-        communications=view.communications,
-        opportunities=view.opportunities,
-        tickets=view.tickets,
-        ticket_summaries=[TicketSummary.of(t, now=now) for t in view.tickets],
-        open_opportunity=OpportunityOut.of(view.open_opportunity) if view.open_opportunity else None,
-        consents=view.consents,
-        coverages=[CoverageOut.of(c) for c in view.coverages],
-        timeline=f"/api/v1/patients/{patient_id}/timeline",
-        intake=IntakeSummaryOut.of(view.intake),
-        engagement=EngagementOut.of(view.engagement) if view.engagement else None,
-    )
 
 
 @router.post(

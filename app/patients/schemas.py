@@ -10,17 +10,12 @@ from typing import Any, Literal
 from pydantic import BaseModel, EmailStr, Field, field_validator, model_validator
 
 from app.directory.resources import display_name
-from app.engagement.schemas import EngagementOut
 from app.fhir.canonical import SID_ABHA_ADDRESS, SID_ABHA_NUMBER, SID_MRN
 from app.fhir.client import Resource
 from app.inputs import CalendarDate, FhirId, InputModel
-from app.intake.schemas import IntakeSummaryOut
-from app.opportunities.schemas import OpportunityOut
 from app.patients import contacts, identifiers, lifecycle
 from app.patients import resources as res
 from app.patients.coverage import fields_of as coverage_fields
-from app.scheduling.schemas import AppointmentOut
-from app.tickets.schemas import TicketSummary
 from app.vocabulary import ContactChannel, Gender
 
 LANGUAGE_PATTERN = r"^[a-z]{2,3}(-[A-Z]{2})?$"
@@ -318,26 +313,3 @@ class DuplicateOut(BaseModel):
     patient: PatientOut
     reasons: list[str]
     name_similarity: float
-
-
-class Patient360Out(BaseModel):
-    """Everything about one patient: the dashboard's patient page."""
-
-    patient: PatientOut
-    upcoming_appointments: list[AppointmentOut]
-    past_appointments: list[AppointmentOut]
-    communications: list[dict[str, Any]] = Field(description="FHIR Communication resources, newest first")
-    opportunities: list[dict[str, Any]] = Field(description="FHIR Task (prm-opportunity) resources")
-    tickets: list[dict[str, Any]] = Field(description="FHIR Task (prm-ticket) resources")
-    ticket_summaries: list[TicketSummary] = Field(description="The patient's tickets, newest first")
-    open_opportunity: OpportunityOut | None = Field(description="The newest lead not yet won or lost")
-    consents: list[dict[str, Any]] = Field(description="FHIR Consent resources")
-    coverages: list[CoverageOut] = Field(default_factory=list, description="Insurance, newest first")
-    timeline: str = Field(
-        description="Path of the patient's single timeline (appointments, messages, calls, tickets, journey "
-        "steps), newest first, paged: GET it"
-    )
-    intake: IntakeSummaryOut | None = Field(
-        default=None, description="The latest intake answers and the problems, allergies and medicines"
-    )
-    engagement: EngagementOut | None = Field(default=None, description="Engagement score and its factors")

@@ -31,6 +31,8 @@ class Job(StrEnum):
     ANSWER_MESSAGE = "answer_message"  # the WhatsApp bot's turn on one stored inbound Communication
     REMIND_HIGH_RISK = "remind_high_risk"  # extra reminders for appointments at high no-show risk
     OPEN_CARE_GAP_TICKETS = "open_care_gap_tickets"  # an outreach ticket per care gap found
+    OFFER_NEW_SLOTS = "offer_new_slots"  # slots opened by new hours, offered to the waitlist (one range)
+    START_INTAKE = "start_intake"  # the WhatsApp bot asks a patient an intake questionnaire (journey action)
 
 
 @dataclass(frozen=True)

@@ -100,11 +100,18 @@ async def free_slots(
     responses=error_responses(401, 403, 404, 422, 503),
 )
 async def change_hours(
-    role_id: PathId, body: HoursIn, fhir: Fhir, directory: Directory, now: Now, principal: AdminUser
+    role_id: PathId,
+    body: HoursIn,
+    fhir: Fhir,
+    directory: Directory,
+    queue: Queue,
+    now: Now,
+    principal: AdminUser,
 ) -> dict[str, int]:
-    """Replace weekly hours; future free slots are regenerated, booked ones are never touched."""
+    """Replace weekly hours; future free slots are regenerated, booked ones are never touched; the slots
+    opened are offered to matching waitlist entries (in the background)."""
     report = await service.change_hours(
-        fhir, directory, role_id=role_id, hours=body.hours, actor=principal.actor(), now=now
+        fhir, directory, queue, role_id=role_id, hours=body.hours, actor=principal.actor(), now=now
     )
     return _counts(report)
 
@@ -386,12 +393,13 @@ practitioners_router = APIRouter(prefix="/api/v1", tags=["directory"])
     responses=error_responses(401, 403, 404, 422),
 )
 async def create_practitioner(
-    body: PractitionerIn, fhir: Fhir, directory: Directory, now: Now, principal: AdminUser
+    body: PractitionerIn, fhir: Fhir, directory: Directory, queue: Queue, now: Now, principal: AdminUser
 ) -> PractitionerOut:
     """Create a practitioner with their role and schedule, and generate slots over the horizon."""
     entry = await service.add_practitioner(
         fhir,
         directory,
+        queue,
         name=body.name,
         prefix=body.prefix,
         gender=body.gender,

@@ -1,9 +1,12 @@
 """Scheduling use cases that span the directory and availability: a new practitioner gets slots, new
-hours regenerate them, and a hold queues its own release."""
+hours regenerate them (and queue one waitlist job for the range they opened), and a hold queues its own
+release."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+
+import structlog
 
 from app.directory import resources as directory_res
 from app.directory import service as directory
@@ -11,11 +14,13 @@ from app.directory.index import DirectoryCache, RoleEntry
 from app.errors import Invalid, NotFound
 from app.fhir.builders import Actor, split_name
 from app.fhir.client import FhirClient, Resource
-from app.ports.jobs import Job, JobQueue
+from app.ports.jobs import Job, JobQueue, QueueUnavailable
 from app.ports.state import StateStore
 from app.scheduling import booking
 from app.scheduling.slots import DEFAULT_HORIZON_DAYS, SlotReport, generate_slots
 from app.vocabulary import Channel
+
+log = structlog.get_logger(__name__)
 
 # A hold's release runs this long after it expires, so a booking at the last second wins.
 HOLD_RELEASE_GRACE_SECONDS = 5
@@ -29,14 +34,29 @@ def parse_hours(raw: dict[str, list[str]]) -> directory_res.WeeklyHours:
         raise Invalid("hours", str(exc)) from None
 
 
-async def _fill_horizon(fhir: FhirClient, entry: RoleEntry, *, now: datetime) -> SlotReport:
+async def _fill_horizon(fhir: FhirClient, queue: JobQueue, entry: RoleEntry, *, now: datetime) -> SlotReport:
+    """Generate the role's slots over the horizon; the slots it opened go to the waitlist as one job (one
+    per range, not one per Slot: a change feed on Slot would queue a job for each of a hundred)."""
     first_day = now.astimezone(entry.timezone).date()
-    return await generate_slots(fhir, entry, first_day=first_day, days=DEFAULT_HORIZON_DAYS, now=now)
+    report = await generate_slots(fhir, entry, first_day=first_day, days=DEFAULT_HORIZON_DAYS, now=now)
+    if (opened := report.opened_range()) is not None:
+        start, end = opened
+        try:
+            await queue.enqueue(
+                Job.OFFER_NEW_SLOTS,
+                {"role_id": entry.role_id, "start": start.isoformat(), "end": end.isoformat()},
+                job_id=f"new-slots-{entry.role_id}-{start:%Y%m%d%H%M}-{end:%Y%m%d%H%M}",
+            )
+        except QueueUnavailable:
+            # The hours are saved and the slots free: bookable by anyone; only the waitlist's offer is lost.
+            log.warning("slots.waitlist_offer.enqueue_failed", role=f"PractitionerRole/{entry.role_id}")
+    return report
 
 
 async def add_practitioner(
     fhir: FhirClient,
     cache: DirectoryCache,
+    queue: JobQueue,
     *,
     name: str,
     prefix: str | None,
@@ -68,13 +88,14 @@ async def add_practitioner(
         slot_minutes=slot_minutes,
         actor=actor,
     )
-    await _fill_horizon(fhir, entry, now=now)
+    await _fill_horizon(fhir, queue, entry, now=now)
     return entry
 
 
 async def change_hours(
     fhir: FhirClient,
     cache: DirectoryCache,
+    queue: JobQueue,
     *,
     role_id: str,
     hours: dict[str, list[str]],
@@ -87,7 +108,7 @@ async def change_hours(
     entry = await cache.find(lambda index: index.by_role(role_id))
     if entry is None:
         raise NotFound("PractitionerRole", role_id)
-    return await _fill_horizon(fhir, entry, now=now)
+    return await _fill_horizon(fhir, queue, entry, now=now)
 
 
 async def book(

@@ -41,6 +41,11 @@ class SlotReport:
     closed: int = 0
     unchanged: int = 0
     clashes: list[str] = field(default_factory=list)
+    opened: list[datetime] = field(default_factory=list)  # starts of the slots created or reopened
+
+    def opened_range(self) -> tuple[datetime, datetime] | None:
+        """The first and last start of the slots this run opened (None if it opened none)."""
+        return (min(self.opened), max(self.opened)) if self.opened else None
 
 
 def slot_id(schedule_id: str, start: datetime) -> str:
@@ -145,9 +150,11 @@ async def generate_slots(
         if slot is None:
             writes.append((slot_resource(entry.schedule_id, s, e), None))
             report.created += 1
+            report.opened.append(s)
         elif slot["status"] == "busy-unavailable" and slot.get("comment") == OUTSIDE_HOURS:
             writes.append((_with_status(slot, "free", None), version_of(slot)))
             report.reopened += 1
+            report.opened.append(s)
         else:
             report.unchanged += 1
     for sid, slot in existing.items():

@@ -37,8 +37,8 @@ class Receiver:
 
 
 @contextmanager
-def receiver() -> Iterator[Receiver]:
-    """A ThreadingHTTPServer on 127.0.0.1 recording every request to /hook."""
+def receiver(*, status: int = 200) -> Iterator[Receiver]:
+    """A ThreadingHTTPServer on 127.0.0.1 recording every request to /hook and answering `status`."""
     port = free_port()
     received = Receiver(url=f"http://127.0.0.1:{port}/hook")
 
@@ -49,7 +49,7 @@ def receiver() -> Iterator[Receiver]:
             received.deliveries.append(
                 Delivery(self.command, self.path, {k.lower(): v for k, v in self.headers.items()}, body)
             )
-            self.send_response(200)
+            self.send_response(status)
             self.send_header("Content-Type", "application/fhir+json")
             self.send_header("Content-Length", str(len(REPLY)))
             self.end_headers()

@@ -9,6 +9,7 @@ import json
 import time
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -16,6 +17,7 @@ import pytest
 
 from app.changes.subscriptions import wait_until_active
 from app.fhir.client import FhirClient
+from app.fhir.dates import parse_datetime
 from tests.integrations.receiver import Receiver, receiver
 
 pytestmark = pytest.mark.integration
@@ -82,6 +84,12 @@ async def test_a_registered_endpoint_receives_matching_changes_with_its_header_a
 
         health = (await api.get(f"{ENDPOINTS}/{endpoint['id']}/health", headers=admin)).json()
         assert (health["healthy"], [s["status"] for s in health["subscriptions"]]) == (True, ["active"])
+        # HAPI's record of the delivery (hapi-config DeliveryStatus): after the write, before now.
+        delivered_at = parse_datetime(health["last_delivery"])
+        assert delivered_at is not None
+        assert parse_datetime(written["meta"]["lastUpdated"]) <= delivered_at <= datetime.now(UTC)
+        assert health["subscriptions"][0]["deliveries"] >= 1
+        assert (health["last_failure"], health["last_error"]) == (None, None)
         listed = (await api.get(ENDPOINTS, headers=admin)).json()
         assert [e["id"] for e in listed if e["url"] == hook.url] == [endpoint["id"]]
         assert secret not in json.dumps(listed)
@@ -106,6 +114,28 @@ async def test_a_registered_endpoint_receives_matching_changes_with_its_header_a
     assert deleted.status_code == 204, deleted.text
     assert (await api.get(f"{ENDPOINTS}/{endpoint['id']}", headers=admin)).status_code == 404
     assert await fhir.search("Subscription", {"url": hook.url}) == []
+
+
+async def test_a_failing_receiver_shows_as_the_last_error_in_the_health(
+    api: httpx.AsyncClient, admin: dict[str, str], fhir: FhirClient
+) -> None:
+    with receiver(status=500) as failing:
+        endpoint = await _register(api, admin, failing.url, f"s3cret-{uuid.uuid4().hex}")
+        try:
+            await wait_until_active(fhir, [s["id"] for s in endpoint["subscriptions"]], timeout_seconds=60)
+            health: dict[str, Any] = {}
+            deadline = time.monotonic() + DELIVERY_TIMEOUT_SECONDS
+            while time.monotonic() < deadline and not health.get("last_failure"):
+                await fhir.create({"resourceType": "Substance", "status": "active"})
+                await asyncio.sleep(2)
+                health = (await api.get(f"{ENDPOINTS}/{endpoint['id']}/health", headers=admin)).json()
+            assert failing.deliveries, "HAPI never tried the endpoint"
+            assert health["last_failure"] is not None
+            assert "HTTP 500" in health["last_error"]
+            assert health["last_delivery"] is None
+            assert health["subscriptions"][0]["failures"] >= 1
+        finally:
+            assert (await api.delete(f"{ENDPOINTS}/{endpoint['id']}", headers=admin)).status_code == 204
 
 
 async def test_an_integration_key_subscribes_through_fhir_only_to_a_registered_url(

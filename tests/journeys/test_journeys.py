@@ -191,7 +191,7 @@ async def test_templates_crud_and_an_unknown_message_template_is_refused_at_save
     assert created.status_code == 201, created.text
     assert created.json()["stages"][0]["actions"][0] == {
         "kind": "message", "days": -1, "template": "welcome", "category": None,
-        "priority": "routine", "description": None, "event": None,
+        "priority": "routine", "description": None, "event": None, "questionnaire": None,
     }  # fmt: skip
     assert (
         await api.post("/api/v1/journey-templates", json=_template(name), headers=admin)

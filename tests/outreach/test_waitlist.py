@@ -18,10 +18,12 @@ from app.fhir.canonical import SID_MESSAGE_KEY
 from app.fhir.client import FhirClient, Resource
 from app.messaging.resources import message_of
 from app.outreach.offers import refill_from_waitlist
+from app.ports.jobs import Job
 from app.services import Services
 from tests.bot.support import Chat
-from tests.clinic import KOLKATA, Clinic, free_slots, make_patient, make_practitioner
-from workers.registry import change_context
+from tests.clinic import KOLKATA, SHORT_HOURS, Clinic, free_slots, make_patient, make_practitioner
+from tests.messaging.twilio_webhooks import drain
+from workers.registry import JOBS, change_context
 
 pytestmark = pytest.mark.integration
 
@@ -163,3 +165,62 @@ async def test_a_cancelled_slot_is_offered_to_two_waiting_patients_and_the_first
     assert loser[-1] == "Sorry, that time was just taken by someone else."
     assert (await fhir.read("Appointment", entries[0]))["status"] == "waitlist"
     assert len(await fhir.search("Appointment", {"slot": f"Slot/{slot}", "status": "booked"})) == 1
+
+
+async def test_new_evening_hours_offer_their_slots_to_the_waiting_patients_once_each(
+    api: httpx.AsyncClient,
+    admin: dict[str, str],
+    staff: dict[str, str],
+    fhir: FhirClient,
+    settings: Settings,
+    services: Services,
+    clinic: Clinic,
+) -> None:
+    doctor = await make_practitioner(api, admin, clinic, specialty="gynecology")  # works 10-11 only
+    patients = [await make_patient(api, staff, preferred_language="en") for _ in range(3)]
+    entries = [
+        (await _join(api, staff, p["id"], practitioner=doctor["id"], part_of_day="evening")).json()["id"]
+        for p in patients
+    ]
+
+    evening = {day: ["10:00-11:00", "17:00-18:00"] for day in SHORT_HOURS}
+    changed = await api.put(
+        f"/api/v1/practitioner-roles/{doctor['practitioner_role']}/hours",
+        json={"hours": evening},
+        headers=admin,
+    )
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["created"] > 0
+    await drain(settings)  # the one OFFER_NEW_SLOTS job the hours change queued, then the send jobs
+
+    async def offers_of(entry: str) -> list[str]:
+        """The waitlist offer keys (`waitlist/<slot>/<entry>/waitlist_offer`) of an entry."""
+        patient = patients[entries.index(entry)]["id"]
+        found = await fhir.search("Communication", {"subject": f"Patient/{patient}"})
+        return [
+            key
+            for m in found
+            for i in m.get("identifier", [])
+            if (key := str(i.get("value", ""))).startswith("waitlist/")
+            and key.endswith(f"/{entry}/waitlist_offer")
+        ]
+
+    offered = [await offers_of(e) for e in entries]
+    assert [len(o) for o in offered] == [1, 1, 1]  # each waiting patient one new slot, not one per slot
+    slots = [o[0].split("/")[1] for o in offered]
+    assert (
+        slots[0] == slots[1] != slots[2]
+    )  # the earliest evening slot to the first two, the next to the third
+    first, third = [await fhir.read("Slot", s) for s in (slots[0], slots[2])]
+    assert datetime.fromisoformat(first["start"]).astimezone(KOLKATA).hour == 17
+    assert first["start"] < third["start"]
+
+    # A replay of the job over the whole week offers nothing more.
+    now = datetime.now(KOLKATA)
+    payload = {
+        "role_id": doctor["practitioner_role"],
+        "start": now.isoformat(),
+        "end": (now + timedelta(days=8)).isoformat(),
+    }
+    assert await JOBS[Job.OFFER_NEW_SLOTS](services, payload) == []
+    assert [len(await offers_of(e)) for e in entries] == [1, 1, 1]

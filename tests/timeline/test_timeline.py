@@ -12,7 +12,9 @@ import pytest
 
 from app.fhir.client import FhirClient, Resource
 from app.fhir.dates import parse_datetime
+from tests.clinic import make_patient
 from tests.conformance.support import new_from
+from tests.factories import unique
 
 pytestmark = pytest.mark.integration
 
@@ -147,3 +149,31 @@ async def test_the_360_links_the_timeline_and_bad_input_is_refused(
     assert "limit" in too_many.text
     assert (await api.get("/api/v1/patients/no-such-patient/timeline", headers=staff)).status_code == 404
     assert (await api.get(f"/api/v1/patients/{patient}/timeline")).status_code == 401
+
+
+async def test_the_360_shows_the_patients_journeys_with_their_current_stage(
+    api: httpx.AsyncClient, admin: dict[str, str], staff: dict[str, str]
+) -> None:
+    name = f"t-{unique().lower()}"
+    template = {
+        "name": name,
+        "title": "Two waits",
+        "stages": [
+            {"code": "check-in", "title": "Checked in", "actions": [{"kind": "wait", "event": "arrived"}]},
+            {"code": "visit", "title": "Visit", "actions": [{"kind": "wait", "event": "fulfilled"}]},
+        ],
+    }
+    saved = await api.post("/api/v1/journey-templates", json=template, headers=admin)
+    assert saved.status_code == 201, saved.text
+    patient = (await make_patient(api, staff))["id"]
+    start = f"/api/v1/patients/{patient}/journeys"
+    finished = (await api.post(start, json={"template": name}, headers=staff)).json()["id"]
+    for _ in range(2):
+        advanced = await api.post(f"/api/v1/journeys/{finished}/advance", headers=staff)
+        assert advanced.status_code == 200, advanced.text
+    running = (await api.post(start, json={"template": name}, headers=staff)).json()["id"]
+
+    view = await api.get(f"/api/v1/patients/{patient}/360", headers=staff)
+    assert view.status_code == 200, view.text
+    journeys = [(j["id"], j["template"], j["status"], j["current_stage"]) for j in view.json()["journeys"]]
+    assert journeys == [(running, name, "active", "check-in"), (finished, name, "completed", None)]

@@ -3,6 +3,7 @@ package health.prm.hapi;
 import ca.uhn.fhir.batch2.jobs.bulkmodify.reindex.ReindexProvider;
 import ca.uhn.fhir.batch2.jobs.export.BulkDataExportProvider;
 import ca.uhn.fhir.context.support.IValidationSupport;
+import ca.uhn.fhir.interceptor.api.IInterceptorService;
 import ca.uhn.fhir.jpa.api.config.JpaStorageSettings;
 import ca.uhn.fhir.jpa.api.dao.IFhirSystemDao;
 import ca.uhn.fhir.jpa.interceptor.validation.RepositoryValidatingInterceptor;
@@ -47,6 +48,14 @@ public class FhirEndpointConfig {
 		return new CorsInterceptor(cors);
 	}
 
+	/** Registered with HAPI's global interceptor service: that is where subscription delivery broadcasts. */
+	@Bean
+	public DeliveryStatus deliveryStatus(IInterceptorService interceptorService) {
+		DeliveryStatus deliveryStatus = new DeliveryStatus();
+		interceptorService.registerInterceptor(deliveryStatus);
+		return deliveryStatus;
+	}
+
 	@Bean
 	public RestfulServer restfulServer(
 			IFhirSystemDao<?, ?> systemDao,
@@ -61,7 +70,8 @@ public class FhirEndpointConfig {
 			SubscriptionTriggeringProvider subscriptionTriggeringProvider,
 			BulkDataExportProvider bulkDataExportProvider,
 			CorsInterceptor corsInterceptor,
-			RepositoryValidatingInterceptor profileEnforcement) {
+			RepositoryValidatingInterceptor profileEnforcement,
+			DeliveryStatus deliveryStatus) {
 		RestfulServer server = new RestfulServer(systemDao.getContext());
 		systemDao.getContext().setNarrativeGenerator(new NullNarrativeGenerator());
 		server.registerProviders(resourceProviderFactory.createProviders());
@@ -71,6 +81,8 @@ public class FhirEndpointConfig {
 		server.registerProvider(subscriptionTriggeringProvider);
 		// $export, $export-poll-status: the PRM's /fhir admits them for integration and admin keys only.
 		server.registerProvider(bulkDataExportProvider);
+		// Subscription/<id>/$prm-delivery-status: the last rest-hook delivery and failure (the PRM's health).
+		server.registerProvider(deliveryStatus);
 		server.setServerConformanceProvider(new JpaCapabilityStatementProvider(
 				server, systemDao, storageSettings, searchParamRegistry, validationSupport));
 		server.setPagingProvider(pagingProvider);
