@@ -9,10 +9,11 @@ from zoneinfo import ZoneInfo
 
 import dateparser
 
+from app.language.periods import resolve_period
 from app.language.phones import InvalidPhone, normalize_phone
 from app.language.specialties import specialty_code
 from app.language.when import When, resolve_when
-from app.ports.nlu import Extraction, Intent
+from app.ports.nlu import ExtractedEntities, Extraction, Intent
 from app.understanding.schemas import Action, Entities, FormField, Resolved
 from app.vocabulary import Gender
 
@@ -36,6 +37,7 @@ class Draft:
     alternatives: list[dict[str, Any]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     results: list[dict[str, Any]] = field(default_factory=list)
+    answer: str | None = None
 
     def fill(self, name: str, value: Any, source: str, label: str) -> None:
         """Set one form field."""
@@ -49,9 +51,9 @@ class Draft:
         if why:
             self.clarifications.append(why)
 
-    def act(self, kind: str, summary: str) -> None:
-        """Add an action confirming will perform."""
-        self.actions.append(Action(type=kind, summary=summary))
+    def act(self, kind: str, summary: str, *, destructive: bool = False) -> None:
+        """Add an action confirming will perform (destructive: it ends or closes something)."""
+        self.actions.append(Action(type=kind, summary=summary, destructive=destructive))
 
 
 def normalise(extraction: Extraction, *, text: str, now: datetime, tz: ZoneInfo, region: str) -> Draft:
@@ -84,6 +86,7 @@ def normalise(extraction: Extraction, *, text: str, now: datetime, tz: ZoneInfo,
         time=when.time.strftime("%H:%M") if when and when.time else None,
         reason=_clean(raw.reason),
         message=_clean(raw.message),
+        **_more_entities(raw, today=local_now.date(), region=region, clarifications=clarifications),
     )
     birth_date = None
     if raw.birth_date:
@@ -113,6 +116,47 @@ def parse_birth_date(text: str, *, today: date) -> date | None:
     if parsed is None or parsed.date() > today:
         return None
     return parsed.date()
+
+
+def _more_entities(
+    raw: ExtractedEntities, *, today: date, region: str, clarifications: list[str]
+) -> dict[str, Any]:
+    """The entities of tickets, leads, journeys, messages, patient details and reports, normalised:
+    phones in E.164, a date range as days; what does not normalise becomes a clarification."""
+    found: dict[str, Any] = {
+        key: _clean(getattr(raw, key))
+        for key in (
+            "channel",
+            "template",
+            "ticket",
+            "category",
+            "priority",
+            "assignee",
+            "stage",
+            "lost_reason",
+            "email",
+            "address",
+            "language",
+            "contact_name",
+            "contact_relationship",
+            "metric",
+        )
+    }
+    found |= {"mine": raw.mine, "overdue": raw.overdue}
+    for key in ("new_phone", "contact_phone"):
+        written = getattr(raw, key)
+        if written:
+            try:
+                found[key] = normalize_phone(written, region=region)
+            except InvalidPhone:
+                clarifications.append(f"{written!r} is not a valid phone number.")
+    if raw.period:
+        period = resolve_period(raw.period, today=today)
+        if period is None:
+            clarifications.append(f"I could not read a date range in {raw.period!r}.")
+        else:
+            found["period_start"], found["period_end"] = (day.isoformat() for day in period)
+    return found
 
 
 def _clean(value: str | None) -> str | None:

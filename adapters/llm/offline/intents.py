@@ -18,13 +18,121 @@ _HOSTILE = _rule(
     r"|\bsystem\s+prompt\b|\bjailbreak|\bdeveloper\s+mode\b|\byou\s+are\s+now\b|\bpretend\s+(?:to\s+be|you)\b"
     r"|\bact\s+as\b|\b(?:delete|remove|erase|wipe|drop|purge|truncate)\b[^?!;]{0,30}"
     r"\b(?:all|every|everything|entire|database|records|tables?)\b|<\s*script|\brm\s+-rf\b"
+    r"|\b(?:close|resolve|cancel|message|email|sms|whatsapp)\s+(?:all|every|everyone)\b"
 )
 _BOOK_VERB = _rule(r"\b(?:book\w*|schedul\w*|fix|lagao|lagwa\w*|set\s+up)\b")
 _APPOINTMENT = _rule(r"\b(?:appointments?|appts?|consult\w*|visit|check[\s-]?up)\b")
 
 # (intent, pattern), first match wins. The order settles overlaps: "remind me to cancel ..." is a task,
 # "send a cancellation message" a message, "update the phone number" is not a reschedule.
+_TICKET = r"(?:tickets?|complaints?|ticket\s*#?\d+)"
+_LEAD = r"(?:leads?|opportunit(?:y|ies)|enquir(?:y|ies)|inquir(?:y|ies)|deal)"
+_JOURNEY = r"(?:journeys?|care\s*plans?|care\s+pathways?|programs?|programmes?)"
+_SHOW = r"(?:show|list|view|display|see|get|give\s+me|pull\s+up|fetch|dikhao|batao|what\s+are|which)"
+# The CRM intents come first: their words ("ticket", "lead ... lost", "journey") settle them.
+_CRM_RULES: tuple[tuple[Intent, re.Pattern[str]], ...] = (
+    (
+        Intent.ASK_ANALYTICS,
+        _rule(
+            r"\b(?:how\s+many|kitne|kitni|number\s+of|count\s+of|total)\b[^?!;]{0,40}"
+            r"\b(?:no[\s-]?shows?|cancell?ations?|cancell?ed|leads?|enquiries|conversions?|tickets?|complaints"
+            r"|messages|(?:appointments|bookings|visits)\b[^?!;]{0,40}\b(?:last|past|previous|this)\s+(?:week|month))\b"
+            r"|\b(?:no[\s-]?show|cancell?ation|conversion)\s+rate\b|\bstats\b|\bstatistics\b|\banalytics\b"
+        ),
+    ),
+    (
+        Intent.LIST_TICKETS,
+        _rule(
+            rf"\b(?:my|overdue|open|pending|late|unassigned|assigned\s+to\s+me)\s+(?:\w+\s+)?tickets\b"
+            rf"|\b{_SHOW}\b[^?!;]{{0,40}}\btickets\b|\btickets\b[^?!;]{{0,30}}\b(?:overdue|dikhao|batao|pending)\b"
+        ),
+    ),
+    (Intent.ASSIGN_TICKET, _rule(rf"\b(?:re-?)?assign\w*\b|\bhand\s+over\b[^?!;]{{0,30}}\b{_TICKET}")),
+    (
+        Intent.RESOLVE_TICKET,
+        _rule(rf"\bresolv\w*\b|\b{_TICKET}\b[^?!;]{{0,30}}\b(?:fixed|sorted|solved)\b|\bsolve\b"),
+    ),
+    (Intent.CLOSE_TICKET, _rule(rf"\bclose\b[^?!;]{{0,40}}\b{_TICKET}|\b{_TICKET}\b[^?!;]{{0,30}}\bclose\b")),
+    (
+        Intent.COMMENT_TICKET,
+        _rule(
+            rf"\b(?:comment|note)\b[^?!;]{{0,40}}\b{_TICKET}|\b{_TICKET}\b[^?!;]{{0,20}}\b(?:comment|note)\b"
+        ),
+    ),
+    (
+        Intent.UPDATE_TICKET,
+        _rule(
+            rf"\b(?:update|change|set|raise|escalate|lower|mark|make|put)\b[^?!;]{{0,30}}\b{_TICKET}"
+            rf"|\b{_TICKET}\b[^?!;]{{0,30}}\b(?:priority|urgent|in\s+progress|on\s+hold)\b"
+        ),
+    ),
+    (
+        Intent.CREATE_TICKET,
+        _rule(
+            rf"\b(?:open|create|raise|log|file|add|new|make|register)\b[^?!;]{{0,40}}\b{_TICKET}"
+            r"|\bticket\b[^?!;]{0,20}\b(?:for|about|regarding)\b|\bcomplain(?:s|ed|ing)?\s+(?:that|about)\b"
+        ),
+    ),
+    (
+        Intent.LOSE_OPPORTUNITY,
+        _rule(
+            rf"\b{_LEAD}\b[^?!;]{{0,50}}\blost\b|\b(?:mark|set)\b[^?!;]{{0,40}}\blost\b|\blost\s+(?:the\s+)?{_LEAD}"
+        ),
+    ),
+    (
+        Intent.MOVE_OPPORTUNITY,
+        _rule(
+            rf"\b(?:move|mark|set|change|update|advance|push)\b[^?!;]{{0,40}}\b{_LEAD}\b"
+            r"|\b(?:mark|set)\b[^?!;]{0,40}\bas\s+(?:contacted|qualified|won|converted)\b"
+            rf"|\b{_LEAD}\b[^?!;]{{0,40}}\bto\s+(?:contacted|qualified|won|booked)\b"
+        ),
+    ),
+    (
+        Intent.ADVANCE_JOURNEY,
+        _rule(
+            r"\b(?:complete|advance|skip|finish|close|mark|done)\b[^?!;]{0,50}\b(?:stage|step)\b"
+            rf"|\b(?:advance|progress)\b[^?!;]{{0,40}}\b{_JOURNEY}|\bnext\s+(?:stage|step)\b"
+        ),
+    ),
+    (
+        Intent.START_JOURNEY,
+        _rule(rf"\b(?:start|begin|enrol+|enroll|put|add|shuru)\b[^?!;]{{0,50}}\b{_JOURNEY}"),
+    ),
+    (Intent.LIST_JOURNEYS, _rule(rf"\b{_JOURNEY}\b")),
+    (Intent.JOIN_WAITLIST, _rule(r"\bwait\s*-?\s*list|\bwaiting\s+list\b")),
+    (
+        Intent.MESSAGE_HISTORY,
+        _rule(
+            r"\b(?:message|chat|whatsapp|sms|conversation|communication)s?\s+(?:history|log|thread)\b"
+            rf"|\b{_SHOW}\b[^?!;]{{0,40}}\b(?:messages|chats|conversations|communications|whatsapps)\b"
+            r"|\bwhat\s+(?:did|have)\s+we\s+(?:send|sent|message)"
+        ),
+    ),
+    (
+        Intent.PATIENT_SUMMARY,
+        _rule(
+            r"\b360\b|\bsummar(?:y|ise|ize)\b|\boverview\b|\beverything\s+about\b"
+            r"|\bfull\s+(?:profile|history|picture|record)\b"
+        ),
+    ),
+    (
+        Intent.UPDATE_PATIENT,
+        _rule(
+            r"\bemergency\s+contact\b|\bprefer(?:s|red)?\b[^?!;]{0,30}\b(?:language|channel|hindi|english"
+            r"|kannada|whatsapp|sms|e-?mail)\b|\b(?:update|change|set)\b[^?!;]{0,40}\b(?:language|channel)\b"
+        ),
+    ),
+    (
+        Intent.LIST_APPOINTMENTS,
+        _rule(
+            r"'s\s+(?:appointments|appts|visits|bookings)\b|\bwhen\s+is\b[^?!;]{0,40}\b(?:appointment|visit)\b"
+            r"|\b(?:appointments|appts|bookings)\b[^?!;]{0,30}\b(?:next|this|last|coming)\s+(?:week|month)\b"
+        ),
+    ),
+)
+
 _RULES: tuple[tuple[Intent, re.Pattern[str]], ...] = (
+    *_CRM_RULES,
     (
         Intent.CREATE_TASK,
         _rule(
@@ -35,7 +143,7 @@ _RULES: tuple[tuple[Intent, re.Pattern[str]], ...] = (
     (
         Intent.SEND_MESSAGE,
         _rule(
-            r"\bsend\b|\bbhej|^\s*(?:please\s+)?(?:whatsapp|message|msg|sms|text|notify|inform|remind)\b"
+            r"\bsend\b|\bbhej|^\s*(?:please\s+)?(?:whatsapp|message|msg|sms|text|notify|inform|remind|e-?mail)\b"
             r"|^\s*tell\b(?!\s+(?:me|us)\b)|\b(?:message|whatsapp|sms)\s+kar"
         ),
     ),
