@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import dateparser
 
+from app.language import terms
 from app.language.periods import resolve_period
 from app.language.phones import InvalidPhone, normalize_phone
 from app.language.specialties import specialty_code
@@ -118,6 +119,18 @@ def parse_birth_date(text: str, *, today: date) -> date | None:
     return parsed.date()
 
 
+# Closed vocabularies made codes (words staff use -> the PRM's codes), and what each is called.
+_CODED = {
+    "category": (terms.TICKET_CATEGORIES, "ticket category"),
+    "priority": (terms.TICKET_PRIORITIES, "priority"),
+    "lost_reason": (terms.LOST_REASONS, "reason"),
+    "channel": (terms.CHANNELS, "channel"),
+    "language": (terms.LANGUAGES, "language"),
+    "metric": (terms.METRICS, "figure"),
+    "contact_relationship": (terms.RELATIONSHIPS, "relationship"),
+}
+
+
 def _more_entities(
     raw: ExtractedEntities, *, today: date, region: str, clarifications: list[str]
 ) -> dict[str, Any]:
@@ -125,24 +138,15 @@ def _more_entities(
     phones in E.164, a date range as days; what does not normalise becomes a clarification."""
     found: dict[str, Any] = {
         key: _clean(getattr(raw, key))
-        for key in (
-            "channel",
-            "template",
-            "ticket",
-            "category",
-            "priority",
-            "assignee",
-            "stage",
-            "lost_reason",
-            "email",
-            "address",
-            "language",
-            "contact_name",
-            "contact_relationship",
-            "metric",
-        )
+        for key in ("template", "ticket", "assignee", "stage", "email", "address", "contact_name")
     }
     found |= {"mine": raw.mine, "overdue": raw.overdue}
+    for key, (table, what) in _CODED.items():
+        written = _clean(getattr(raw, key))
+        found[key] = terms.code_of(table, written)
+        if written and found[key] is None:
+            known = ", ".join(sorted(set(table.values())))
+            clarifications.append(f"I do not know the {what} {written!r} (one of: {known}).")
     for key in ("new_phone", "contact_phone"):
         written = getattr(raw, key)
         if written:

@@ -48,17 +48,25 @@ _TICKET_ID = re.compile(
 _HASH_ID = re.compile(r"#(?P<id>\d[\w-]{0,63})\b")
 _MINE = re.compile(r"\b(?:my|mine|assigned\s+to\s+me|mere)\b", re.IGNORECASE)
 _OVERDUE = re.compile(r"\b(?:overdue|late|past\s+due|breach\w*)\b", re.IGNORECASE)
+# Up to four words before "template" or "journey", none of them a grammar or channel word.
+_TEMPLATE_WORD = (
+    r"(?!(?:on|a|an|the|for|in|of|to|ke|ki|ka|liye|whatsapp|sms|email|send|start|his|her)\b)[\w-]+"
+)
 _TEMPLATE = re.compile(
-    r"\b(?P<name>[a-z][\w-]*(?:\s+[a-z][\w-]*){0,3}?)\s+(?:template|journey|care\s*plan|program(?:me)?)\b",
+    rf"\b(?P<name>{_TEMPLATE_WORD}(?:\s+{_TEMPLATE_WORD}){{0,3}})\s+(?:template|journey|care\s*plan|program(?:me)?)\b",
     re.IGNORECASE,
 )
 _TEMPLATE_LEAD = re.compile(
     r"^(?:(?:the|a|an|on|start|begin|send|with|using|enrol+|put|add)\s+)+", re.IGNORECASE
 )
 _ADDRESS = re.compile(r"\baddress\s*(?:to|is|as|:|=)\s*(?P<address>[^;]+?)\s*$", re.IGNORECASE)
-_CONTACT = re.compile(
-    r"\bemergency\s+contact\s*(?:to|is|as|:|=)?\s*(?:(?:his|her|their|the)\s+)?(?:(?P<rel>[a-z]+)\s+)?"
-    r"(?P<name>[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?)?",
+_CONTACT = re.compile(r"\bemergency\s+contact\b", re.IGNORECASE)
+_RELATION = terms.pattern_of(terms.RELATIONSHIPS).pattern
+# The contact after "to", "is" or ":": "to his wife Ayesha", "is father Suresh".
+_CONTACT_PERSON = re.compile(
+    rf"\b(?:to|is|as)\b\s*:?\s*(?:(?:his|her|their|the)\s+)?(?:(?P<rel>{_RELATION})\s+)?"
+    r"(?P<name>[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?)"
+    r"|:\s*(?P<name2>[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?)",
 )
 _NEW = re.compile(r"\b(?:to|new|is|as)\s*:?\s*$|:\s*$")
 _TICKET_STATUS = re.compile(r"\bin[\s-]progress\b|\bon[\s-]hold\b|\breopen\w*", re.IGNORECASE)
@@ -83,8 +91,9 @@ def _word(pattern: re.Pattern[str], work: str) -> tuple[str | None, str]:
     return (found.lower() if found else None), work
 
 
-def entities_in(work: str, intent: Intent) -> tuple[dict[str, Any], str]:
-    """The CRM entities an instruction of `intent` carries, and the text with their words masked."""
+def entities_in(work: str, intent: Intent, *, note: str | None = None) -> tuple[dict[str, Any], str]:
+    """The CRM entities an instruction of `intent` carries, and the text with their words masked (a lost
+    lead's reason may be in its note: "mark the lead lost: not interested")."""
     found: dict[str, Any] = {}
     period = find_period(work) if intent in _PERIOD_INTENTS else None
     # A single day ("tomorrow") stays a date for the rest, except in a report ("no-shows yesterday").
@@ -111,7 +120,10 @@ def entities_in(work: str, intent: Intent) -> tuple[dict[str, Any], str]:
         found["mine"] = bool(_MINE.search(work)) or None
         found["overdue"] = bool(_OVERDUE.search(work)) or None
     if intent in (Intent.MOVE_OPPORTUNITY, Intent.LOSE_OPPORTUNITY):
-        found["lost_reason"], work = _word(_LOST, work) if intent is Intent.LOSE_OPPORTUNITY else (None, work)
+        if intent is Intent.LOSE_OPPORTUNITY:
+            found["lost_reason"], work = _word(_LOST, work)
+            if found["lost_reason"] is None and note:
+                found["lost_reason"] = _word(_LOST, note)[0]
         found["stage"], work = _word(_STAGE, work) if intent is Intent.MOVE_OPPORTUNITY else (None, work)
     if intent in (Intent.START_JOURNEY, Intent.SEND_MESSAGE, Intent.ADVANCE_JOURNEY):
         match = _TEMPLATE.search(work)
@@ -138,12 +150,11 @@ def _patient_details(work: str, found: dict[str, Any]) -> str:
         found["address"] = match.group("address").strip(" .")
         work = mask(work, match.start("address"), match.end("address"))
     contact = _CONTACT.search(work)
-    if contact:
-        if contact.group("name"):
-            found["contact_name"] = contact.group("name")
-        relation = terms.code_of(terms.RELATIONSHIPS, contact.group("rel"))
-        found["contact_relationship"] = relation
-        work = mask(work, contact.start(), contact.end())
+    person = _CONTACT_PERSON.search(work, contact.end()) if contact else None
+    if contact and person:
+        found["contact_name"] = person.group("name") or person.group("name2")
+        found["contact_relationship"] = person.group("rel")
+        work = mask(work, person.start(), person.end())
     return work
 
 

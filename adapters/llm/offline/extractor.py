@@ -55,11 +55,12 @@ def _extract(text: str, context: ExtractionContext) -> Extraction:
         return Extraction(intent=Intent.UNSUPPORTED)
 
     message: str | None = None
-    if intent in crm.NOTE_INTENTS and (body := fields.message_in(work)):
+    hinglish = intent is Intent.SEND_MESSAGE
+    if intent in crm.NOTE_INTENTS and (body := fields.message_in(work, hinglish=hinglish)):
         # "...: your cardiology report is ready" names no specialty to resolve.
         message, work = body.value, mask(work, body.start, body.end)
         specialties = specialties_in_text(work)
-    more, work = crm.entities_in(work, intent)
+    more, work = crm.entities_in(work, intent, note=message)
     birth_date = fields.birth_date_in(work)
     if birth_date:
         work = mask(work, birth_date.start, birth_date.end)

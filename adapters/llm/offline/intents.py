@@ -19,13 +19,16 @@ _HOSTILE = _rule(
     r"|\bact\s+as\b|\b(?:delete|remove|erase|wipe|drop|purge|truncate)\b[^?!;]{0,30}"
     r"\b(?:all|every|everything|entire|database|records|tables?)\b|<\s*script|\brm\s+-rf\b"
     r"|\b(?:close|resolve|cancel|message|email|sms|whatsapp)\s+(?:all|every|everyone)\b"
+    r"|\b(?:send|message|email|sms|whatsapp|text)\b[^?!;]{0,30}\b(?:every|all)\s+(?:patients?|leads?|contacts?)\b"
 )
 _BOOK_VERB = _rule(r"\b(?:book\w*|schedul\w*|fix|lagao|lagwa\w*|set\s+up)\b")
 _APPOINTMENT = _rule(r"\b(?:appointments?|appts?|consult\w*|visit|check[\s-]?up)\b")
 
 # (intent, pattern), first match wins. The order settles overlaps: "remind me to cancel ..." is a task,
 # "send a cancellation message" a message, "update the phone number" is not a reschedule.
-_TICKET = r"(?:tickets?|complaints?|ticket\s*#?\d+)"
+_TICKET = r"(?:tickets?|tikcets?|tickts?|tikets?|ticekts?|complaints?|complants?)"
+# A ticket named by its number or its patient ("ticket 42", "Ananya's complaint ticket").
+_TICKET_REF = r"(?:ticket\s*(?:no\.?|number|id)?\s*#?\s*\d|'s\s+(?:\w+\s+){0,2}(?:ticket|complaint))"
 _LEAD = r"(?:leads?|opportunit(?:y|ies)|enquir(?:y|ies)|inquir(?:y|ies)|deal)"
 _JOURNEY = r"(?:journeys?|care\s*plans?|care\s+pathways?|programs?|programmes?)"
 _SHOW = r"(?:show|list|view|display|see|get|give\s+me|pull\s+up|fetch|dikhao|batao|what\s+are|which)"
@@ -47,7 +50,7 @@ _CRM_RULES: tuple[tuple[Intent, re.Pattern[str]], ...] = (
             rf"|\b{_SHOW}\b[^?!;]{{0,40}}\btickets\b|\btickets\b[^?!;]{{0,30}}\b(?:overdue|dikhao|batao|pending)\b"
         ),
     ),
-    (Intent.ASSIGN_TICKET, _rule(rf"\b(?:re-?)?assign\w*\b|\bhand\s+over\b[^?!;]{{0,30}}\b{_TICKET}")),
+    (Intent.ASSIGN_TICKET, _rule(rf"\b(?:re-?)?as+ign\w*\b|\bhand\s+over\b[^?!;]{{0,30}}\b{_TICKET}")),
     (
         Intent.RESOLVE_TICKET,
         _rule(rf"\bresolv\w*\b|\b{_TICKET}\b[^?!;]{{0,30}}\b(?:fixed|sorted|solved)\b|\bsolve\b"),
@@ -62,14 +65,15 @@ _CRM_RULES: tuple[tuple[Intent, re.Pattern[str]], ...] = (
     (
         Intent.UPDATE_TICKET,
         _rule(
-            rf"\b(?:update|change|set|raise|escalate|lower|mark|make|put)\b[^?!;]{{0,30}}\b{_TICKET}"
-            rf"|\b{_TICKET}\b[^?!;]{{0,30}}\b(?:priority|urgent|in\s+progress|on\s+hold)\b"
+            rf"\b(?:update|change|set|escalate|lower|mark|make|put|reopen\w*)\b[^?!;]{{0,30}}{_TICKET_REF}"
+            rf"|{_TICKET_REF}\w*\b[^?!;]{{0,30}}\b(?:priority|urgent|asap|in\s+progress|on\s+hold)\b"
         ),
     ),
     (
         Intent.CREATE_TICKET,
         _rule(
-            rf"\b(?:open|create|raise|log|file|add|new|make|register)\b[^?!;]{{0,40}}\b{_TICKET}"
+            rf"\b(?:open|opne|create|raise|log|file|add|new|make|register)\b[^?!;]{{0,40}}\b{_TICKET}"
+            rf"|\b{_TICKET}\b[^?!;]{{0,20}}\b(?:banao|bana\s+do|kholo|daalo|(?:open|raise|log)\s+karo)\b"
             r"|\bticket\b[^?!;]{0,20}\b(?:for|about|regarding)\b|\bcomplain(?:s|ed|ing)?\s+(?:that|about)\b"
         ),
     ),
@@ -84,7 +88,7 @@ _CRM_RULES: tuple[tuple[Intent, re.Pattern[str]], ...] = (
         _rule(
             rf"\b(?:move|mark|set|change|update|advance|push)\b[^?!;]{{0,40}}\b{_LEAD}\b"
             r"|\b(?:mark|set)\b[^?!;]{0,40}\bas\s+(?:contacted|qualified|won|converted)\b"
-            rf"|\b{_LEAD}\b[^?!;]{{0,40}}\bto\s+(?:contacted|qualified|won|booked)\b"
+            rf"|\b{_LEAD}\b[^?!;]{{0,40}}\b(?:contacted|qualified|won|converted)\b"
         ),
     ),
     (
@@ -96,7 +100,10 @@ _CRM_RULES: tuple[tuple[Intent, re.Pattern[str]], ...] = (
     ),
     (
         Intent.START_JOURNEY,
-        _rule(rf"\b(?:start|begin|enrol+|enroll|put|add|shuru)\b[^?!;]{{0,50}}\b{_JOURNEY}"),
+        _rule(
+            rf"\b(?:start|begin|enrol+|enroll|put|add)\b[^?!;]{{0,50}}\b{_JOURNEY}"
+            rf"|\b{_JOURNEY}\b[^?!;]{{0,20}}\b(?:shuru|chalu|start)\b"
+        ),
     ),
     (Intent.LIST_JOURNEYS, _rule(rf"\b{_JOURNEY}\b")),
     (Intent.JOIN_WAITLIST, _rule(r"\bwait\s*-?\s*list|\bwaiting\s+list\b")),
@@ -106,6 +113,7 @@ _CRM_RULES: tuple[tuple[Intent, re.Pattern[str]], ...] = (
             r"\b(?:message|chat|whatsapp|sms|conversation|communication)s?\s+(?:history|log|thread)\b"
             rf"|\b{_SHOW}\b[^?!;]{{0,40}}\b(?:messages|chats|conversations|communications|whatsapps)\b"
             r"|\bwhat\s+(?:did|have)\s+we\s+(?:send|sent|message)"
+            r"|\b(?:messages|chats|conversations)\b[^?!;]{0,20}\b(?:dikhao|batao)\b"
         ),
     ),
     (
