@@ -68,6 +68,8 @@ _CONTACT_PERSON = re.compile(
     r"(?P<name>[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?)"
     r"|:\s*(?P<name2>[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?)",
 )
+# A phone after "emergency contact ... to/is" is the contact's ("emergency contact of <patient's> to ...").
+_CONTACT_BEFORE = re.compile(r"emergency\s+contact\b.*(?:\b(?:to|is|as)\b|:)", re.IGNORECASE)
 _NEW = re.compile(r"\b(?:to|new|is|as)\s*:?\s*$|:\s*$")
 _TICKET_STATUS = re.compile(r"\bin[\s-]progress\b|\bon[\s-]hold\b|\breopen\w*", re.IGNORECASE)
 _CATEGORY = terms.pattern_of(terms.TICKET_CATEGORIES)
@@ -165,7 +167,7 @@ def phone_roles(work: str, phones: list[tuple[str, str]], intent: Intent) -> dic
     for written, e164 in phones:
         at = work.find(written)
         before = work[max(0, at - 60) : at].lower() if at >= 0 else ""
-        if intent is Intent.UPDATE_PATIENT and "emergency contact" in before and "contact_phone" not in roles:
+        if intent is Intent.UPDATE_PATIENT and _CONTACT_BEFORE.search(before) and "contact_phone" not in roles:
             roles["contact_phone"] = e164
         elif intent is Intent.UPDATE_PATIENT and _NEW.search(before) and "new_phone" not in roles:
             roles["new_phone"] = e164
