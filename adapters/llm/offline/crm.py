@@ -167,7 +167,11 @@ def phone_roles(work: str, phones: list[tuple[str, str]], intent: Intent) -> dic
     for written, e164 in phones:
         at = work.find(written)
         before = work[max(0, at - 60) : at].lower() if at >= 0 else ""
-        if intent is Intent.UPDATE_PATIENT and _CONTACT_BEFORE.search(before) and "contact_phone" not in roles:
+        if (
+            intent is Intent.UPDATE_PATIENT
+            and _CONTACT_BEFORE.search(before)
+            and "contact_phone" not in roles
+        ):
             roles["contact_phone"] = e164
         elif intent is Intent.UPDATE_PATIENT and _NEW.search(before) and "new_phone" not in roles:
             roles["new_phone"] = e164
