@@ -92,7 +92,7 @@ async def move(draft: Draft, ctx: Context) -> None:
 async def lose(draft: Draft, ctx: Context) -> None:
     """Mark a lead lost, with the reason (a lost lead needs one)."""
     lead = await _lead(draft, ctx)
-    reason = terms.code_of(terms.LOST_REASONS, draft.entities.lost_reason)
+    reason = draft.entities.lost_reason
     note = draft.entities.message
     if reason is None and note:
         reason = "other"

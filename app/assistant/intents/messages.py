@@ -10,7 +10,6 @@ from rapidfuzz import fuzz, process
 from app.assistant.intents.common import RESULTS_LIMIT, Context, Handler, patient_or_ask
 from app.directory.resources import display_name
 from app.fhir.client import Resource
-from app.language import terms
 from app.messaging import catalog
 from app.messaging.inbound import clinic_contact
 from app.messaging.notifications import appointment_variables
@@ -68,10 +67,7 @@ async def message(draft: Draft, ctx: Context) -> None:
     patient = await patient_or_ask(draft, ctx, why="To which patient?")
     if patient is not None:
         draft.fill("patient", draft.resolved.patient, "resolved", "Patient")
-    channel = terms.code_of(terms.CHANNELS, draft.entities.channel)
-    if draft.entities.channel and channel is None:
-        draft.clarifications.append(f"I cannot send by {draft.entities.channel!r} (whatsapp, sms or email).")
-    channel = channel or "whatsapp"
+    channel = draft.entities.channel or "whatsapp"
     draft.fill("channel", channel, "extracted" if draft.entities.channel else "default", "Channel")
     template = None
     if draft.entities.template:
@@ -110,7 +106,7 @@ async def history(draft: Draft, ctx: Context) -> None:
     patient = await patient_or_ask(draft, ctx, why="Whose messages?")
     if patient is None:
         return
-    channel = terms.code_of(terms.CHANNELS, draft.entities.channel)
+    channel = draft.entities.channel
     found = await ctx.fhir.search(
         "Communication",
         {"subject": f"Patient/{patient['id']}", "_sort": "-_lastUpdated"},

@@ -10,7 +10,6 @@ from pydantic import ValidationError
 
 from app.assistant.intents.common import Context, Handler, patient_or_ask
 from app.directory.resources import display_name
-from app.language import terms
 from app.opportunities.resources import stage_of
 from app.patients import service as patients
 from app.patients.schemas import PatientUpdate
@@ -75,11 +74,9 @@ def _changes(draft: Draft) -> dict[str, Any]:
         "birth_date": draft.birth_date,
         "phone": e.new_phone,
         "email": e.email,
-        "preferred_language": terms.code_of(terms.LANGUAGES, e.language),
-        "preferred_channel": terms.code_of(terms.CHANNELS, e.channel),
+        "preferred_language": e.language,
+        "preferred_channel": e.channel,
     }
-    if e.language and changes["preferred_language"] is None:
-        draft.clarifications.append(f"I do not know the language {e.language!r} (English, Hindi or Kannada).")
     if e.address:
         changes["address"] = _address(draft)
     if e.contact_phone or e.contact_name:
@@ -88,7 +85,7 @@ def _changes(draft: Draft) -> dict[str, Any]:
         changes["emergency_contact"] = {
             "name": e.contact_name,
             "phone": e.contact_phone,
-            "relationship": terms.code_of(terms.RELATIONSHIPS, e.contact_relationship) or "other",
+            "relationship": e.contact_relationship or "other",
         }
     changes = {k: v for k, v in changes.items() if v}
     try:

@@ -8,7 +8,6 @@ from zoneinfo import ZoneInfo
 
 from app.analytics import service as analytics
 from app.assistant.intents.common import Context, Handler
-from app.language import terms
 from app.ports.nlu import Intent
 from app.understanding.draft import Draft
 from app.understanding.resolve import resolve_practitioner
@@ -33,8 +32,7 @@ def _period(draft: Draft, ctx: Context) -> analytics.Period:
 
 async def ask(draft: Draft, ctx: Context) -> None:
     """Answer: a count (and rate) from the analytics reports for a period, a department or a doctor."""
-    metric = terms.code_of(terms.METRICS, draft.entities.metric) or "appointments"
-    draft.entities.metric = metric
+    metric = draft.entities.metric = draft.entities.metric or "appointments"
     period = _period(draft, ctx)
     span = (
         f"{period.first:%d %b} to {period.last:%d %b %Y}"

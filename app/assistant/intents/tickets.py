@@ -7,7 +7,6 @@ from typing import Any
 from app.assistant.intents.common import RESULTS_LIMIT, Context, Handler
 from app.errors import NotFound
 from app.fhir.client import Resource
-from app.language import terms
 from app.ports.nlu import Intent
 from app.tickets import service as tickets
 from app.tickets.resources import OPEN_STATUSES, TRANSITIONS, TicketStatus, status_of, ticket_of
@@ -35,16 +34,6 @@ def summary(task: Resource, ctx: Context) -> dict[str, Any]:
     }
 
 
-def _code(draft: Draft, table: dict[str, str], written: str | None, *, what: str) -> str | None:
-    """The code of a closed-vocabulary word; an unknown word is asked about, never guessed."""
-    code = terms.code_of(table, written)
-    if written and code is None:
-        draft.clarifications.append(
-            f"I do not know the {what} {written!r} (one of: {', '.join(sorted(set(table.values())))})."
-        )
-    return code
-
-
 async def _target(draft: Draft, ctx: Context, *, why: str) -> Resource | None:
     """The ticket the instruction means: by its id, else the patient's only open ticket (of the category said)."""
     if draft.entities.ticket:
@@ -62,7 +51,7 @@ async def _target(draft: Draft, ctx: Context, *, why: str) -> Resource | None:
                 why=None if draft.clarifications else f"Which ticket {why}? Give its number or the patient.",
             )
             return None
-        category = terms.code_of(terms.TICKET_CATEGORIES, draft.entities.category)
+        category = draft.entities.category
         found, _ = await tickets.list_tickets(
             ctx.fhir,
             where=tickets.TicketFilter(patient_id=patient["id"], category=category),
@@ -91,8 +80,7 @@ async def create(draft: Draft, ctx: Context) -> None:
     patient = await r.resolve_patient(draft, ctx.fhir, region=ctx.region)
     if patient is not None:
         draft.fill("patient", draft.resolved.patient, "resolved", "Patient")
-    category = _code(draft, terms.TICKET_CATEGORIES, draft.entities.category, what="ticket category")
-    priority = _code(draft, terms.TICKET_PRIORITIES, draft.entities.priority, what="priority")
+    category, priority = draft.entities.category, draft.entities.priority
     draft.fill("category", category or "other", "extracted" if category else "default", "Category")
     draft.fill("priority", priority or "routine", "extracted" if priority else "default", "Priority")
     draft.fill(
@@ -108,7 +96,7 @@ async def create(draft: Draft, ctx: Context) -> None:
 async def update(draft: Draft, ctx: Context) -> None:
     """Change a ticket's priority, status (in progress, on hold, open) or description."""
     task = await _target(draft, ctx, why="should change")
-    priority = _code(draft, terms.TICKET_PRIORITIES, draft.entities.priority, what="priority")
+    priority = draft.entities.priority
     status = _STATUS_WORDS.get((draft.entities.stage or "").lower())
     if priority:
         draft.fill("priority", priority, "extracted", "Priority")
@@ -196,7 +184,7 @@ async def listing(draft: Draft, ctx: Context) -> None:
         patient_id=patient["id"] if patient else None,
         owner=ctx.user if draft.entities.mine else None,
         overdue=bool(draft.entities.overdue),
-        category=terms.code_of(terms.TICKET_CATEGORIES, draft.entities.category),
+        category=draft.entities.category,
     )
     found, more = await tickets.list_tickets(
         ctx.fhir, where=where, now=ctx.real_now, page=1, count=RESULTS_LIMIT
