@@ -41,6 +41,7 @@ _CRM_RULES: tuple[tuple[Intent, re.Pattern[str]], ...] = (
             r"\b(?:no[\s-]?shows?|cancell?ations?|cancell?ed|leads?|enquiries|conversions?|tickets?|complaints"
             r"|messages|(?:appointments|bookings|visits)\b[^?!;]{0,40}\b(?:last|past|previous|this)\s+(?:week|month))\b"
             r"|\b(?:no[\s-]?show|cancell?ation|conversion)\s+rate\b|\bstats\b|\bstatistics\b|\banalytics\b"
+            r"|\b(?:no[\s-]?shows?|cancell?ations?|leads|tickets|appointments|bookings)\s+(?:count|numbers?|totals?)\b"
         ),
     ),
     (
@@ -48,14 +49,21 @@ _CRM_RULES: tuple[tuple[Intent, re.Pattern[str]], ...] = (
         _rule(
             rf"\b(?:my|overdue|open|pending|late|unassigned|assigned\s+to\s+me)\s+(?:\w+\s+)?tickets\b"
             rf"|\b{_SHOW}\b[^?!;]{{0,40}}\btickets\b|\btickets\b[^?!;]{{0,30}}\b(?:overdue|dikhao|batao|pending)\b"
+            r"|\btickets\s+(?:assigned\s+to\s+me|of\s+mine|i\s+own)\b"
         ),
     ),
-    (Intent.ASSIGN_TICKET, _rule(rf"\b(?:re-?)?as+ign\w*\b|\bhand\s+over\b[^?!;]{{0,30}}\b{_TICKET}")),
+    (
+        Intent.ASSIGN_TICKET,
+        _rule(
+            rf"\b(?:re-?)?as+ign\w*\b|\bhand\s+over\b[^?!;]{{0,30}}\b{_TICKET}"
+            rf"|\bgive\b[^?!;]{{0,20}}{_TICKET_REF}\w*\s+to\b"
+        ),
+    ),
+    (Intent.CLOSE_TICKET, _rule(rf"\bclose\b[^?!;]{{0,40}}\b{_TICKET}|\b{_TICKET}\b[^?!;]{{0,30}}\bclose\b")),
     (
         Intent.RESOLVE_TICKET,
         _rule(rf"\bresolv\w*\b|\b{_TICKET}\b[^?!;]{{0,30}}\b(?:fixed|sorted|solved)\b|\bsolve\b"),
     ),
-    (Intent.CLOSE_TICKET, _rule(rf"\bclose\b[^?!;]{{0,40}}\b{_TICKET}|\b{_TICKET}\b[^?!;]{{0,30}}\bclose\b")),
     (
         Intent.COMMENT_TICKET,
         _rule(
@@ -81,6 +89,7 @@ _CRM_RULES: tuple[tuple[Intent, re.Pattern[str]], ...] = (
         Intent.LOSE_OPPORTUNITY,
         _rule(
             rf"\b{_LEAD}\b[^?!;]{{0,50}}\blost\b|\b(?:mark|set)\b[^?!;]{{0,40}}\blost\b|\blost\s+(?:the\s+)?{_LEAD}"
+            rf"|\b{_LEAD}\b[^?!;]{{0,40}}\b(?:didn'?t\s+work\s+out|fell\s+through|dropped\s+out|chose\s+another)"
         ),
     ),
     (
@@ -111,7 +120,7 @@ _CRM_RULES: tuple[tuple[Intent, re.Pattern[str]], ...] = (
         Intent.MESSAGE_HISTORY,
         _rule(
             r"\b(?:message|chat|whatsapp|sms|conversation|communication)s?\s+(?:history|log|thread)\b"
-            rf"|\b{_SHOW}\b[^?!;]{{0,40}}\b(?:messages|chats|conversations|communications|whatsapps)\b"
+            rf"|\b{_SHOW}\b[^?!;]{{0,40}}\b(?:messages|chats?|conversations?|communications|whatsapps)\b"
             r"|\bwhat\s+(?:did|have)\s+we\s+(?:send|sent|message)"
             r"|\b(?:messages|chats|conversations)\b[^?!;]{0,20}\b(?:dikhao|batao)\b"
         ),
@@ -128,6 +137,8 @@ _CRM_RULES: tuple[tuple[Intent, re.Pattern[str]], ...] = (
         _rule(
             r"\bemergency\s+contact\b|\bprefer(?:s|red)?\b[^?!;]{0,30}\b(?:language|channel|hindi|english"
             r"|kannada|whatsapp|sms|e-?mail)\b|\b(?:update|change|set)\b[^?!;]{0,40}\b(?:language|channel)\b"
+            r"|\bnew\s+(?:e-?mail|phone|mobile|number|address)\b[^?!;]{0,10}\b(?:is|:)"
+            r"|\b(?:would\s+like|wants?)\b[^?!;]{0,30}\b(?:in|on|by)\s+(?:hindi|english|kannada|whatsapp|sms|e-?mail)\b"
         ),
     ),
     (
