@@ -185,6 +185,8 @@ async def test_patient_details_change_the_360_answers_and_the_waitlist_takes_the
     assert stored["contact"][0]["name"]["text"] == "Ayesha"
     assert stored["contact"][0]["telecom"][0]["value"] == contact
 
+    found = await interpret(api, staff, f"Who is {number}?")
+    assert found["answer"] == f"1 patient found: {patient['name']}."
     summary = await interpret(api, staff, f"360 view of {number}")
     assert summary["intent"] == "patient_summary" and summary["requires_confirmation"] is False
     assert summary["results"][0]["patient"] == f"Patient/{patient['id']}"

@@ -45,7 +45,7 @@ _TO_ME = re.compile(r"\b(?:to|for)\s+(?:me|myself)\b", re.IGNORECASE)
 _TICKET_ID = re.compile(
     r"\b(?:ticket|complaint)\s*(?:no\.?|number|id)?\s*#?\s*(?P<id>\d[\w-]{0,63})\b", re.IGNORECASE
 )
-_HASH_ID = re.compile(r"#(?P<id>\d[\w-]{0,63})\b")
+_HASH_ID = re.compile(r"#(?P<id>\d[A-Za-z0-9-]{0,63})\b")
 _MINE = re.compile(r"\b(?:my|mine|assigned\s+to\s+me|mere)\b", re.IGNORECASE)
 _OVERDUE = re.compile(r"\b(?:overdue|late|past\s+due|breach\w*)\b", re.IGNORECASE)
 # Up to four words before "template" or "journey", none of them a grammar or channel word.

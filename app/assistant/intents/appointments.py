@@ -168,6 +168,10 @@ async def availability(draft: Draft, ctx: Context) -> None:
     draft.results.extend(r.slot_summary(f) for f in found[:RESULTS_LIMIT])
     if not found:
         draft.notes.append("No free slots then.")
+    first = (
+        f"; the first at {found[0].start:%H:%M} with Dr. {found[0].role.practitioner_name}" if found else ""
+    )
+    draft.answer = f"{len(found)} free slots on {day:%a %d %b}{first}."
 
 
 HANDLERS: dict[Intent, Handler] = {

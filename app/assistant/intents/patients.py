@@ -197,6 +197,10 @@ async def find_patient(draft: Draft, ctx: Context) -> None:
     draft.results.extend(r.patient_summary(p) for p in found)
     if len(found) == 1:
         draft.resolved.patient = f"Patient/{found[0]['id']}"
+    names = ", ".join(display_name(p) for p in found[:3]) + (" ..." if len(found) > 3 else "")
+    draft.answer = f"{len(found)} patient{'s' if len(found) != 1 else ''} found" + (
+        f": {names}." if found else "."
+    )
 
 
 HANDLERS: dict[Intent, Handler] = {

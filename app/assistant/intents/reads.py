@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 from app.analytics import service as analytics
+from app.analytics.router import MAX_DAYS
 from app.assistant.intents.common import Context, Handler
 from app.ports.nlu import Intent
 from app.understanding.draft import Draft
@@ -34,6 +35,9 @@ async def ask(draft: Draft, ctx: Context) -> None:
     """Answer: a count (and rate) from the analytics reports for a period, a department or a doctor."""
     metric = draft.entities.metric = draft.entities.metric or "appointments"
     period = _period(draft, ctx)
+    if period.last - period.first >= timedelta(days=MAX_DAYS):
+        draft.clarifications.append(f"A report covers at most {MAX_DAYS} days; ask about a shorter period.")
+        return
     span = (
         f"{period.first:%d %b} to {period.last:%d %b %Y}"
         if period.first != period.last

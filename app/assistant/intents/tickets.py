@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from app.assistant.intents.common import RESULTS_LIMIT, Context, Handler
 from app.errors import NotFound
 from app.fhir.client import Resource
+from app.inputs import FHIR_ID_PATTERN, USER_PATTERN
 from app.ports.nlu import Intent
 from app.tickets import service as tickets
 from app.tickets.resources import OPEN_STATUSES, TRANSITIONS, TicketStatus, status_of, ticket_of
@@ -36,6 +38,9 @@ def summary(task: Resource, ctx: Context) -> dict[str, Any]:
 
 async def _target(draft: Draft, ctx: Context, *, why: str) -> Resource | None:
     """The ticket the instruction means: by its id, else the patient's only open ticket (of the category said)."""
+    if draft.entities.ticket and not re.fullmatch(FHIR_ID_PATTERN, draft.entities.ticket):
+        draft.need("ticket", "Ticket", why=f"{draft.entities.ticket!r} is not a ticket number.")
+        return None
     if draft.entities.ticket:
         try:
             task = await tickets.get_ticket(ctx.fhir, draft.entities.ticket)
@@ -127,7 +132,9 @@ async def assign(draft: Draft, ctx: Context) -> None:
     """Assign a ticket to a staff user (the asker for "to me")."""
     await _target(draft, ctx, why="should be assigned")
     owner = draft.entities.assignee or (ctx.user if draft.entities.mine else None)
-    if owner:
+    if owner and not re.fullmatch(USER_PATTERN, owner):
+        draft.need("owner", "Assign to", why=f"{owner!r} is not a staff user (e.g. nurse@clinic).")
+    elif owner:
         draft.fill("owner", owner, "extracted", "Assign to")
     else:
         draft.need("owner", "Assign to", why="To which staff user (e.g. nurse@clinic)?")
