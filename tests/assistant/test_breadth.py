@@ -175,6 +175,15 @@ async def test_patient_details_change_the_360_answers_and_the_waitlist_takes_the
     await written(
         api,
         staff,
+        await interpret(
+            api, staff, f"change the address of {number} to 12 MG Road, Bengaluru, Karnataka 560001"
+        ),
+    )
+    no_state = await interpret(api, staff, f"change the address of {number} to 12 MG Road 560001")
+    assert no_state["executable"] is False and "state" in no_state["clarifications"][0]
+    await written(
+        api,
+        staff,
         await interpret(api, staff, f"Set emergency contact of {number} to his wife Ayesha {local(contact)}"),
     )
     stored = await fhir.read("Patient", patient["id"])
@@ -184,6 +193,17 @@ async def test_patient_details_change_the_360_answers_and_the_waitlist_takes_the
     assert stored["communication"][0]["language"]["coding"][0]["code"] == "hi"
     assert stored["contact"][0]["name"]["text"] == "Ayesha"
     assert stored["contact"][0]["telecom"][0]["value"] == contact
+    assert stored["address"][0]["line"] == ["12 MG Road"] and stored["address"][0]["postalCode"] == "560001"
+
+    new_number = phone()
+    moved = await interpret(api, staff, f"Change the phone of {number} to {local(new_number)}")
+    assert moved["form"]["phone"]["value"] == new_number
+    await written(api, staff, moved)
+    phones = [
+        t["value"] for t in (await fhir.read("Patient", patient["id"]))["telecom"] if t["system"] == "phone"
+    ]
+    assert phones[0] == new_number
+    number = local(new_number)
 
     found = await interpret(api, staff, f"Who is {number}?")
     assert found["answer"] == f"1 patient found: {patient['name']}."

@@ -59,7 +59,9 @@ _TEMPLATE = re.compile(
 _TEMPLATE_LEAD = re.compile(
     r"^(?:(?:the|a|an|on|start|begin|send|with|using|enrol+|put|add)\s+)+", re.IGNORECASE
 )
-_ADDRESS = re.compile(r"\baddress\s*(?:to|is|as|:|=)\s*(?P<address>[^;]+?)\s*$", re.IGNORECASE)
+_ADDRESS = re.compile(
+    r"\baddress\b(?:[^:;]{0,40}?\b(?:to|is|as)\b\s*:?|\s*[:=])\s*(?P<address>[^;]+?)\s*$", re.IGNORECASE
+)
 _CONTACT = re.compile(r"\bemergency\s+contact\b", re.IGNORECASE)
 _RELATION = terms.pattern_of(terms.RELATIONSHIPS).pattern
 # The contact after "to", "is" or ":": "to his wife Ayesha", "is father Suresh".
