@@ -299,3 +299,32 @@ async def test_unknown_ambiguous_injected_and_mistyped_instructions_write_nothin
 
     after = await fhir.search("Task", {"patient": f"Patient/{patient['id']}"})
     assert len(after) == len(before)
+
+    # Naming the category settles it: the billing ticket is made urgent, the complaint ticket closed.
+    urgent = await interpret(api, staff, f"Escalate {number}'s billing ticket to urgent")
+    assert urgent["intent"] == "update_ticket"
+    [billing] = await written(api, staff, urgent)
+    assert (await fhir.read("Task", billing.removeprefix("Task/")))["priority"] == "urgent"
+    close = await interpret(api, staff, f"close {number}'s complaint ticket: apologised")
+    assert close["actions"][0]["destructive"] is True
+    [complaint] = await written(api, staff, close)
+    assert (await fhir.read("Task", complaint.removeprefix("Task/")))["businessStatus"]["coding"][0][
+        "code"
+    ] == "closed"
+    assert complaint != billing
+
+
+async def test_what_cannot_be_done_is_asked_about_not_guessed(
+    api: httpx.AsyncClient, staff: dict[str, str], demo_clinic: None
+) -> None:
+    patient = await make_patient(api, staff)
+    number = local(patient["phone"])
+
+    journey = await interpret(api, staff, f"Start the moon landing journey for {number}")
+    assert journey["executable"] is False and "diabetes-management" in journey["clarifications"][0]
+    no_lead = await interpret(api, staff, f"Move the lead of {number} to qualified")
+    assert no_lead["executable"] is False and "no open lead" in no_lead["clarifications"][0]
+    no_ticket = await interpret(api, staff, "Close ticket 99999999")
+    assert no_ticket["executable"] is False and "no ticket" in no_ticket["clarifications"][0]
+    too_long = await interpret(api, staff, "how many no-shows in the last 900 days")
+    assert too_long["results"] == [] and "366 days" in too_long["clarifications"][0]
