@@ -47,6 +47,8 @@ def resolve_period(text: str, *, today: date) -> tuple[date, date] | None:
         return day, day
     if match.group("span"):
         count = int(match.group("count")) * (7 if match.group("units").lower() == "weeks" else 1)
+        if count == 0:
+            return None
         if match.group("span").lower() == "next":
             return today, today + timedelta(days=count - 1)
         return today - timedelta(days=count), today - timedelta(days=1)

@@ -38,6 +38,7 @@ def test_a_december_month_ends_the_year() -> None:
 
 def test_words_without_a_range_are_none() -> None:
     assert resolve_period("on Friday at 10", today=TUESDAY) is None
+    assert resolve_period("last 0 days", today=TUESDAY) is None
 
 
 def test_the_range_is_found_with_its_place_in_the_text() -> None:
