@@ -37,6 +37,7 @@ class Plan(BaseModel):
     results: list[dict[str, Any]] = Field(
         default_factory=list, description="For questions (find, list, availability): the answer"
     )
+    answer: str | None = Field(default=None, description="For questions: the answer in one plain sentence")
     requires_confirmation: bool
     executable: bool = Field(description="True when confirming would write the actions as they are")
     expires_at: AwareDatetime

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 import structlog
 
 from app.assistant import intents
-from app.assistant.execute import Execution, execute, merged_form
+from app.assistant.execute import REQUIRED, Execution, execute, merged_form
 from app.assistant.schemas import Confirmation, Plan
 from app.assistant.store import PlanStore, StoredPlan, is_expired
 from app.config import Settings
@@ -52,17 +52,6 @@ ASSISTANT = Actor(kind=AgentKind.ASSISTANT)
 # Patient names offered to the extractor for fuzzy matching are re-read after this long.
 PATIENT_NAMES_TTL_SECONDS = 60.0
 PATIENT_NAMES_LIMIT = 1000
-# Form fields confirming needs, per intent: any one alternative of a tuple-of-tuples must be filled.
-REQUIRED: dict[Intent, tuple[tuple[str, ...], ...]] = {
-    Intent.BOOK_APPOINTMENT: (("slot", "patient"), ("slot", "patient_name", "patient_phone")),
-    Intent.RESCHEDULE_APPOINTMENT: (("appointment", "slot"),),
-    Intent.CANCEL_APPOINTMENT: (("appointment",),),
-    Intent.REGISTER_PATIENT: (("patient_name", "patient_phone"),),
-    Intent.UPDATE_PATIENT: (("patient", "gender"), ("patient", "birth_date")),
-    Intent.CREATE_OPPORTUNITY: (("patient",), ("patient_name", "patient_phone")),
-    Intent.CREATE_TASK: (("message",),),
-    Intent.SEND_MESSAGE: (("patient", "message"),),
-}
 
 
 @dataclass
@@ -153,6 +142,8 @@ async def interpret(
         index=index,
         region=assistant.settings.default_phone_region,
         real_now=max(real_now, said_at),
+        user=principal.user,
+        timezone=assistant.settings.default_timezone,
     )
     await intents.HANDLERS[draft.intent](draft, ctx)
     plan = _plan(
@@ -191,6 +182,7 @@ def _plan(draft: Draft, *, transcript: str | None, expires_at: datetime) -> Plan
         alternatives=draft.alternatives,
         notes=draft.notes,
         results=draft.results,
+        answer=draft.answer,
         requires_confirmation=writes,
         executable=executable,
         expires_at=expires_at,

@@ -24,6 +24,22 @@ class Intent(StrEnum):
     FIND_PATIENT = "find_patient"
     LIST_APPOINTMENTS = "list_appointments"
     CHECK_AVAILABILITY = "check_availability"
+    JOIN_WAITLIST = "join_waitlist"
+    PATIENT_SUMMARY = "patient_summary"
+    CREATE_TICKET = "create_ticket"
+    UPDATE_TICKET = "update_ticket"
+    ASSIGN_TICKET = "assign_ticket"
+    COMMENT_TICKET = "comment_ticket"
+    RESOLVE_TICKET = "resolve_ticket"
+    CLOSE_TICKET = "close_ticket"
+    LIST_TICKETS = "list_tickets"
+    MOVE_OPPORTUNITY = "move_opportunity"
+    LOSE_OPPORTUNITY = "lose_opportunity"
+    START_JOURNEY = "start_journey"
+    LIST_JOURNEYS = "list_journeys"
+    ADVANCE_JOURNEY = "advance_journey"
+    MESSAGE_HISTORY = "message_history"
+    ASK_ANALYTICS = "ask_analytics"
     UNSUPPORTED = "unsupported"
 
 
@@ -45,6 +61,42 @@ class ExtractedEntities(BaseModel):
     )
     gender: str | None = Field(default=None, description="male, female, other or unknown")
     birth_date: str | None = Field(default=None, description="Date of birth as written")
+    period: str | None = Field(
+        default=None, description="A date range as written ('next week', 'last month', 'last 7 days')"
+    )
+    channel: str | None = Field(
+        default=None, description="whatsapp, sms or email: where to send, or the patient's preferred channel"
+    )
+    template: str | None = Field(
+        default=None, description="A message template or journey template name as written"
+    )
+    ticket: str | None = Field(default=None, description="The ticket's id or number as written")
+    category: str | None = Field(
+        default=None, description="The ticket category as written (complaint, billing, callback ...)"
+    )
+    priority: str | None = Field(
+        default=None, description="The ticket priority as written (urgent, asap ...)"
+    )
+    assignee: str | None = Field(default=None, description="The staff user to assign to, e.g. nurse@clinic")
+    mine: bool | None = Field(default=None, description="True when staff ask about their own tickets")
+    overdue: bool | None = Field(default=None, description="True when staff ask about overdue tickets")
+    stage: str | None = Field(
+        default=None, description="The opportunity stage or journey stage to move to, as written"
+    )
+    lost_reason: str | None = Field(default=None, description="Why a lead was lost, as written")
+    new_phone: str | None = Field(default=None, description="A patient's new phone number (update)")
+    email: str | None = Field(default=None, description="A patient's new email address (update)")
+    address: str | None = Field(default=None, description="A patient's new postal address (update)")
+    language: str | None = Field(default=None, description="A patient's preferred language as written")
+    contact_name: str | None = Field(default=None, description="The emergency contact's name")
+    contact_phone: str | None = Field(default=None, description="The emergency contact's phone number")
+    contact_relationship: str | None = Field(
+        default=None, description="How the emergency contact is related (wife, father, friend ...)"
+    )
+    metric: str | None = Field(
+        default=None,
+        description="What an analytics question counts: appointments, no-shows, cancellations, leads, tickets, messages",
+    )
 
 
 class Extraction(BaseModel):

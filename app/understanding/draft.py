@@ -9,10 +9,12 @@ from zoneinfo import ZoneInfo
 
 import dateparser
 
+from app.language import terms
+from app.language.periods import resolve_period
 from app.language.phones import InvalidPhone, normalize_phone
 from app.language.specialties import specialty_code
 from app.language.when import When, resolve_when
-from app.ports.nlu import Extraction, Intent
+from app.ports.nlu import ExtractedEntities, Extraction, Intent
 from app.understanding.schemas import Action, Entities, FormField, Resolved
 from app.vocabulary import Gender
 
@@ -36,6 +38,7 @@ class Draft:
     alternatives: list[dict[str, Any]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     results: list[dict[str, Any]] = field(default_factory=list)
+    answer: str | None = None
 
     def fill(self, name: str, value: Any, source: str, label: str) -> None:
         """Set one form field."""
@@ -49,9 +52,9 @@ class Draft:
         if why:
             self.clarifications.append(why)
 
-    def act(self, kind: str, summary: str) -> None:
-        """Add an action confirming will perform."""
-        self.actions.append(Action(type=kind, summary=summary))
+    def act(self, kind: str, summary: str, *, destructive: bool = False) -> None:
+        """Add an action confirming will perform (destructive: it ends or closes something)."""
+        self.actions.append(Action(type=kind, summary=summary, destructive=destructive))
 
 
 def normalise(extraction: Extraction, *, text: str, now: datetime, tz: ZoneInfo, region: str) -> Draft:
@@ -84,6 +87,7 @@ def normalise(extraction: Extraction, *, text: str, now: datetime, tz: ZoneInfo,
         time=when.time.strftime("%H:%M") if when and when.time else None,
         reason=_clean(raw.reason),
         message=_clean(raw.message),
+        **_more_entities(raw, today=local_now.date(), region=region, clarifications=clarifications),
     )
     birth_date = None
     if raw.birth_date:
@@ -113,6 +117,50 @@ def parse_birth_date(text: str, *, today: date) -> date | None:
     if parsed is None or parsed.date() > today:
         return None
     return parsed.date()
+
+
+# Closed vocabularies made codes (words staff use -> the PRM's codes), and what each is called.
+_CODED = {
+    "category": (terms.TICKET_CATEGORIES, "ticket category"),
+    "priority": (terms.TICKET_PRIORITIES, "priority"),
+    "lost_reason": (terms.LOST_REASONS, "reason"),
+    "channel": (terms.CHANNELS, "channel"),
+    "language": (terms.LANGUAGES, "language"),
+    "metric": (terms.METRICS, "figure"),
+    "contact_relationship": (terms.RELATIONSHIPS, "relationship"),
+}
+
+
+def _more_entities(
+    raw: ExtractedEntities, *, today: date, region: str, clarifications: list[str]
+) -> dict[str, Any]:
+    """The entities of tickets, leads, journeys, messages, patient details and reports, normalised:
+    phones in E.164, a date range as days; what does not normalise becomes a clarification."""
+    found: dict[str, Any] = {
+        key: _clean(getattr(raw, key))
+        for key in ("template", "ticket", "assignee", "stage", "email", "address", "contact_name")
+    }
+    found |= {"mine": raw.mine, "overdue": raw.overdue}
+    for key, (table, what) in _CODED.items():
+        written = _clean(getattr(raw, key))
+        found[key] = terms.code_of(table, written)
+        if written and found[key] is None:
+            known = ", ".join(sorted(set(table.values())))
+            clarifications.append(f"I do not know the {what} {written!r} (one of: {known}).")
+    for key in ("new_phone", "contact_phone"):
+        written = getattr(raw, key)
+        if written:
+            try:
+                found[key] = normalize_phone(written, region=region)
+            except InvalidPhone:
+                clarifications.append(f"{written!r} is not a valid phone number.")
+    if raw.period:
+        period = resolve_period(raw.period, today=today)
+        if period is None:
+            clarifications.append(f"I could not read a date range in {raw.period!r}.")
+        else:
+            found["period_start"], found["period_end"] = (day.isoformat() for day in period)
+    return found
 
 
 def _clean(value: str | None) -> str | None:

@@ -20,6 +20,26 @@ class Entities(BaseModel):
     time: str | None = Field(default=None, description="HH:MM")
     reason: str | None = None
     message: str | None = None
+    period_start: str | None = Field(default=None, description="YYYY-MM-DD: first day of a date range")
+    period_end: str | None = Field(default=None, description="YYYY-MM-DD: last day of a date range")
+    channel: str | None = None
+    template: str | None = None
+    ticket: str | None = None
+    category: str | None = None
+    priority: str | None = None
+    assignee: str | None = None
+    mine: bool | None = None
+    overdue: bool | None = None
+    stage: str | None = None
+    lost_reason: str | None = None
+    new_phone: str | None = Field(default=None, description="E.164")
+    email: str | None = None
+    address: str | None = None
+    language: str | None = None
+    contact_name: str | None = None
+    contact_phone: str | None = Field(default=None, description="E.164")
+    contact_relationship: str | None = None
+    metric: str | None = None
 
 
 class Resolved(BaseModel):
@@ -29,6 +49,9 @@ class Resolved(BaseModel):
     practitioner: str | None = None
     slot: str | None = None
     appointment: str | None = None
+    ticket: str | None = None
+    opportunity: str | None = None
+    journey: str | None = None
 
 
 class Action(BaseModel):
@@ -36,6 +59,7 @@ class Action(BaseModel):
 
     type: str
     summary: str
+    destructive: bool = Field(default=False, description="It cancels, closes or ends something")
 
 
 class FormField(BaseModel):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from adapters.llm.offline import fields, intents, names
+from adapters.llm.offline import crm, fields, intents, names
 from adapters.llm.offline.text import mask, plain
 from app.language.phones import phones_in_text
 from app.language.specialties import specialties_in_text
@@ -22,7 +22,8 @@ MAX_INSTRUCTION_CHARS = 1000
 _TITLE = re.compile(r"\b(?:dr|doctor|doc)\b", re.IGNORECASE)
 _PRM_WORDS = re.compile(
     r"\b(?:appointments?|appts?|consult\w*|slots?|patients?|mareez|doctors?|dr|clinic|opd|check[\s-]?up|leads?"
-    r"|enquir\w*|whatsapp|sms|reminders?|follow[\s-]?up|reports?|tasks?)\b",
+    r"|enquir\w*|whatsapp|sms|reminders?|follow[\s-]?up|reports?|tasks?|tickets?|complaints?|journeys?|stages?"
+    r"|waitlist|no[\s-]?shows?|cancell?ations?|messages|e-?mail|opportunit\w*)\b",
     re.IGNORECASE,
 )
 _PATIENT_INTENTS = (Intent.REGISTER_PATIENT, Intent.UPDATE_PATIENT)
@@ -54,10 +55,12 @@ def _extract(text: str, context: ExtractionContext) -> Extraction:
         return Extraction(intent=Intent.UNSUPPORTED)
 
     message: str | None = None
-    if intent is Intent.SEND_MESSAGE and (body := fields.message_in(work)):
+    hinglish = intent is Intent.SEND_MESSAGE
+    if intent in crm.NOTE_INTENTS and (body := fields.message_in(work, hinglish=hinglish)):
         # "...: your cardiology report is ready" names no specialty to resolve.
         message, work = body.value, mask(work, body.start, body.end)
         specialties = specialties_in_text(work)
+    more, work = crm.entities_in(work, intent, note=message)
     birth_date = fields.birth_date_in(work)
     if birth_date:
         work = mask(work, birth_date.start, birth_date.end)
@@ -74,7 +77,8 @@ def _extract(text: str, context: ExtractionContext) -> Extraction:
         work = mask(work, patient.start, patient.end)
 
     entities = ExtractedEntities(
-        patient_phone=phones[0][1] if phones else None,
+        **crm.phone_roles(original, phones, intent),
+        **more,
         patient_name=patient.value if patient else None,
         practitioner_name=practitioner.value if practitioner else None,
         specialty=specialties[0][1] if specialties else None,

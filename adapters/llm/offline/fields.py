@@ -12,7 +12,11 @@ from app.language.when import WhenMention
 _MASKED_GAP = re.compile(r"\s{3,}")
 _QUOTED = re.compile(r"\"(?P<body>[^\"]+)\"")
 # The first colon that is not inside a clock time ("9:30").
-_AFTER_COLON = re.compile(r"(?<!\d):(?!\d)\s*(?P<body>\S.*)$")
+_AFTER_COLON = re.compile(r"(?:(?<!\d):(?!\d)|:(?=\s))\s*(?P<body>\S.*)$")
+_AFTER_WORD_EN = re.compile(
+    r"\b(?:saying|that|stating|telling|with\s+(?:the\s+)?(?:text|message|note))\b\s*(?P<body>\S.*)$",
+    re.IGNORECASE,
+)
 _AFTER_WORD = re.compile(
     r"\b(?:saying|that|stating|telling|with\s+(?:the\s+)?(?:text|message)|ki)\b\s*(?P<body>\S.*)$",
     re.IGNORECASE,
@@ -60,9 +64,10 @@ def _tidy(text: str) -> str:
     return _EDGE_WORDS.sub("", " ".join(first.split())).strip(" -:'\"")
 
 
-def message_in(text: str) -> Found | None:
-    """The text to send: quoted, after a colon, or after "saying", "that" or "ki"."""
-    for pattern in (_QUOTED, _AFTER_COLON, _AFTER_WORD):
+def message_in(text: str, *, hinglish: bool = True) -> Found | None:
+    """The text to send (or a note): quoted, after a colon, or after "saying", "that" (or "ki", with `hinglish`:
+    only a message's "ki" introduces its text; "lead lost mark karo ki" is no note)."""
+    for pattern in (_QUOTED, _AFTER_COLON, _AFTER_WORD if hinglish else _AFTER_WORD_EN):
         match = pattern.search(text)
         if match:
             body = match.group("body").strip().strip("\"'").strip()

@@ -45,9 +45,11 @@ def normalised(extraction: Extraction, now: datetime) -> dict[str, str]:
     """The extraction as the core sees it: E.164 phone, and the `when` words resolved."""
     entities = extraction.entities
     found: dict[str, str] = {"intent": extraction.intent.value}
-    found.update(entities.model_dump(exclude={"when", "patient_phone"}, exclude_none=True))
-    if entities.patient_phone:
-        found["patient_phone"] = normalize_phone(entities.patient_phone)
+    phones = {"patient_phone", "new_phone", "contact_phone"}
+    found.update(entities.model_dump(exclude={"when", *phones}, exclude_none=True))
+    for key in phones:
+        if written := getattr(entities, key):
+            found[key] = normalize_phone(written)
     when = resolve_when(entities.when, now=now) if entities.when else None
     if when and when.start:
         found["start"] = when.start.isoformat()
@@ -227,15 +229,16 @@ PHRASINGS: list[tuple[str, dict[str, str]]] = [
      {"intent": "register_patient", "patient_name": "Arjun Mehta", "patient_phone": "+919845012345",
       "gender": "male", "birth_date": "1990-04-12"}),
     ("Update phone number of Rohan Das to 9876500000",
-     {"intent": "update_patient", "patient_name": "Rohan Das", "patient_phone": "+919876500000"}),
+     {"intent": "update_patient", "patient_name": "Rohan Das", "new_phone": "+919876500000"}),
     ("Who is 9844111173?", {"intent": "find_patient", "patient_phone": "+919844111173"}),
     ("Search patient vikram singh", {"intent": "find_patient", "patient_name": "Vikram Singh"}),
     # Messages, tasks and leads.
     ("Send SMS to 9844111173 saying your appointment is confirmed for tomorrow at 10",
-     {"intent": "send_message", "patient_phone": "+919844111173",
+     {"intent": "send_message", "patient_phone": "+919844111173", "channel": "sms",
       "message": "your appointment is confirmed for tomorrow at 10"}),
     ("whatsapp Ananya Reddy: please bring your old reports",
-     {"intent": "send_message", "patient_name": "Ananya Reddy", "message": "please bring your old reports"}),
+     {"intent": "send_message", "patient_name": "Ananya Reddy", "message": "please bring your old reports",
+      "channel": "whatsapp"}),
     ("Vikram Singh ko message bhejo ki kal ki appointment confirm hai",
      {"intent": "send_message", "patient_name": "Vikram Singh", "message": "kal ki appointment confirm hai"}),
     ('Message +91-77600-01122 "Your cardiology report is ready"',
