@@ -27,6 +27,7 @@ from adapters.twilio.media import TwilioMediaFetcher
 from adapters.twilio.messenger import TwilioMessenger
 from adapters.voice_agent import webhooks as voice_webhooks
 from adapters.voice_agent.recordings import HttpRecordingFetcher
+from app.assistant.memory import Sessions
 from app.assistant.service import Assistant
 from app.assistant.store import PlanStore
 from app.config import Settings
@@ -221,6 +222,7 @@ def build_services(
         extractor=extractor,
         transcriber=speech,
         plans=PlanStore(state),
+        sessions=Sessions(state, ttl_seconds=settings.assistant_session_ttl_seconds),
         state=state,
         queue=queue,
         settings=settings,

@@ -15,6 +15,7 @@ from app.assistant.schemas import Confirmation, Plan
 from app.directory.index import DirectoryCache
 from app.errors import Conflict, Invalid
 from app.fhir.builders import Actor
+from app.fhir.bundle import Transaction
 from app.fhir.canonical import SID_ASSISTANT_PLAN
 from app.fhir.client import FhirClient
 from app.inputs import CalendarDate, Instant
@@ -57,6 +58,8 @@ class Execution:
     region: str
     ticket_sla: Mapping[str, int]  # the tickets' SLA overrides (settings.ticket_sla_minutes)
     mrn_prefix: str
+    # More writes for the booking's own transaction (a compound plan's ticket): tx, appointment, patient id.
+    extend: Callable[[Transaction, str, str], None] | None = None
 
 
 _Reference = Annotated[str, StringConstraints(pattern=r"^([A-Za-z]+/)?[A-Za-z0-9\-.]{1,64}$")]
@@ -194,11 +197,19 @@ async def _book_for(
         instruction=ex.instruction,
         identifier=_tag(plan),
         new_patient=new_patient,
+        also=_extension(ex, patient_id),
     )
     if existing is None:
         existing = (await ex.fhir.search("Task", {"identifier": f"{SID_ASSISTANT_PLAN}|{plan.plan_id}"}))[0]
     written += [f"Appointment/{appointment['id']}", f"Task/{existing['id']}"]
     return {"appointment": f"Appointment/{appointment['id']}", "patient": f"Patient/{patient_id}"}
+
+
+def _extension(ex: Execution, patient_id: str) -> Callable[[Transaction, str], None] | None:
+    extend = ex.extend
+    if extend is None:
+        return None
+    return lambda tx, appointment_ref: extend(tx, appointment_ref, patient_id)
 
 
 async def _reschedule(

@@ -15,8 +15,9 @@ from zoneinfo import ZoneInfo
 
 import structlog
 
-from app.assistant import intents
-from app.assistant.execute import Execution, execute, merged_form
+from app.assistant import intents, plan_steps, summary
+from app.assistant.execute import Execution, merged_form
+from app.assistant.memory import Memory, Sessions, recalled, refers_to_appointment
 from app.assistant.schemas import Confirmation, Plan
 from app.assistant.store import PlanStore, StoredPlan, is_expired
 from app.config import Settings
@@ -39,12 +40,19 @@ from app.inputs import control_character
 from app.language.specialties import SPECIALTIES
 from app.ports.clock import Clock
 from app.ports.jobs import JobQueue
-from app.ports.nlu import ExtractionContext, ExtractionFailed, Intent, IntentExtractor
+from app.ports.nlu import (
+    ExtractedEntities,
+    Extraction,
+    ExtractionContext,
+    ExtractionFailed,
+    Intent,
+    IntentExtractor,
+)
 from app.ports.speech import Transcriber, TranscriptionFailed, TranscriptionUnavailable
 from app.ports.state import StateStore
 from app.security import Principal
 from app.understanding.draft import Draft, normalise
-from app.understanding.schemas import Entities
+from app.understanding.schemas import Entities, FormField
 
 log = structlog.get_logger(__name__)
 
@@ -74,6 +82,7 @@ class Assistant:
     extractor: IntentExtractor
     transcriber: Transcriber | None
     plans: PlanStore
+    sessions: Sessions
     state: StateStore
     queue: JobQueue
     settings: Settings
@@ -141,22 +150,22 @@ async def interpret(
         raise UpstreamFailed(
             f"The language model could not read the instruction: {exc}", code="extraction_failed"
         ) from None
-    draft = normalise(
-        extraction,
-        text=instruction,
-        now=said_at,
-        tz=assistant.tz,
-        region=assistant.settings.default_phone_region,
-    )
+    memory = await assistant.sessions.recall(principal.user, now=real_now)
+    steps, notes = plan_steps.compose(extraction.steps())
     ctx = intents.Context(
         fhir=assistant.fhir,
         index=index,
         region=assistant.settings.default_phone_region,
         real_now=max(real_now, said_at),
     )
-    await intents.HANDLERS[draft.intent](draft, ctx)
+    drafts = [
+        await _draft(assistant, step, text=instruction, now=said_at, memory=memory, ctx=ctx) for step in steps
+    ]
+    for draft in drafts:
+        summary.field_confidence(draft, extractor=extraction.confidence)
     plan = _plan(
-        draft,
+        drafts,
+        notes=notes,
         transcript=transcript,
         expires_at=real_now + timedelta(seconds=assistant.settings.plan_ttl_seconds),
     )
@@ -164,10 +173,12 @@ async def interpret(
         StoredPlan(plan=plan, owner=principal.user, text=instruction),
         ttl_seconds=assistant.settings.plan_ttl_seconds,
     )
+    await assistant.sessions.remember(principal.user, _memory_of(plan, earlier=memory, at=real_now))
     log.info(
         "assistant.plan.created",
         plan_id=plan.plan_id,
         intent=plan.intent.value,
+        steps=len(plan.steps),
         executable=plan.executable,
         missing=len(plan.missing),
         clarifications=len(plan.clarifications),
@@ -175,32 +186,112 @@ async def interpret(
     return plan
 
 
-def _plan(draft: Draft, *, transcript: str | None, expires_at: datetime) -> Plan:
-    writes = draft.intent not in intents.READ_ONLY
-    values = {name: field.value for name, field in draft.form.items()}
-    executable = writes and not draft.clarifications and _satisfied(draft.intent, values)
-    return Plan(
+async def _draft(
+    assistant: Assistant,
+    step: plan_steps.Step,
+    *,
+    text: str,
+    now: datetime,
+    memory: Memory | None,
+    ctx: intents.Context,
+) -> Draft:
+    """One step normalised, completed from the session where the text refers back, and resolved."""
+    entities = step.entities.model_copy()
+    recalled_notes = recalled(memory, intent=step.intent, text=text, entities=entities)
+
+    def draft_of(intent: Intent, found: ExtractedEntities) -> Draft:
+        draft = normalise(
+            Extraction(intent=intent, entities=found),
+            text=text,
+            now=now,
+            tz=assistant.tz,
+            region=assistant.settings.default_phone_region,
+        )
+        draft.remembered_appointment = refers_to_appointment(memory, text)
+        return draft
+
+    draft = draft_of(step.intent, entities)
+    if step.replaces is not None:
+        old = step.replaces.model_copy(
+            update={"patient_phone": entities.patient_phone, "patient_name": entities.patient_name}
+        )
+        draft = await plan_steps.replace_appointment(draft_of(Intent.CANCEL_APPOINTMENT, old), draft, ctx)
+    else:
+        await intents.HANDLERS[draft.intent](draft, ctx)
+    draft.notes[:0] = recalled_notes
+    return draft
+
+
+def _values(form: dict[str, FormField]) -> dict[str, Any]:
+    return {name: field.value for name, field in form.items()}
+
+
+def _plan(drafts: list[Draft], *, notes: list[str], transcript: str | None, expires_at: datetime) -> Plan:
+    writes = [d for d in drafts if d.intent not in intents.READ_ONLY]
+    main = writes[0] if writes else drafts[0]
+    clarifications = [c for d in drafts for c in d.clarifications]
+    if len(drafts) > 1:
+        clarifications += plan_steps.refusals(drafts)
+    missing = [name if d is main else f"steps.{i}.{name}" for i, d in enumerate(drafts) for name in d.missing]
+    executable = (
+        bool(writes) and not clarifications and all(_satisfied(d.intent, _values(d.form)) for d in writes)
+    )
+    plan = Plan(
         plan_id=uuid.uuid4().hex,
-        intent=draft.intent,
-        entities=Entities.model_validate(draft.entities.model_dump()),
-        resolved=draft.resolved,
-        actions=draft.actions if writes else [],
-        form=draft.form,
-        missing=draft.missing,
-        clarifications=draft.clarifications,
-        alternatives=draft.alternatives,
-        notes=draft.notes,
-        results=draft.results,
-        requires_confirmation=writes,
+        summary="",
+        intent=main.intent,
+        entities=Entities.model_validate(main.entities.model_dump()),
+        resolved=main.resolved,
+        actions=[a for d in writes for a in d.actions],
+        form=main.form,
+        missing=missing,
+        clarifications=clarifications,
+        alternatives=[a for d in drafts for a in d.alternatives],
+        notes=[*notes, *(n for d in drafts for n in d.notes)],
+        results=[r for d in drafts if d.intent in intents.READ_ONLY for r in d.results],
+        requires_confirmation=bool(writes),
         executable=executable,
         expires_at=expires_at,
         transcript=transcript,
+        steps=[plan_steps.step_of(d) for d in drafts],
     )
+    answers = [summary.answer(d) for d in drafts if d.intent in intents.READ_ONLY]
+    return plan.model_copy(update={"summary": summary.plan_summary(plan, answers)})
+
+
+def _memory_of(plan: Plan, *, earlier: Memory | None, at: datetime) -> Memory:
+    """The session after this plan: what it resolved, else what the session already knew."""
+    known = earlier.model_dump() if earlier else {}
+    found = {
+        "patient": plan.resolved.patient,
+        "patient_name": plan.entities.patient_name if plan.resolved.patient else None,
+        "patient_phone": plan.entities.patient_phone if plan.resolved.patient else None,
+        "practitioner": plan.resolved.practitioner,
+        "practitioner_name": plan.entities.practitioner_name if plan.resolved.practitioner else None,
+        "appointment": plan.resolved.appointment,
+    }
+    if plan.resolved.patient and plan.resolved.patient != known.get("patient"):
+        known = {}  # another patient: their appointment is not "that appointment" any more
+    return Memory.model_validate({**known, **{k: v for k, v in found.items() if v}, "at": at})
 
 
 def _satisfied(intent: Intent, values: dict[str, Any]) -> bool:
     options = REQUIRED.get(intent, ())
     return any(all(values.get(name) for name in option) for option in options)
+
+
+def _check_patient(plan: Plan, corrections: dict[str, Any]) -> None:
+    """A correction may pick the patient the plan left open, never swap the one it resolved."""
+    wanted = corrections.get("patient")
+    resolved = plan.resolved.patient
+    if wanted is None or resolved is None:
+        return
+    if f"Patient/{str(wanted).removeprefix('Patient/')}" != resolved:
+        raise Invalid(
+            "form.patient",
+            f"the plan was resolved for {resolved}; writing to another patient needs a new instruction",
+            code="other_patient",
+        )
 
 
 async def confirm(
@@ -217,16 +308,23 @@ async def confirm(
         raise Expired(
             f"Plan {plan_id!r} expired at {stored.plan.expires_at.isoformat()}", code="plan_expired"
         )
-    if not stored.plan.requires_confirmation:
-        raise Conflict(f"A {stored.plan.intent.value} plan writes nothing", code="nothing_to_confirm")
-    form = merged_form(stored.plan, corrections)
-    if not _satisfied(stored.plan.intent, form):
-        needed = " or ".join("+".join(option) for option in REQUIRED[stored.plan.intent])
+    plan = stored.plan
+    if not plan.requires_confirmation:
+        raise Conflict(f"A {plan.intent.value} plan writes nothing", code="nothing_to_confirm")
+    _check_patient(plan, corrections)
+    form = merged_form(plan, corrections)
+    if plan.clarifications and len(plan.steps) > 1:
+        raise Invalid(
+            None, "The plan cannot be confirmed: " + " ".join(plan.clarifications), code="plan_incomplete"
+        )
+    later = [s for s in plan.steps[1:] if s.intent not in intents.READ_ONLY]
+    if not _satisfied(plan.intent, form) or not all(_satisfied(s.intent, _values(s.form)) for s in later):
+        needed = " or ".join("+".join(option) for option in REQUIRED[plan.intent])
         raise Invalid(
             None,
             f"The plan cannot be confirmed yet: it needs {needed}",
             code="plan_incomplete",
-            missing=stored.plan.missing,
+            missing=plan.missing,
         )
     if not await assistant.plans.claim(plan_id):
         earlier = await assistant.plans.result(plan_id)
@@ -248,11 +346,13 @@ async def confirm(
         mrn_prefix=assistant.settings.mrn_prefix,
     )
     try:
-        confirmation = await execute(stored.plan, form, execution)
+        done = await plan_steps.execute_steps(plan, form, execution)
     except BaseException:
         await assistant.plans.release(plan_id)
         raise
+    confirmation = done.model_copy(update={"summary": summary.confirmation_summary(done, plan)})
     await assistant.plans.finish(confirmation, ttl_seconds=assistant.settings.plan_ttl_seconds)
+    await _remember_confirmed(assistant, principal.user, plan, confirmation, now=now)
     log.info(
         "assistant.plan.confirmed",
         plan_id=plan_id,
@@ -260,6 +360,24 @@ async def confirm(
         written=len(confirmation.written),
     )
     return confirmation
+
+
+async def _remember_confirmed(
+    assistant: Assistant, user: str, plan: Plan, confirmation: Confirmation, *, now: datetime
+) -> None:
+    """After a confirmation, "that appointment" is the one it wrote and "her" its patient."""
+    memory = await assistant.sessions.recall(user, now=now) or Memory(at=now)
+    update: dict[str, Any] = {"at": now}
+    if confirmation.patient:
+        update["patient"] = confirmation.patient
+        update["patient_name"] = plan.entities.patient_name
+        update["patient_phone"] = plan.entities.patient_phone
+    if confirmation.appointment:
+        update["appointment"] = confirmation.appointment
+        update["appointment_start"] = plan.entities.start
+        update["practitioner"] = plan.resolved.practitioner
+        update["practitioner_name"] = plan.entities.practitioner_name
+    await assistant.sessions.remember(user, memory.model_copy(update=update))
 
 
 def audio_too_large(limit: int) -> TooLarge:
