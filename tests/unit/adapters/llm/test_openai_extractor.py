@@ -152,7 +152,10 @@ async def test_the_request_sends_strict_json_schema_the_model_and_the_text_only_
     assert "Tuesday, 2026-12-01, 09:00" in prompt
     assert "- cardiology:" in prompt and "- orthopedics:" not in prompt
     # The patient's name and phone leave as placeholders (tests/unit/adapters/llm/test_redact.py).
-    assert user == {"role": "user", "content": "Book [PATIENT_1] [PHONE_1] with Dr Rajiv Sharma 10AM tomorrow"}
+    assert user == {
+        "role": "user",
+        "content": "Book [PATIENT_1] [PHONE_1] with Dr Rajiv Sharma 10AM tomorrow",
+    }
     assert "Ananya" not in prompt and "9844111173" not in prompt
 
 
