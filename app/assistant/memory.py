@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime, timedelta
+from typing import Any
 
 from pydantic import AwareDatetime, BaseModel
 
+from app.assistant.schemas import Confirmation, Plan
 from app.language.references import Referent, references_in
 from app.ports.nlu import ExtractedEntities, Intent
 from app.ports.state import StateStore
@@ -93,3 +95,40 @@ def refers_to_appointment(memory: Memory | None, text: str) -> str | None:
     if memory is None or Referent.APPOINTMENT not in references_in(text):
         return None
     return memory.appointment
+
+
+def after_plan(plan: Plan, *, earlier: Memory | None, at: datetime) -> Memory:
+    """The session after a plan: what it resolved, else what the session already knew."""
+    known = earlier.model_dump() if earlier else {}
+    found = {
+        "patient": plan.resolved.patient,
+        "patient_name": plan.entities.patient_name if plan.resolved.patient else None,
+        "patient_phone": plan.entities.patient_phone if plan.resolved.patient else None,
+        "practitioner": plan.resolved.practitioner,
+        "practitioner_name": plan.entities.practitioner_name if plan.resolved.practitioner else None,
+        "appointment": plan.resolved.appointment,
+    }
+    if plan.resolved.patient and plan.resolved.patient != known.get("patient"):
+        known = {}  # another patient: their appointment is not "that appointment" any more
+    return Memory.model_validate({**known, **{k: v for k, v in found.items() if v}, "at": at})
+
+
+def after_confirmation(
+    plan: Plan, confirmation: Confirmation, *, earlier: Memory | None, at: datetime
+) -> Memory:
+    """The session after a confirmation: "that appointment" is the one it wrote, "her" its patient."""
+    update: dict[str, Any] = {"at": at}
+    if confirmation.patient:
+        update |= {
+            "patient": confirmation.patient,
+            "patient_name": plan.entities.patient_name,
+            "patient_phone": plan.entities.patient_phone,
+        }
+    if confirmation.appointment:
+        update |= {
+            "appointment": confirmation.appointment,
+            "appointment_start": plan.entities.start,
+            "practitioner": plan.resolved.practitioner,
+            "practitioner_name": plan.entities.practitioner_name,
+        }
+    return (earlier or Memory(at=at)).model_copy(update=update)

@@ -17,7 +17,14 @@ import structlog
 
 from app.assistant import intents, plan_steps, summary
 from app.assistant.execute import Execution, merged_form
-from app.assistant.memory import Memory, Sessions, recalled, refers_to_appointment
+from app.assistant.memory import (
+    Memory,
+    Sessions,
+    after_confirmation,
+    after_plan,
+    recalled,
+    refers_to_appointment,
+)
 from app.assistant.schemas import Confirmation, Plan
 from app.assistant.store import PlanStore, StoredPlan, is_expired
 from app.config import Settings
@@ -173,7 +180,7 @@ async def interpret(
         StoredPlan(plan=plan, owner=principal.user, text=instruction),
         ttl_seconds=assistant.settings.plan_ttl_seconds,
     )
-    await assistant.sessions.remember(principal.user, _memory_of(plan, earlier=memory, at=real_now))
+    await assistant.sessions.remember(principal.user, after_plan(plan, earlier=memory, at=real_now))
     log.info(
         "assistant.plan.created",
         plan_id=plan.plan_id,
@@ -259,22 +266,6 @@ def _plan(drafts: list[Draft], *, notes: list[str], transcript: str | None, expi
     return plan.model_copy(update={"summary": summary.plan_summary(plan, answers)})
 
 
-def _memory_of(plan: Plan, *, earlier: Memory | None, at: datetime) -> Memory:
-    """The session after this plan: what it resolved, else what the session already knew."""
-    known = earlier.model_dump() if earlier else {}
-    found = {
-        "patient": plan.resolved.patient,
-        "patient_name": plan.entities.patient_name if plan.resolved.patient else None,
-        "patient_phone": plan.entities.patient_phone if plan.resolved.patient else None,
-        "practitioner": plan.resolved.practitioner,
-        "practitioner_name": plan.entities.practitioner_name if plan.resolved.practitioner else None,
-        "appointment": plan.resolved.appointment,
-    }
-    if plan.resolved.patient and plan.resolved.patient != known.get("patient"):
-        known = {}  # another patient: their appointment is not "that appointment" any more
-    return Memory.model_validate({**known, **{k: v for k, v in found.items() if v}, "at": at})
-
-
 def _satisfied(intent: Intent, values: dict[str, Any]) -> bool:
     options = REQUIRED.get(intent, ())
     return any(all(values.get(name) for name in option) for option in options)
@@ -327,11 +318,11 @@ async def confirm(
             missing=plan.missing,
         )
     if not await assistant.plans.claim(plan_id):
-        earlier = await assistant.plans.result(plan_id)
+        done_before = await assistant.plans.result(plan_id)
         raise Conflict(
-            f"Plan {plan_id!r} was already confirmed" if earlier else f"Plan {plan_id!r} is being confirmed",
+            f"Plan {plan_id!r} was already confirmed" if done_before else f"Plan {plan_id!r} is being confirmed",
             code="already_confirmed",
-            result=earlier.model_dump(mode="json") if earlier else None,
+            result=done_before.model_dump(mode="json") if done_before else None,
         )
     execution = Execution(
         fhir=assistant.fhir,
@@ -352,7 +343,10 @@ async def confirm(
         raise
     confirmation = done.model_copy(update={"summary": summary.confirmation_summary(done, plan)})
     await assistant.plans.finish(confirmation, ttl_seconds=assistant.settings.plan_ttl_seconds)
-    await _remember_confirmed(assistant, principal.user, plan, confirmation, now=now)
+    earlier = await assistant.sessions.recall(principal.user, now=now)
+    await assistant.sessions.remember(
+        principal.user, after_confirmation(plan, confirmation, earlier=earlier, at=now)
+    )
     log.info(
         "assistant.plan.confirmed",
         plan_id=plan_id,
@@ -360,24 +354,6 @@ async def confirm(
         written=len(confirmation.written),
     )
     return confirmation
-
-
-async def _remember_confirmed(
-    assistant: Assistant, user: str, plan: Plan, confirmation: Confirmation, *, now: datetime
-) -> None:
-    """After a confirmation, "that appointment" is the one it wrote and "her" its patient."""
-    memory = await assistant.sessions.recall(user, now=now) or Memory(at=now)
-    update: dict[str, Any] = {"at": now}
-    if confirmation.patient:
-        update["patient"] = confirmation.patient
-        update["patient_name"] = plan.entities.patient_name
-        update["patient_phone"] = plan.entities.patient_phone
-    if confirmation.appointment:
-        update["appointment"] = confirmation.appointment
-        update["appointment_start"] = plan.entities.start
-        update["practitioner"] = plan.resolved.practitioner
-        update["practitioner_name"] = plan.entities.practitioner_name
-    await assistant.sessions.remember(user, memory.model_copy(update=update))
 
 
 def audio_too_large(limit: int) -> TooLarge:
