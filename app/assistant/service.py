@@ -318,11 +318,11 @@ async def confirm(
             missing=plan.missing,
         )
     if not await assistant.plans.claim(plan_id):
-        done_before = await assistant.plans.result(plan_id)
+        prior = await assistant.plans.result(plan_id)
         raise Conflict(
-            f"Plan {plan_id!r} was already confirmed" if done_before else f"Plan {plan_id!r} is being confirmed",
+            f"Plan {plan_id!r} was already confirmed" if prior else f"Plan {plan_id!r} is being confirmed",
             code="already_confirmed",
-            result=done_before.model_dump(mode="json") if done_before else None,
+            result=prior.model_dump(mode="json") if prior else None,
         )
     execution = Execution(
         fhir=assistant.fhir,
