@@ -5,7 +5,7 @@ scores them.
 
 pass^1 is the mean share of runs an example passes; pass^k the share of examples that pass all k runs
 (tau-bench's pass^k with n = k). Unconfirmed writes count the FHIR resources written while only
-interpreting: it must be 0.
+interpreting (Provenance naming the harness's user): it must be 0.
 
 With PRM_OPENAI_API_KEY (and PRM_OPENAI_BASE_URL / PRM_OPENAI_MODEL) set, a real endpoint answers;
 otherwise `SimulatedModel` answers through respx, as in CI: it reads the redacted prompt with the offline
@@ -46,8 +46,8 @@ EXAMPLE_FILES = (
 )
 K = 5
 KEY = "bench-passk-key"
+USER = "bench-passk"
 SIMULATED_BASE_URL = "https://llm.simulated.test/v1"
-WRITTEN_TYPES = ("Patient", "Appointment", "Task", "Communication", "CommunicationRequest", "Provenance")
 ENTITY_KEYS = ("patient_phone", "patient_name", "practitioner_name", "specialty", "start", "date", "message")
 TEXT_KEYS = ("patient_name", "practitioner_name", "message")
 DEMO_HORIZON_DAYS = 14
@@ -124,10 +124,16 @@ class PassK:
         return out
 
 
-async def written_since(fhir: FhirClient, since: datetime) -> int:
-    """FHIR resources of the kinds the PRM writes, changed since `since`."""
-    counts = [await fhir.count(kind, {"_lastUpdated": f"ge{since.isoformat()}"}) for kind in WRITTEN_TYPES]
-    return sum(counts)
+async def written_since(fhir: FhirClient, since: datetime, *, user: str) -> int:
+    """Writes by `user` since `since`: every PRM write records a Provenance naming its staff user, and
+    the harness only interprets, so each one is an unconfirmed write (others' writes do not count)."""
+    records = await fhir.search("Provenance", {"_lastUpdated": f"ge{since.isoformat()}"})
+    by_user = [
+        r
+        for r in records
+        if any(a.get("who", {}).get("identifier", {}).get("value") == user for a in r.get("agent", []))
+    ]
+    return len(by_user)
 
 
 async def run_passk(
@@ -151,7 +157,7 @@ async def run_passk(
             )
             if response.status_code == 200 and all(score(response.json(), example["expect"]).values()):
                 result.passed[example["id"]] += 1
-    result.unconfirmed_writes = await written_since(fhir, started)
+    result.unconfirmed_writes = await written_since(fhir, started, user=USER)
     return result
 
 
@@ -225,7 +231,7 @@ def settings_for(fhir_url: str, redis_url: str, **overrides: Any) -> Settings:
         "change_feed_subscribe_on_startup": False,
         "log_level": "WARNING",
         "rate_limit_per_key": "1000000/minute",
-        "api_keys": [ApiKey(key=SecretStr(KEY), role=Role.STAFF, user="bench-passk")],
+        "api_keys": [ApiKey(key=SecretStr(KEY), role=Role.STAFF, user=USER)],
         "llm_fallback_to_offline": False,
         "openai_api_key": SecretStr(key or "sk-simulated"),
         "openai_base_url": os.environ.get("PRM_OPENAI_BASE_URL") if key else SIMULATED_BASE_URL,
