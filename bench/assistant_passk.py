@@ -19,6 +19,7 @@ import asyncio
 import json
 import os
 import re
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -265,12 +266,16 @@ async def run(fhir_url: str, redis_url: str, *, k: int = K) -> PassK:
             app.router.lifespan_context(app),
             httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench") as api,
         ):
+            began = time.perf_counter()
             result = await run_passk(api, {"Authorization": f"Bearer {KEY}"}, fhir, examples(), k=k)
+            seconds = time.perf_counter() - began
     await fhir.aclose()
     endpoint = settings.openai_base_url or "OpenAI"
     print(f"Assistant pass^k over {endpoint} (model {settings.openai_model}), k = {k}")
     for line in result.lines():
         print(line)
+    interprets = k * len(result.by_intent)
+    print(f"{interprets} interprets in {seconds:.1f} s ({1000 * seconds / interprets:.0f} ms each)")
     return result
 
 
