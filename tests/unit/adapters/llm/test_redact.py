@@ -89,3 +89,16 @@ async def test_with_phi_kept_local_text_with_phi_never_reaches_the_remote_model(
     assert without.intent is Intent.LIST_APPOINTMENTS
     assert [c.text for c in remote.calls] == ["show Dr Meera Iyer's appointments tomorrow"]
     assert [c.text for c in local.calls] == ["find 9844111173"]
+
+
+def test_the_composition_root_keeps_phi_local_only_when_told() -> None:
+    from pydantic import SecretStr
+
+    from app.config import Settings
+    from app.services import build_extractor
+
+    remote = Settings(environment="test", openai_api_key=SecretStr("sk-test"), llm_phi="redact")
+    local = Settings(environment="test", openai_api_key=SecretStr("sk-test"), llm_phi="offline")
+
+    assert not isinstance(build_extractor(remote), PhiStaysLocal)
+    assert isinstance(build_extractor(local), PhiStaysLocal)
