@@ -137,13 +137,12 @@ def refusals(drafts: list[Draft]) -> list[str]:
             f"This instruction would write to different patients ({', '.join(sorted(patients))}); "
             "give one instruction per patient."
         )
-    shareable = (
+    # Only the booking's transaction takes other writes: its registration, lead and callback tickets.
+    shareable = len(writes) <= 1 or (
         writes[0].intent is Intent.BOOK_APPOINTMENT
         and all(d.intent is Intent.CREATE_TASK for d in writes[1:])
-        if writes
-        else True
     )
-    if len(writes) > 1 and not shareable:
+    if not shareable:
         asked = " and ".join(d.intent.value for d in writes)
         reasons.append(
             f"{asked} cannot be written all or nothing together; give them as separate instructions."
