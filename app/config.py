@@ -136,6 +136,13 @@ class Settings(BaseSettings):
     # True falls back to the offline extractor, False answers 502 naming the failure.
     llm_fallback_to_offline: bool = True
     plan_ttl_seconds: int = Field(default=15 * 60, gt=0)
+    # A staff user's assistant session (the last plan's patient, doctor, appointment for "her",
+    # "same doctor", "that appointment") is forgotten after this long without an instruction.
+    assistant_session_ttl_seconds: int = Field(default=30 * 60, gt=0)
+    # What reaches a remote model: "redact" replaces phone numbers and known patient names with
+    # placeholders (restored after extraction); "offline" reads any instruction holding such PHI with
+    # the offline extractor, so no PHI leaves the PRM at all.
+    llm_phi: Literal["redact", "offline"] = "redact"
     max_instruction_chars: int = Field(default=2000, gt=0)
 
     # Speech: "openai" (needs openai_api_key), "pocketsphinx" (offline, pip extra "speech") or "none".

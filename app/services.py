@@ -14,6 +14,7 @@ from fastapi import APIRouter
 from adapters.clock import SystemClock
 from adapters.llm.fallback import FallbackExtractor
 from adapters.llm.offline import OfflineExtractor
+from adapters.llm.redact import PhiStaysLocal
 from adapters.redis_events import RedisEventBus
 from adapters.redis_ratelimit import RedisRateLimiter
 from adapters.redis_state import RedisStateStore
@@ -27,6 +28,7 @@ from adapters.twilio.media import TwilioMediaFetcher
 from adapters.twilio.messenger import TwilioMessenger
 from adapters.voice_agent import webhooks as voice_webhooks
 from adapters.voice_agent.recordings import HttpRecordingFetcher
+from app.assistant.memory import Sessions
 from app.assistant.service import Assistant
 from app.assistant.store import PlanStore
 from app.config import Settings
@@ -91,7 +93,8 @@ def build_extractor(settings: Settings) -> IntentExtractor:
         base_url=settings.openai_base_url,
         timeout_seconds=settings.openai_timeout_seconds,
     )
-    return FallbackExtractor(llm, offline) if settings.llm_fallback_to_offline else llm
+    remote: IntentExtractor = FallbackExtractor(llm, offline) if settings.llm_fallback_to_offline else llm
+    return PhiStaysLocal(remote, offline) if settings.llm_phi == "offline" else remote
 
 
 def build_transcriber(settings: Settings) -> Transcriber | None:
@@ -221,6 +224,7 @@ def build_services(
         extractor=extractor,
         transcriber=speech,
         plans=PlanStore(state),
+        sessions=Sessions(state, ttl_seconds=settings.assistant_session_ttl_seconds),
         state=state,
         queue=queue,
         settings=settings,

@@ -19,6 +19,7 @@ import structlog
 from openai.types.chat import ChatCompletion
 from pydantic import BaseModel, ValidationError
 
+from adapters.llm.redact import redact
 from app.language.specialties import SPECIALTIES
 from app.ports.nlu import Extraction, ExtractionContext, ExtractionFailed, Intent
 
@@ -153,7 +154,13 @@ Rules:
    means cardiology); null if no specialty is named.
 6. patient_phone, patient_name, birth_date: as written. gender: male, female, other or unknown.
 7. message: the text to send (send_message) or what to do (create_task). reason: why the patient
-   comes, or what a lead is about."""
+   comes, or what a lead is about.
+8. Placeholders in square brackets, such as [PHONE_1] or [PATIENT_1], stand for a phone number or a
+   patient's name: copy them exactly as written into the entity they fill.
+9. When the instruction asks for several things ("register ... and book him ..."), put the first
+   in intent and entities and each further one, in order, in `then`; an entity a later step only
+   refers to ("him", "her") is null there. `then` is empty for a single request.
+10. confidence: how sure you are of the whole answer, from 0 to 1."""
 
 
 def system_prompt(context: ExtractionContext) -> str:
@@ -203,9 +210,10 @@ class OpenAIExtractor:
     async def extract(self, text: str, *, context: ExtractionContext) -> Extraction:
         """Extract intent and entities from `text`; raises ExtractionFailed (LlmExtractionFailed)."""
         started = time.perf_counter()
+        redaction = redact(text, context)
         try:
-            completion = await self._complete(text, context)
-            extraction = _parse(completion)
+            completion = await self._complete(redaction.text, context)
+            extraction = redaction.restore(_parse(completion))
         except LlmExtractionFailed as exc:
             log.warning("assistant.extractor.openai.failed", model=self._model, reason=exc.reason)
             raise
@@ -214,6 +222,8 @@ class OpenAIExtractor:
             "assistant.extractor.openai.completed",
             model=self._model,
             intent=extraction.intent.value,
+            steps=len(extraction.then) + 1,
+            redacted=len(redaction.originals),
             duration_ms=round((time.perf_counter() - started) * 1000),
             prompt_tokens=usage.prompt_tokens if usage else None,
             completion_tokens=usage.completion_tokens if usage else None,

@@ -72,6 +72,12 @@ async def confirm(
     )
 
 
+@router.delete("/session", status_code=204, responses=error_responses(401, 403, 503))
+async def new_session(assistant: AssistantDep, principal: StaffUser) -> None:
+    """Start a new assistant session: later instructions no longer refer to earlier ones."""
+    await assistant.sessions.forget(principal.user)
+
+
 @router.get("/plans/{plan_id}", response_model=Plan, responses=error_responses(401, 403, 404))
 async def get_plan(plan_id: PathId, assistant: AssistantDep, principal: StaffUser) -> Plan:
     """A plan as it was previewed (its author only)."""

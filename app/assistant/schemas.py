@@ -19,10 +19,29 @@ class InterpretIn(InputModel):
     channel: Literal["text", "audio"] | None = None
 
 
+class PlanStep(BaseModel):
+    """One step of a plan, in the order the instruction asked for it."""
+
+    intent: Intent
+    entities: Entities
+    resolved: Resolved
+    actions: list[Action]
+    form: dict[str, FormField]
+    missing: list[str]
+    clarifications: list[str]
+
+
 class Plan(BaseModel):
-    """A previewed plan: nothing is written until it is confirmed."""
+    """A previewed plan: nothing is written until it is confirmed.
+
+    A compound instruction has several `steps`; the top-level intent, entities, resolved and form are
+    those of its main (first writing) step, `actions` lists every step's, in order.
+    """
 
     plan_id: str
+    summary: str = Field(
+        description="The plan in plain words: what confirming does, what is missing, or the answer"
+    )
     intent: Intent
     entities: Entities
     resolved: Resolved
@@ -42,6 +61,7 @@ class Plan(BaseModel):
     executable: bool = Field(description="True when confirming would write the actions as they are")
     expires_at: AwareDatetime
     transcript: str | None = None
+    steps: list[PlanStep] = Field(default_factory=list, description="Every step, in order (one for most)")
 
 
 class ConfirmIn(InputModel):
@@ -54,6 +74,7 @@ class Confirmation(BaseModel):
     """What confirming wrote."""
 
     plan_id: str
+    summary: str = Field(default="", description="What was done, in plain words")
     intent: Intent
     written: list[str] = Field(description="`Type/id` of every resource written")
     appointment: str | None = None

@@ -15,8 +15,16 @@ from zoneinfo import ZoneInfo
 
 import structlog
 
-from app.assistant import intents
-from app.assistant.execute import REQUIRED, Execution, execute, merged_form
+from app.assistant import intents, plan_steps, summary
+from app.assistant.execute import REQUIRED, Execution, merged_form
+from app.assistant.memory import (
+    Memory,
+    Sessions,
+    after_confirmation,
+    after_plan,
+    recalled,
+    refers_to_appointment,
+)
 from app.assistant.schemas import Confirmation, Plan
 from app.assistant.store import PlanStore, StoredPlan, is_expired
 from app.config import Settings
@@ -39,12 +47,19 @@ from app.inputs import control_character
 from app.language.specialties import SPECIALTIES
 from app.ports.clock import Clock
 from app.ports.jobs import JobQueue
-from app.ports.nlu import ExtractionContext, ExtractionFailed, Intent, IntentExtractor
+from app.ports.nlu import (
+    ExtractedEntities,
+    Extraction,
+    ExtractionContext,
+    ExtractionFailed,
+    Intent,
+    IntentExtractor,
+)
 from app.ports.speech import Transcriber, TranscriptionFailed, TranscriptionUnavailable
 from app.ports.state import StateStore
 from app.security import Principal
 from app.understanding.draft import Draft, normalise
-from app.understanding.schemas import Entities
+from app.understanding.schemas import Entities, FormField
 
 log = structlog.get_logger(__name__)
 
@@ -63,6 +78,7 @@ class Assistant:
     extractor: IntentExtractor
     transcriber: Transcriber | None
     plans: PlanStore
+    sessions: Sessions
     state: StateStore
     queue: JobQueue
     settings: Settings
@@ -130,13 +146,8 @@ async def interpret(
         raise UpstreamFailed(
             f"The language model could not read the instruction: {exc}", code="extraction_failed"
         ) from None
-    draft = normalise(
-        extraction,
-        text=instruction,
-        now=said_at,
-        tz=assistant.tz,
-        region=assistant.settings.default_phone_region,
-    )
+    memory = await assistant.sessions.recall(principal.user, now=real_now)
+    steps, notes = plan_steps.compose(extraction.steps())
     ctx = intents.Context(
         fhir=assistant.fhir,
         index=index,
@@ -145,9 +156,14 @@ async def interpret(
         user=principal.user,
         timezone=assistant.settings.default_timezone,
     )
-    await intents.HANDLERS[draft.intent](draft, ctx)
+    drafts = [
+        await _draft(assistant, step, text=instruction, now=said_at, memory=memory, ctx=ctx) for step in steps
+    ]
+    for draft in drafts:
+        summary.field_confidence(draft, extractor=extraction.confidence)
     plan = _plan(
-        draft,
+        drafts,
+        notes=notes,
         transcript=transcript,
         expires_at=real_now + timedelta(seconds=assistant.settings.plan_ttl_seconds),
     )
@@ -155,10 +171,12 @@ async def interpret(
         StoredPlan(plan=plan, owner=principal.user, text=instruction),
         ttl_seconds=assistant.settings.plan_ttl_seconds,
     )
+    await assistant.sessions.remember(principal.user, after_plan(plan, earlier=memory, at=real_now))
     log.info(
         "assistant.plan.created",
         plan_id=plan.plan_id,
         intent=plan.intent.value,
+        steps=len(plan.steps),
         executable=plan.executable,
         missing=len(plan.missing),
         clarifications=len(plan.clarifications),
@@ -166,33 +184,97 @@ async def interpret(
     return plan
 
 
-def _plan(draft: Draft, *, transcript: str | None, expires_at: datetime) -> Plan:
-    writes = draft.intent not in intents.READ_ONLY
-    values = {name: field.value for name, field in draft.form.items()}
-    executable = writes and not draft.clarifications and _satisfied(draft.intent, values)
-    return Plan(
+async def _draft(
+    assistant: Assistant,
+    step: plan_steps.Step,
+    *,
+    text: str,
+    now: datetime,
+    memory: Memory | None,
+    ctx: intents.Context,
+) -> Draft:
+    """One step normalised, completed from the session where the text refers back, and resolved."""
+    entities = step.entities.model_copy()
+    recalled_notes = recalled(memory, intent=step.intent, text=text, entities=entities)
+
+    def draft_of(intent: Intent, found: ExtractedEntities) -> Draft:
+        draft = normalise(
+            Extraction(intent=intent, entities=found),
+            text=text,
+            now=now,
+            tz=assistant.tz,
+            region=assistant.settings.default_phone_region,
+        )
+        draft.remembered_appointment = refers_to_appointment(memory, text)
+        return draft
+
+    draft = draft_of(step.intent, entities)
+    if step.replaces is not None:
+        old = step.replaces.model_copy(
+            update={"patient_phone": entities.patient_phone, "patient_name": entities.patient_name}
+        )
+        draft = await plan_steps.replace_appointment(draft_of(Intent.CANCEL_APPOINTMENT, old), draft, ctx)
+    else:
+        await intents.HANDLERS[draft.intent](draft, ctx)
+    draft.notes[:0] = recalled_notes
+    return draft
+
+
+def _values(form: dict[str, FormField]) -> dict[str, Any]:
+    return {name: field.value for name, field in form.items()}
+
+
+def _plan(drafts: list[Draft], *, notes: list[str], transcript: str | None, expires_at: datetime) -> Plan:
+    writes = [d for d in drafts if d.intent not in intents.READ_ONLY]
+    main = writes[0] if writes else drafts[0]
+    clarifications = [c for d in drafts for c in d.clarifications]
+    if len(drafts) > 1:
+        clarifications += plan_steps.refusals(drafts)
+    missing = [name if d is main else f"steps.{i}.{name}" for i, d in enumerate(drafts) for name in d.missing]
+    executable = (
+        bool(writes) and not clarifications and all(_satisfied(d.intent, _values(d.form)) for d in writes)
+    )
+    plan = Plan(
         plan_id=uuid.uuid4().hex,
-        intent=draft.intent,
-        entities=Entities.model_validate(draft.entities.model_dump()),
-        resolved=draft.resolved,
-        actions=draft.actions if writes else [],
-        form=draft.form,
-        missing=draft.missing,
-        clarifications=draft.clarifications,
-        alternatives=draft.alternatives,
-        notes=draft.notes,
-        results=draft.results,
-        answer=draft.answer,
-        requires_confirmation=writes,
+        summary="",
+        intent=main.intent,
+        entities=Entities.model_validate(main.entities.model_dump()),
+        resolved=main.resolved,
+        actions=[a for d in writes for a in d.actions],
+        form=main.form,
+        missing=missing,
+        clarifications=clarifications,
+        alternatives=[a for d in drafts for a in d.alternatives],
+        notes=[*notes, *(n for d in drafts for n in d.notes)],
+        results=[r for d in drafts if d.intent in intents.READ_ONLY for r in d.results],
+        answer=" ".join(d.answer for d in drafts if d.answer) or None,
+        requires_confirmation=bool(writes),
         executable=executable,
         expires_at=expires_at,
         transcript=transcript,
+        steps=[plan_steps.step_of(d) for d in drafts],
     )
+    answers = [summary.answer(d) for d in drafts if d.intent in intents.READ_ONLY]
+    return plan.model_copy(update={"summary": summary.plan_summary(plan, answers)})
 
 
 def _satisfied(intent: Intent, values: dict[str, Any]) -> bool:
     options = REQUIRED.get(intent, ())
     return any(all(values.get(name) for name in option) for option in options)
+
+
+def _check_patient(plan: Plan, corrections: dict[str, Any]) -> None:
+    """A correction may pick the patient the plan left open, never swap the one it resolved."""
+    wanted = corrections.get("patient")
+    resolved = plan.resolved.patient
+    if wanted is None or resolved is None:
+        return
+    if f"Patient/{str(wanted).removeprefix('Patient/')}" != resolved:
+        raise Invalid(
+            "form.patient",
+            f"the plan was resolved for {resolved}; writing to another patient needs a new instruction",
+            code="other_patient",
+        )
 
 
 async def confirm(
@@ -209,23 +291,30 @@ async def confirm(
         raise Expired(
             f"Plan {plan_id!r} expired at {stored.plan.expires_at.isoformat()}", code="plan_expired"
         )
-    if not stored.plan.requires_confirmation:
-        raise Conflict(f"A {stored.plan.intent.value} plan writes nothing", code="nothing_to_confirm")
-    form = merged_form(stored.plan, corrections)
-    if not _satisfied(stored.plan.intent, form):
-        needed = " or ".join("+".join(option) for option in REQUIRED[stored.plan.intent])
+    plan = stored.plan
+    if not plan.requires_confirmation:
+        raise Conflict(f"A {plan.intent.value} plan writes nothing", code="nothing_to_confirm")
+    _check_patient(plan, corrections)
+    form = merged_form(plan, corrections)
+    if plan.clarifications and len(plan.steps) > 1:
+        raise Invalid(
+            None, "The plan cannot be confirmed: " + " ".join(plan.clarifications), code="plan_incomplete"
+        )
+    later = [s for s in plan.steps[1:] if s.intent not in intents.READ_ONLY]
+    if not _satisfied(plan.intent, form) or not all(_satisfied(s.intent, _values(s.form)) for s in later):
+        needed = " or ".join("+".join(option) for option in REQUIRED[plan.intent])
         raise Invalid(
             None,
             f"The plan cannot be confirmed yet: it needs {needed}",
             code="plan_incomplete",
-            missing=stored.plan.missing,
+            missing=plan.missing,
         )
     if not await assistant.plans.claim(plan_id):
-        earlier = await assistant.plans.result(plan_id)
+        prior = await assistant.plans.result(plan_id)
         raise Conflict(
-            f"Plan {plan_id!r} was already confirmed" if earlier else f"Plan {plan_id!r} is being confirmed",
+            f"Plan {plan_id!r} was already confirmed" if prior else f"Plan {plan_id!r} is being confirmed",
             code="already_confirmed",
-            result=earlier.model_dump(mode="json") if earlier else None,
+            result=prior.model_dump(mode="json") if prior else None,
         )
     execution = Execution(
         fhir=assistant.fhir,
@@ -240,11 +329,16 @@ async def confirm(
         mrn_prefix=assistant.settings.mrn_prefix,
     )
     try:
-        confirmation = await execute(stored.plan, form, execution)
+        done = await plan_steps.execute_steps(plan, form, execution)
     except BaseException:
         await assistant.plans.release(plan_id)
         raise
+    confirmation = done.model_copy(update={"summary": summary.confirmation_summary(done, plan)})
     await assistant.plans.finish(confirmation, ttl_seconds=assistant.settings.plan_ttl_seconds)
+    earlier = await assistant.sessions.recall(principal.user, now=now)
+    await assistant.sessions.remember(
+        principal.user, after_confirmation(plan, confirmation, earlier=earlier, at=now)
+    )
     log.info(
         "assistant.plan.confirmed",
         plan_id=plan_id,

@@ -30,9 +30,11 @@ async def book_with_opportunity(
     instruction: str | None = None,
     identifier: dict[str, str] | None = None,
     new_patient: dict[str, Any] | None = None,
+    also: booking.Extend | None = None,
 ) -> tuple[dict[str, Any], dict[str, Any] | None]:
     """Book a slot and, in the same transaction, advance the patient's open opportunity to 'booked' (or
-    create one); the Appointment and the opportunity advanced (None when one was created)."""
+    create one), and write what `also` adds; the Appointment and the opportunity advanced (None when one
+    was created)."""
     existing = None if new_patient else await opportunities.open_opportunity(fhir, patient_id=patient_id)
 
     def add_opportunity(tx: Transaction, appointment_ref: str) -> None:
@@ -45,6 +47,8 @@ async def book_with_opportunity(
             description=reason,
             identifier=identifier,
         )
+        if also:
+            also(tx, appointment_ref)
 
     appointment = await booking.book(
         fhir,

@@ -99,13 +99,34 @@ class ExtractedEntities(BaseModel):
     )
 
 
-class Extraction(BaseModel):
-    """An extractor's answer: one intent and its entities."""
+class ExtractionStep(BaseModel):
+    """One further thing a compound instruction asks for, in the order it is said."""
 
     model_config = ConfigDict(extra="forbid")
 
     intent: Intent
     entities: ExtractedEntities = Field(default_factory=ExtractedEntities)
+
+
+class Extraction(BaseModel):
+    """An extractor's answer: the (first) intent and its entities, then any further steps in order."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    intent: Intent
+    entities: ExtractedEntities = Field(default_factory=ExtractedEntities)
+    then: list[ExtractionStep] = Field(
+        default_factory=list,
+        description="Further steps when one instruction asks for several things, in order (usually empty); "
+        "a step referring to an earlier one ('book him') leaves that entity null",
+    )
+    confidence: float | None = Field(
+        default=None, description="How sure the extractor is of the whole answer, 0 to 1 (null: no estimate)"
+    )
+
+    def steps(self) -> list[ExtractionStep]:
+        """Every step, the first one included."""
+        return [ExtractionStep(intent=self.intent, entities=self.entities), *self.then]
 
 
 @dataclass(frozen=True)

@@ -55,29 +55,59 @@ async def create_ticket(
     SLA table (defaults, overridden by `sla`: every caller passes the deployment's
     `settings.ticket_sla_minutes`, so overrides reach every path) sets it from the category and priority;
     `focus` is the reference it is about (a conversation handed to staff)."""
-    _choice("category", category, Category)
-    _choice("priority", priority, Priority)
+    task = new_ticket(
+        patient_id=patient_id,
+        category=category,
+        description=description,
+        due=due,
+        owner=owner,
+        priority=priority,
+        identifier=identifier,
+        source=source,
+        now=now,
+        sla=sla,
+        focus=focus,
+    )
     if patient_id:
         await require(fhir, "Patient", patient_id, what="Patient")
-    created = now
+    ticket = await create_with_provenance(
+        fhir, task, actors=actors, activity="ticket.create", instruction=instruction
+    )
+    log.info("ticket.created", ticket=f"Task/{ticket['id']}", category=category, priority=priority)
+    return ticket
+
+
+def new_ticket(
+    *,
+    patient_id: str | None,
+    category: str,
+    description: str,
+    due: datetime | None,
+    owner: str | None,
+    priority: str,
+    identifier: dict[str, str] | None,
+    source: str | None,
+    now: datetime,
+    sla: Mapping[str, int],
+    focus: str | None = None,
+) -> Resource:
+    """A ticket Task to write (category and priority checked; without `due`, the SLA sets it)."""
+    _choice("category", category, Category)
+    _choice("priority", priority, Priority)
     task = res.ticket_resource(
         patient_ref=f"Patient/{patient_id}" if patient_id else None,
         category=category,
         description=description,
-        due=due or due_at(created, category=category, priority=priority, table=sla_table(sla)),
+        due=due or due_at(now, category=category, priority=priority, table=sla_table(sla)),
         owner=owner,
-        created=created,
+        created=now,
         priority=priority,
         source=source,
         focus=focus,
     )
     if identifier:
         task["identifier"] = [identifier]
-    ticket = await create_with_provenance(
-        fhir, task, actors=actors, activity="ticket.create", instruction=instruction
-    )
-    log.info("ticket.created", ticket=f"Task/{ticket['id']}", category=category, priority=priority)
-    return ticket
+    return task
 
 
 def is_ticket(task: Resource) -> bool:

@@ -38,7 +38,8 @@ class Draft:
     alternatives: list[dict[str, Any]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     results: list[dict[str, Any]] = field(default_factory=list)
-    answer: str | None = None
+    answer: str | None = None  # a read intent's answer in words (else the summary words its results)
+    remembered_appointment: str | None = None  # "that appointment": the session's last one, if upcoming
 
     def fill(self, name: str, value: Any, source: str, label: str) -> None:
         """Set one form field."""

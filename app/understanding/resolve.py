@@ -247,7 +247,10 @@ async def resolve_appointment(
     if roles:
         role_ids = {r.role_id for r in roles}
         upcoming = [a for a in upcoming if participant(a, "PractitionerRole") in role_ids]
-    if match_date and draft.when and draft.when.date:
+    remembered = [a for a in upcoming if f"Appointment/{a['id']}" == draft.remembered_appointment]
+    if remembered:
+        upcoming = remembered
+    elif match_date and draft.when and draft.when.date:
         upcoming = [
             a
             for a in upcoming

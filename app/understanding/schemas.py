@@ -68,3 +68,7 @@ class FormField(BaseModel):
     value: Any = None
     source: Literal["extracted", "resolved", "default", "missing"]
     label: str
+    confidence: float | None = Field(
+        default=None,
+        description="0-1: checked against the records (resolved) > extracted > default > missing",
+    )

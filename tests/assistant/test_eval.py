@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
+
+from bench.assistant_passk import score
 
 pytestmark = pytest.mark.integration
 EXAMPLES = [
@@ -19,35 +19,6 @@ EXAMPLES = [
     for line in (Path(__file__).parent / "eval_examples.jsonl").read_text().splitlines()
     if line
 ]
-ENTITY_KEYS = ("patient_phone", "patient_name", "practitioner_name", "specialty", "start", "date", "message")
-TEXT_KEYS = ("patient_name", "practitioner_name", "message")
-
-
-def _same(key: str, got: Any, want: Any) -> bool:
-    if key == "start":
-        return got is not None and datetime.fromisoformat(got) == datetime.fromisoformat(want)
-    if key in TEXT_KEYS:
-        return isinstance(got, str) and got.strip().lower() == str(want).strip().lower()
-    return bool(got == want)
-
-
-def score(plan: dict[str, Any], expect: dict[str, Any]) -> dict[str, bool]:
-    """Per scored key: did the plan get it right."""
-    marks = {"intent": plan["intent"] == expect["intent"]}
-    for key in ENTITY_KEYS:
-        if key in expect:
-            marks[key] = _same(key, plan["entities"].get(key), expect[key])
-    if "needs_clarification_or" in expect:
-        asked = bool(plan["clarifications"]) and plan["resolved"]["practitioner"] is None
-        resolved = all(
-            _same(k, plan["entities"].get(k), v) for k, v in expect["needs_clarification_or"].items()
-        )
-        marks["practitioner_one_of"] = asked or resolved
-    if expect.get("needs_clarification"):
-        marks["needs_clarification"] = (
-            bool(plan["clarifications"] or plan["missing"]) and not plan["executable"]
-        )
-    return marks
 
 
 async def test_every_labelled_example_is_interpreted_right(

@@ -61,7 +61,12 @@ async def test_the_booking_instruction_books_creates_the_opportunity_and_shows_i
     patient = plan["resolved"]["patient"]
     assert plan["executable"] is True
     assert [a["type"] for a in plan["actions"]] == ["book_appointment", "create_opportunity"]
-    assert plan["form"]["slot"] == {"value": plan["resolved"]["slot"], "source": "resolved", "label": "Slot"}
+    assert plan["form"]["slot"] == {
+        "value": plan["resolved"]["slot"],
+        "source": "resolved",
+        "label": "Slot",
+        "confidence": 0.95,
+    }
     assert plan["form"]["channel"]["source"] == "default"
 
     response = await api.post(f"/api/v1/assistant/plans/{plan['plan_id']}/confirm", headers=staff)

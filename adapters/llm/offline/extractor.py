@@ -4,6 +4,10 @@ Entities are read in an order that keeps them apart: each one found is masked ou
 before the next is looked for (phone, message body, date of birth, date/time, specialty, doctor,
 patient, reason), so that a doctor's name never becomes the patient's and a message's words never
 become the appointment time.
+
+A compound instruction ("register Ravi 98450 12345 and book him with ortho on Friday at 11") is cut
+where a connector ("and", "then", ";") is followed by a verb that starts an instruction of its own;
+each part is read on its own, in order, and becomes one step of the extraction.
 """
 
 from __future__ import annotations
@@ -13,9 +17,17 @@ import re
 from adapters.llm.offline import crm, fields, intents, names
 from adapters.llm.offline.text import mask, plain
 from app.language.phones import phones_in_text
+from app.language.references import Referent, references_in
 from app.language.specialties import specialties_in_text
 from app.language.when import find_when
-from app.ports.nlu import ExtractedEntities, Extraction, ExtractionContext, ExtractionFailed, Intent
+from app.ports.nlu import (
+    ExtractedEntities,
+    Extraction,
+    ExtractionContext,
+    ExtractionFailed,
+    ExtractionStep,
+    Intent,
+)
 
 # Longer text is not a staff instruction (and would make the rules slow).
 MAX_INSTRUCTION_CHARS = 1000
@@ -27,6 +39,16 @@ _PRM_WORDS = re.compile(
     re.IGNORECASE,
 )
 _PATIENT_INTENTS = (Intent.REGISTER_PATIENT, Intent.UPDATE_PATIENT)
+# A connector followed by a verb that starts an instruction of its own: a compound instruction's seam.
+_SEAM = re.compile(
+    r"(?:\s*[;.]\s+|,?\s+(?:and\s+then|and\s+also|and|then|also|aur|phir)\s+)(?:please\s+)?"
+    r"(?=(?:book|schedule|cancel|register|create|add|open|raise|log|send|message|whatsapp|sms|text|remind"
+    r"|re-?schedule|move|shift|update|change|find|show|list|check|make|set\s+up|call)\b)",
+    re.IGNORECASE,
+)
+# A message body or quoted text runs to the end: its "and"s are the patient's words, not seams.
+_BODY_START = re.compile(r"(?<!\d):(?!\d)|\"")
+MAX_STEPS = 4
 
 
 class OfflineExtractor:
@@ -34,12 +56,40 @@ class OfflineExtractor:
 
     async def extract(self, text: str, *, context: ExtractionContext) -> Extraction:
         """Extract intent and entities from `text`; raises ExtractionFailed for text too long to be one."""
-        return _extract(text, context)
+        return extract(text, context)
 
 
-def _extract(text: str, context: ExtractionContext) -> Extraction:
+def extract(text: str, context: ExtractionContext) -> Extraction:
+    """The extraction of `text`: one step, or one per part of a compound instruction."""
     if len(text) > MAX_INSTRUCTION_CHARS:
         raise ExtractionFailed(f"an instruction has at most {MAX_INSTRUCTION_CHARS} characters")
+    whole = _extract_one(text, context)
+    parts = split_steps(text)
+    if whole.intent is Intent.UNSUPPORTED or len(parts) == 1:
+        return whole
+    steps = [_extract_one(part, context) for part in parts]
+    if any(step.intent is Intent.UNSUPPORTED for step in steps):
+        return whole
+    first, *rest = steps
+    then = [ExtractionStep(intent=s.intent, entities=s.entities) for s in rest]
+    return Extraction(intent=first.intent, entities=first.entities, then=then)
+
+
+def split_steps(text: str) -> list[str]:
+    """The parts of a compound instruction, in order (the whole text when it asks for one thing)."""
+    body = _BODY_START.search(text)
+    limit = body.start() if body else len(text)
+    parts: list[str] = []
+    start = 0
+    for seam in _SEAM.finditer(text, 0, limit):
+        if seam.start() > start and len(parts) < MAX_STEPS - 1:
+            parts.append(text[start : seam.start()])
+            start = seam.end()
+    parts.append(text[start:])
+    return [part.strip() for part in parts if part.strip()]
+
+
+def _extract_one(text: str, context: ExtractionContext) -> Extraction:
     original = plain(text)
     work = original
     phones = phones_in_text(original)
@@ -102,12 +152,14 @@ def _mask_words(text: str, written: str) -> str:
 
 def _checked(intent: Intent, text: str, entities: ExtractedEntities) -> Intent:
     """The intent, unless nothing in the text is about the clinic ("book a flight to Delhi")."""
-    names_someone = bool(entities.patient_phone or entities.practitioner_name or entities.specialty)
+    # "send her the confirmation", "same doctor next week": someone an earlier instruction named.
+    refers = references_in(text)
+    names_someone = bool(entities.patient_phone or entities.practitioner_name or entities.specialty or refers)
     if intent is Intent.UNSUPPORTED:
         if intents.is_off_topic(text):
             return intent
         # No verb: "skin specialist for 98450 12345 tomorrow at 4" books; a bare phone number looks up.
-        doctor = entities.practitioner_name or entities.specialty
+        doctor = entities.practitioner_name or entities.specialty or Referent.PRACTITIONER in refers
         if doctor and (entities.patient_phone or entities.patient_name or entities.when):
             return Intent.BOOK_APPOINTMENT
         return Intent.FIND_PATIENT if entities.patient_phone else intent

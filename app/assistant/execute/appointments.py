@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from app.assistant.execute.common import (
@@ -14,6 +15,7 @@ from app.assistant.execute.common import (
     ref_id,
 )
 from app.assistant.schemas import Plan
+from app.fhir.bundle import Transaction
 from app.fhir.canonical import SID_ASSISTANT_PLAN
 from app.opportunities.booking import book_with_opportunity
 from app.patients import service as patients
@@ -82,11 +84,19 @@ async def _book_for(
         instruction=ex.instruction,
         identifier=plan_tag(plan),
         new_patient=new_patient,
+        also=_extension(ex, patient_id),
     )
     if existing is None:
         existing = (await ex.fhir.search("Task", {"identifier": f"{SID_ASSISTANT_PLAN}|{plan.plan_id}"}))[0]
     written += [f"Appointment/{appointment['id']}", f"Task/{existing['id']}"]
     return {"appointment": f"Appointment/{appointment['id']}", "patient": f"Patient/{patient_id}"}
+
+
+def _extension(ex: Execution, patient_id: str) -> Callable[[Transaction, str], None] | None:
+    extend = ex.extend
+    if extend is None:
+        return None
+    return lambda tx, appointment_ref: extend(tx, appointment_ref, patient_id)
 
 
 async def _reschedule(

@@ -11,6 +11,7 @@ from app.assistant.schemas import Plan
 from app.directory.index import DirectoryCache
 from app.errors import Invalid
 from app.fhir.builders import Actor
+from app.fhir.bundle import Transaction
 from app.fhir.canonical import SID_ASSISTANT_PLAN
 from app.fhir.client import FhirClient
 from app.patients import service as patients
@@ -34,6 +35,8 @@ class Execution:
     region: str
     ticket_sla: Mapping[str, int]  # the tickets' SLA overrides (settings.ticket_sla_minutes)
     mrn_prefix: str
+    # More writes for the booking's own transaction (a compound plan's ticket): tx, appointment, patient id.
+    extend: Callable[[Transaction, str, str], None] | None = None
 
 
 Executor = Callable[[Plan, dict[str, Any], Execution, list[str]], Awaitable[dict[str, str | None]]]

@@ -115,7 +115,7 @@ def test_the_schema_is_what_openai_strict_mode_accepts() -> None:
     schema = strict_json_schema(Extraction)
 
     objects = list(objects_in(schema))
-    assert len(objects) == 2  # Extraction and its entities, both inlined
+    assert len(objects) == 4  # Extraction, a `then` step, and the entities of each, all inlined
     for obj in objects:
         assert obj["additionalProperties"] is False
         assert sorted(obj["required"]) == sorted(obj["properties"])
@@ -151,7 +151,11 @@ async def test_the_request_sends_strict_json_schema_the_model_and_the_text_only_
     assert "Rajiv Sharma" in prompt and "Meera Iyer" in prompt
     assert "Tuesday, 2026-12-01, 09:00" in prompt
     assert "- cardiology:" in prompt and "- orthopedics:" not in prompt
-    assert user == {"role": "user", "content": INSTRUCTION}
+    # The patient's name and phone leave as placeholders (tests/unit/adapters/llm/test_redact.py).
+    assert user == {
+        "role": "user",
+        "content": "Book [PATIENT_1] [PHONE_1] with Dr Rajiv Sharma 10AM tomorrow",
+    }
     assert "Ananya" not in prompt and "9844111173" not in prompt
 
 
