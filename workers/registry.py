@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from app.analytics import jobs as analytics
 from app.bot import jobs as bot
 from app.bot.turn import Bot
 from app.calls import jobs as calls
@@ -196,6 +197,26 @@ async def _answer_message(services: Services, payload: dict[str, Any]) -> object
     return await bot.answer_message(bot_of(services), now=services.clock.now(), **payload)
 
 
+async def _roll_up_analytics_day(services: Services, payload: dict[str, Any]) -> object:
+    return await analytics.roll_up_day(
+        fhir=services.fhir,
+        state=services.state,
+        now=services.clock.now(),
+        timezone=services.settings.default_timezone,
+        **payload,
+    )
+
+
+async def _roll_up_analytics(services: Services, payload: dict[str, Any]) -> object:
+    return await analytics.roll_up_days(
+        fhir=services.fhir,
+        state=services.state,
+        now=services.clock.now(),
+        timezone=services.settings.default_timezone,
+        **payload,
+    )
+
+
 JOBS: dict[Job, JobFunction] = {
     Job.EXTEND_SLOT_HORIZONS: _extend_slot_horizons,
     Job.RELEASE_EXPIRED_HOLDS: _release_expired_holds,
@@ -213,4 +234,6 @@ JOBS: dict[Job, JobFunction] = {
     Job.PROCESS_VOICE_EVENT: _process_voice_event,
     Job.RUN_JOURNEY_ACTIONS: _run_journey_actions,
     Job.ANSWER_MESSAGE: _answer_message,
+    Job.ROLL_UP_ANALYTICS_DAY: _roll_up_analytics_day,
+    Job.ROLL_UP_ANALYTICS: _roll_up_analytics,
 }

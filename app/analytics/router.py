@@ -12,8 +12,9 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel
 
 from app.analytics import service
+from app.analytics.rows import Period
 from app.analytics.schemas import AppointmentsReport, CallsReport, LeadsReport, MessagesReport, TicketsReport
-from app.analytics.service import Period, Report
+from app.analytics.service import Report
 from app.deps import AppSettings, Fhir, Now
 from app.errors import Invalid, error_responses
 from app.inputs import QueryId

@@ -31,6 +31,8 @@ class Job(StrEnum):
     ANSWER_MESSAGE = "answer_message"  # the WhatsApp bot's turn on one stored inbound Communication
     REMIND_HIGH_RISK = "remind_high_risk"  # extra reminders for appointments at high no-show risk
     OPEN_CARE_GAP_TICKETS = "open_care_gap_tickets"  # an outreach ticket per care gap found
+    ROLL_UP_ANALYTICS_DAY = "roll_up_analytics_day"  # one report kind's closed day, after a change to it
+    ROLL_UP_ANALYTICS = "roll_up_analytics"  # every report kind over closed days (nightly: yesterday)
 
 
 @dataclass(frozen=True)
