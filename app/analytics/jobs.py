@@ -37,8 +37,8 @@ async def roll_up_days(
     first: str | None = None,
     last: str | None = None,
 ) -> int:
-    """Roll up every kind for each closed day from `first` through `last` (default: yesterday, local);
-    how many roll-ups were written."""
+    """Roll up every kind for each closed day from `first` through `last` (default: yesterday, local, and
+    any day still pending because its recompute job gave up); how many roll-ups were written."""
     tz = ZoneInfo(timezone)
     yesterday = now.astimezone(tz).date() - timedelta(days=1)
     period = Period(
@@ -47,8 +47,9 @@ async def roll_up_days(
         tz=tz,
     )
     written = 0
-    for day in period.dates():
-        for kind in KINDS.values():
+    for kind in KINDS.values():
+        stale = await rollups.pending(fhir, kind, tz) if first is None and last is None else []
+        for day in sorted({*period.dates(), *stale}):
             written += await rollups.roll_up(fhir, state, kind, day, now=now, tz=tz)
     log.info(
         "analytics.rollup.days", first=period.first.isoformat(), last=period.last.isoformat(), written=written

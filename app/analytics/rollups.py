@@ -161,6 +161,15 @@ async def roll_up(
     return True
 
 
+async def pending(fhir: FhirClient, kind: Kind, tz: ZoneInfo) -> list[date]:
+    """The days of a kind whose roll-up is still pending (its recompute job never succeeded)."""
+    found = await fhir.search(
+        "MeasureReport",
+        [("measure", analytics_measure_url(kind.name)), ("status", "pending"), ("_count", str(_PAGE))],
+    )
+    return sorted(day for report in found if (day := _day_of(kind, report, tz)) is not None)
+
+
 async def mark_stale(fhir: FhirClient, kind: Kind, day: date, *, now: datetime, tz: ZoneInfo) -> None:
     """Mark a day's roll-up pending: readers count that day live until the job rolls it up again."""
     stale = _shell(kind, day, tz, status="pending", now=now)
