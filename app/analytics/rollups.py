@@ -9,6 +9,8 @@ it). Its id is fixed per kind and day, so every write is an idempotent PUT.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 from collections import Counter
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -61,16 +63,11 @@ def _shell(kind: Kind, day: date, tz: ZoneInfo, *, status: str, now: datetime) -
 
 
 def measure_report(kind: Kind, day: date, tz: ZoneInfo, rows: Counter[Row], *, now: datetime) -> Resource:
-    """The complete roll-up of one day's rows (an unknown value is an absent component)."""
+    """The complete roll-up of one day's rows: a stratum per distinct row, its value the row as a JSON array
+    in the order of the stratifier's codes (one element per stratum, not one component per value: HAPI
+    parses and writes every element of every roll-up a report reads, and this is ~5x fewer)."""
     strata = [
-        {
-            "component": [
-                {"code": {"text": dimension}, "value": {"text": value}}
-                for dimension, value in zip(kind.dimensions, row, strict=True)
-                if value is not None
-            ],
-            "population": [{"count": count}],
-        }
+        {"value": {"text": json.dumps(row, separators=(",", ":"))}, "population": [{"count": count}]}
         for row, count in sorted(rows.items(), key=lambda item: [v or "" for v in item[0]])
     ]
     stratifier = {"code": [{"text": d} for d in kind.dimensions], "stratum": strata}
@@ -81,14 +78,24 @@ def measure_report(kind: Kind, day: date, tz: ZoneInfo, rows: Counter[Row], *, n
 
 
 def rows_of(kind: Kind, report: Resource) -> Counter[Row]:
-    """A roll-up's rows back, as counted."""
+    """A roll-up's rows back, as counted (a dimension it does not have is unknown); ValueError when a
+    stratum is not one of ours."""
     rows: Counter[Row] = Counter()
     for group in report.get("group", []):
         for stratifier in group.get("stratifier", []):
+            names = [code.get("text") for code in stratifier.get("code", [])]
             for stratum in stratifier.get("stratum", []):
-                values = {c["code"]["text"]: c["value"]["text"] for c in stratum.get("component", [])}
-                rows[tuple(values.get(d) for d in kind.dimensions)] += stratum["population"][0]["count"]
+                try:
+                    stored = dict(zip(names, json.loads(stratum["value"]["text"]), strict=True))
+                    count = int(stratum["population"][0]["count"])
+                except (KeyError, IndexError, TypeError, json.JSONDecodeError) as exc:
+                    raise ValueError("not a PRM roll-up stratum") from exc
+                rows[tuple(_text(stored.get(d)) for d in kind.dimensions)] += count
     return rows
+
+
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)
 
 
 def _day_of(kind: Kind, report: Resource, tz: ZoneInfo) -> date | None:
@@ -119,7 +126,8 @@ async def read(fhir: FhirClient, kind: Kind, period: Period) -> Days:
     for report in found:
         day = _day_of(kind, report, period.tz)
         if day is not None and period.first <= day <= period.last:
-            days[day] = rows_of(kind, report)
+            with contextlib.suppress(ValueError):  # not readable: that day is counted live
+                days[day] = rows_of(kind, report)
     return days
 
 

@@ -7,6 +7,8 @@ from collections import Counter
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from app.analytics import rollups
 from app.analytics.changes import appointment_changed, communication_changed, task_changed
 from app.analytics.rows import APPOINTMENTS, TICKETS, Period, Row, communication_row, ticket_row
@@ -32,6 +34,10 @@ def test_a_days_rows_come_back_from_its_measure_report_exactly() -> None:
     assert report["period"] == {"start": "2031-03-04T00:00:00+05:30", "end": "2031-03-05T00:00:00+05:30"}
     assert report["group"][0]["population"][0]["count"] == 6
     assert rollups.rows_of(APPOINTMENTS, report) == rows
+    assert report["group"][0]["stratifier"][0]["stratum"][0]["value"]["text"] == "[null,null,null,null,null]"
+    broken = {**report, "group": [{"stratifier": [{"stratum": [{"value": {"text": "{"}}]}]}]}
+    with pytest.raises(ValueError):
+        rollups.rows_of(APPOINTMENTS, broken)
     assert rollups.rows_of(APPOINTMENTS, {**report, "group": []}) == Counter()
 
 
