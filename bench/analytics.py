@@ -1,6 +1,7 @@
 """Analytics reports over a seeded month: 10,000 appointments and 2,000 tickets (plus leads and messages)
-written into HAPI by transactions in a date range of their own (reused when already there), then each
-report timed, and the searches behind the appointments report timed alone to show which dominate.
+written into HAPI by transactions in a date range of their own (reused when already there), the month then
+rolled up as the nightly job does (the backfill, timed), and each report timed through the daily roll-ups
+and, in the same run, live (every resource read) for comparison, after checking both give the same figures.
 
 `python -m bench.analytics [--appointments N] [--tickets N] [--batch N]` (PRM_BENCH_FHIR_BASE_URL to reuse
 a HAPI). Seeding is fastest into a HAPI of the bench's own started without profile enforcement (bench/README.md
@@ -19,7 +20,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from app.analytics import service as analytics
-from app.analytics.service import Period, Report
+from app.analytics.jobs import roll_up_days
+from app.analytics.rollups import read
+from app.analytics.rows import APPOINTMENTS, Period
+from app.analytics.service import Report
 from app.config import Settings
 from app.directory.resources import location_resource, specialty_concept
 from app.fhir.builders import Actor, AgentKind, extension, instant, meta_profile
@@ -37,7 +41,7 @@ from app.logging import configure_logging
 from app.messaging import resources as messages
 from app.opportunities.resources import Stage, opportunity_resource
 from app.patients.resources import patient_resource
-from app.services import build_services
+from app.services import Services, build_services
 from app.tickets.resources import ticket_resource
 from bench.support import Timing, measure, report, servers
 
@@ -53,6 +57,8 @@ CHANNELS = ["whatsapp", "whatsapp", "voice", "dashboard", "assistant", "ehr"]
 # Transactions of this many entries (--batch), one at a time.
 BATCH = 500
 RUNS = 20
+# The live path reads every row: a few runs say enough.
+LIVE_RUNS = 3
 SYSTEM = Actor(kind=AgentKind.SYSTEM)
 
 
@@ -193,17 +199,22 @@ async def seed(
 
 async def run(
     fhir_url: str,
+    redis_url: str,
     *,
     appointments: int,
     tickets: int,
     leads: int,
     communications: int,
     runs: int = RUNS,
+    live_runs: int = LIVE_RUNS,
     batch: int = BATCH,
 ) -> None:
-    """Seed (when missing), then time each report and the appointments report's search alone."""
+    """Seed (when missing), roll the month up, then time each report through the roll-ups and live."""
     configure_logging(level="WARNING", json=False)
-    services = build_services(Settings(environment="test", fhir_base_url=fhir_url, fhir_timeout_seconds=300))
+    settings = Settings(
+        environment="test", fhir_base_url=fhir_url, redis_url=redis_url, fhir_timeout_seconds=300
+    )
+    services = build_services(settings)
     fhir = services.fhir
     try:
         await seed(
@@ -214,56 +225,68 @@ async def run(
             communications=communications,
             batch=batch,
         )
+        backfill = await _backfill(services)
         now = datetime.now(UTC)
-        reports: dict[str, Callable[[], Awaitable[Report]]] = {
-            "appointments (location filter)": lambda: analytics.appointments(
-                fhir, period=PERIOD, location_id=LOCATION
+        reports: dict[str, Callable[[bool], Awaitable[Report]]] = {
+            "appointments (location filter)": lambda live: analytics.appointments(
+                fhir, period=PERIOD, location_id=LOCATION, live=live
             ),
-            "leads": lambda: analytics.leads(fhir, period=PERIOD),
-            "tickets": lambda: analytics.tickets(fhir, period=PERIOD, now=now),
-            "messages": lambda: analytics.messages(fhir, period=PERIOD),
-            "calls": lambda: analytics.calls(fhir, period=PERIOD),
+            "leads": lambda live: analytics.leads(fhir, period=PERIOD, live=live),
+            "tickets": lambda live: analytics.tickets(fhir, period=PERIOD, now=now, live=live),
+            "messages": lambda live: analytics.messages(fhir, period=PERIOD, live=live),
+            "calls": lambda live: analytics.calls(fhir, period=PERIOD, live=live),
         }
-        sizes = {name: (await make()).body["total"] for name, make in reports.items()}
-        timings = [
-            await measure(f"{name}: {sizes[name]} rows", runs, _runner(make))
+        sizes = {}
+        for name, make in reports.items():
+            rolled, live = await make(False), await make(True)
+            if rolled.body != live.body or rolled.rows != live.rows:
+                raise SystemExit(f"{name}: the roll-ups and the live read disagree")
+            sizes[name] = rolled.body["total"]
+        print("every report: the same figures through the roll-ups and live")
+        pairs = [
+            (
+                await measure(f"{name}: {sizes[name]} rows, roll-ups", runs, _runner(make, live=False)),
+                await measure(f"{name}: live (baseline)", live_runs, _runner(make, live=True)),
+            )
             for name, make in reports.items()
         ]
-        searches = await _searches(fhir, runs)
+        search = await measure(
+            "appointments: the roll-up search alone (30 MeasureReports)",
+            runs,
+            lambda _i: read(fhir, APPOINTMENTS, PERIOD),
+        )
     finally:
         await services.aclose()
-    report(f"Analytics over {DAYS} days ({runs} runs each)", [], [*timings, *searches])
+    report(
+        f"Analytics over {DAYS} days (roll-ups: {runs} runs, live: {live_runs})", pairs, [search, backfill]
+    )
 
 
-def _runner(make: Callable[[], Awaitable[Report]]) -> Callable[[int], Awaitable[Report]]:
+async def _backfill(services: Services) -> Timing:
+    """Roll the month up as the nightly job would have (every kind, day by day), timed per roll-up."""
+    started = time.perf_counter()
+    written = await roll_up_days(
+        fhir=services.fhir,
+        state=services.state,
+        now=PERIOD.end + timedelta(minutes=20),
+        timezone=KOLKATA.key,
+        first=PERIOD.first.isoformat(),
+        last=PERIOD.last.isoformat(),
+    )
+    took = time.perf_counter() - started
+    print(f"rolled up {written} kind-days in {took:.1f} s")
+    return Timing(
+        f"backfill: one roll-up (of {written}; a day of one kind, read live and written)", [took / written]
+    )
+
+
+def _runner(make: Callable[[bool], Awaitable[Report]], *, live: bool) -> Callable[[int], Awaitable[Report]]:
     """A measured operation that builds one report."""
 
     async def one(_: int) -> Report:
-        return await make()
+        return await make(live)
 
     return one
-
-
-async def _searches(fhir: FhirClient, runs: int) -> list[Timing]:
-    """The appointments report's search alone: one sequential search, with and without `_elements`."""
-    base = [
-        ("location", f"Location/{LOCATION}"),
-        ("date", f"ge{instant(PERIOD.start)}"),
-        ("date", f"lt{instant(PERIOD.end)}"),
-    ]
-    elements = ("_elements", "status,start,specialty,participant,extension")
-    count = await measure("appointments: _summary=count", runs, lambda _i: fhir.count("Appointment", base))
-    lean = await measure(
-        "appointments: one search, _elements, _count=500",
-        min(5, runs),
-        lambda _i: fhir.search("Appointment", [*base, elements, ("_count", "500")]),
-    )
-    full = await measure(
-        "appointments: one search, whole resources, _count=500",
-        min(5, runs),
-        lambda _i: fhir.search("Appointment", [*base, ("_count", "500")]),
-    )
-    return [count, lean, full]
 
 
 def main() -> None:
@@ -273,18 +296,25 @@ def main() -> None:
     parser.add_argument("--tickets", type=int, default=2_000)
     parser.add_argument("--leads", type=int, default=1_000)
     parser.add_argument("--messages", type=int, default=2_000)
-    parser.add_argument("--runs", type=int, default=RUNS, help="timed runs of each report")
+    parser.add_argument(
+        "--runs", type=int, default=RUNS, help="timed runs of each report through the roll-ups"
+    )
+    parser.add_argument(
+        "--live-runs", type=int, default=LIVE_RUNS, help="timed runs of each report read live"
+    )
     parser.add_argument("--batch", type=int, default=BATCH, help="entries per seeding transaction")
     args = parser.parse_args()
-    with servers() as (fhir_url, _redis_url):
+    with servers() as (fhir_url, redis_url):
         asyncio.run(
             run(
                 fhir_url,
+                redis_url,
                 appointments=args.appointments,
                 tickets=args.tickets,
                 leads=args.leads,
                 communications=args.messages,
                 runs=args.runs,
+                live_runs=args.live_runs,
                 batch=args.batch,
             )
         )

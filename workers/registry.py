@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from app.analytics import jobs as analytics
 from app.bot import jobs as bot
 from app.bot.turn import Bot
 from app.calls import jobs as calls
@@ -206,6 +207,26 @@ async def _start_intake(services: Services, payload: dict[str, Any]) -> object:
     return await bot.start_intake(bot_of(services), now=services.clock.now(), **payload)
 
 
+async def _roll_up_analytics_day(services: Services, payload: dict[str, Any]) -> object:
+    return await analytics.roll_up_day(
+        fhir=services.fhir,
+        state=services.state,
+        now=services.clock.now(),
+        timezone=services.settings.default_timezone,
+        **payload,
+    )
+
+
+async def _roll_up_analytics(services: Services, payload: dict[str, Any]) -> object:
+    return await analytics.roll_up_days(
+        fhir=services.fhir,
+        state=services.state,
+        now=services.clock.now(),
+        timezone=services.settings.default_timezone,
+        **payload,
+    )
+
+
 JOBS: dict[Job, JobFunction] = {
     Job.EXTEND_SLOT_HORIZONS: _extend_slot_horizons,
     Job.RELEASE_EXPIRED_HOLDS: _release_expired_holds,
@@ -225,4 +246,6 @@ JOBS: dict[Job, JobFunction] = {
     Job.ANSWER_MESSAGE: _answer_message,
     Job.OFFER_NEW_SLOTS: _offer_new_slots,
     Job.START_INTAKE: _start_intake,
+    Job.ROLL_UP_ANALYTICS_DAY: _roll_up_analytics_day,
+    Job.ROLL_UP_ANALYTICS: _roll_up_analytics,
 }

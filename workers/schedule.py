@@ -81,6 +81,8 @@ SCHEDULE: tuple[Periodic, ...] = (
     Every(Job.REMIND_HIGH_RISK, seconds=3600, key="high-risk-reminders"),
     # Care gaps are counted in days: one look each morning opens the day's outreach tickets.
     Daily(Job.OPEN_CARE_GAP_TICKETS, at=time(7, 0), key="care-gaps"),
+    # Yesterday's analytics roll-ups, once the day is over (late changes re-roll a day through the feed).
+    Daily(Job.ROLL_UP_ANALYTICS, at=time(0, 20), key="analytics-rollup"),
 )
 # Workers tick the schedule this often: often enough for the shortest cadence above.
 TICK_SECONDS = 10

@@ -12,8 +12,9 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel
 
 from app.analytics import service
+from app.analytics.rows import MAX_DAYS, Period
 from app.analytics.schemas import AppointmentsReport, CallsReport, LeadsReport, MessagesReport, TicketsReport
-from app.analytics.service import Period, Report
+from app.analytics.service import Report
 from app.deps import AppSettings, Fhir, Now
 from app.errors import Invalid, error_responses
 from app.inputs import QueryId
@@ -21,7 +22,6 @@ from app.security import StaffUser
 
 router = APIRouter(prefix="/api/v1/analytics", tags=["analytics"])
 
-MAX_DAYS = 366
 _WHEN = "A local date (2026-12-01) or an ISO-8601 time with an offset (its local date counts)"
 _CSV: dict[int | str, dict[str, Any]] = {
     200: {"content": {"text/csv": {"schema": {"type": "string"}}}, "description": "The report"}

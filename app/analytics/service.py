@@ -1,88 +1,31 @@
-"""Reports a clinic manager reads, computed from FHIR searches each time (no second store).
+"""Reports a clinic manager reads, counted from the rows of their period's days (rows.py): the daily
+roll-ups of closed days and a live read of the others (rollups.py), HAPI being the only store.
 
-Each report searches one period (local days of the clinic's time zone) with `_elements` (only the fields
-it counts) and HAPI's largest page, splitting the period into slices fetched concurrently; counting is
-done here. Every report is a JSON body and the rows of its CSV export.
+Every report is a JSON body and the rows of its CSV export.
 """
 
 from __future__ import annotations
 
-import asyncio
-import itertools
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime
 from statistics import median
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from app.fhir.builders import code_in, extension_value, instant
-from app.fhir.canonical import (
-    CS_CHANNEL,
-    CS_OPPORTUNITY_STAGE,
-    CS_SPECIALTY,
-    CS_TASK_TYPE,
-    EXT_BOOKING_CHANNEL,
-    EXT_SOURCE_CHANNEL,
-    EXT_TICKET_CATEGORY,
-    TASK_TYPE_OPPORTUNITY,
-    TASK_TYPE_TICKET,
-)
-from app.fhir.client import FhirClient, Resource, SearchParams
+from app.analytics import rollups
+from app.analytics.rows import APPOINTMENTS, COMMUNICATIONS, LEADS, TICKETS, Period, Row
+from app.fhir.client import FhirClient
 from app.fhir.dates import parse_datetime
-from app.messaging.resources import Direction, message_of
 from app.opportunities.resources import Stage
-from app.scheduling.resources import participant
-from app.tickets import resources as ticket_res
 
-# HAPI's largest page (hapi-config StorageConfig): fewer round trips for the same rows.
-PAGE_SIZE = 500
-# A period is fetched in this many slices at once (HAPI serves them in parallel).
-SLICES = 4
 UNKNOWN = "unknown"
 # Appointments whose visit outcome is known (the no-show rate's denominator).
 _OUTCOME_KNOWN = ("arrived", "checked-in", "fulfilled", "noshow")
 # Appointments that were really booked (holds, proposals and mistakes are not).
 _BOOKED = ("booked", *_OUTCOME_KNOWN, "cancelled")
 _FUNNEL = (Stage.NEW, Stage.CONTACTED, Stage.QUALIFIED, Stage.BOOKED, Stage.WON)
-# Ticket states that count as resolved, from Task.status or a businessStatus the ticket service writes.
-_RESOLVED = frozenset({"completed", "resolved", "closed"})
 _DELIVERED = frozenset({"delivered", "read"})
-
-
-@dataclass(frozen=True)
-class Period:
-    """[start, end) in the clinic's time zone: whole local days from `first` through `last`."""
-
-    first: date
-    last: date
-    tz: ZoneInfo
-
-    @property
-    def start(self) -> datetime:
-        """Local midnight of the first day."""
-        return datetime.combine(self.first, datetime.min.time(), tzinfo=self.tz)
-
-    @property
-    def end(self) -> datetime:
-        """Local midnight after the last day."""
-        return datetime.combine(self.last + timedelta(days=1), datetime.min.time(), tzinfo=self.tz)
-
-    def slices(self, count: int = SLICES) -> list[tuple[datetime, datetime]]:
-        """The period cut into up to `count` consecutive [start, end) slices of whole days."""
-        days = (self.last - self.first).days + 1
-        size = -(-days // min(count, days))
-        bounds = [self.start + timedelta(days=d) for d in range(0, days, size)] + [self.end]
-        return list(itertools.pairwise(bounds))
-
-    def day(self, moment: datetime) -> str:
-        """The local date of an instant."""
-        return moment.astimezone(self.tz).date().isoformat()
-
-    def header(self) -> dict[str, Any]:
-        """What every report says about its period."""
-        return {"start": self.first, "end": self.last, "timezone": self.tz.key}
 
 
 @dataclass(frozen=True)
@@ -99,43 +42,24 @@ def rate(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
 
-async def _fetch(
-    fhir: FhirClient, resource_type: str, period: Period, date_param: str, params: SearchParams, elements: str
-) -> list[Resource]:
-    """Every resource of the period (by `date_param`), the slices fetched concurrently."""
-    base = list(params.items()) if isinstance(params, dict) else list(params)
-
-    async def one(start: datetime, end: datetime) -> list[Resource]:
-        query = [
-            *base,
-            (date_param, f"ge{instant(start)}"),
-            (date_param, f"lt{instant(end)}"),
-            ("_elements", elements),
-            ("_count", str(PAGE_SIZE)),
-        ]
-        return await fhir.search(resource_type, query)
-
-    pages = await asyncio.gather(*(one(s, e) for s, e in period.slices()))
-    return [r for page in pages for r in page]
+def _counts(rows: Counter[Row], index: int) -> dict[str, int]:
+    """How many rows hold each value of one dimension (unknown for none), by value."""
+    counts: Counter[str] = Counter()
+    for row, n in rows.items():
+        counts[row[index] or UNKNOWN] += n
+    return dict(sorted(counts.items()))
 
 
-def _counts(values: Iterable[str | None]) -> dict[str, int]:
-    return dict(sorted(Counter(v or UNKNOWN for v in values).items()))
+def _total(days: Iterable[Counter[Row]]) -> Counter[Row]:
+    every: Counter[Row] = Counter()
+    for rows in days:
+        every.update(rows)
+    return every
 
 
 # -- appointments -------------------------------------------------------------------------------
 
-_APPOINTMENT_DIMENSIONS = ("status", "channel", "department", "practitioner", "location")
-
-
-def _appointment_row(appointment: Resource) -> dict[str, str | None]:
-    return {
-        "status": appointment.get("status"),
-        "channel": extension_value(appointment, EXT_BOOKING_CHANNEL),
-        "department": code_in((appointment.get("specialty") or [None])[0], CS_SPECIALTY),
-        "practitioner": participant(appointment, "Practitioner"),
-        "location": participant(appointment, "Location"),
-    }
+_APPOINTMENT_DIMENSIONS = APPOINTMENTS.dimensions
 
 
 async def appointments(
@@ -145,42 +69,36 @@ async def appointments(
     location_id: str | None = None,
     practitioner_id: str | None = None,
     department: str | None = None,
+    live: bool = False,
 ) -> Report:
     """Appointments per local day by status, channel, department, practitioner and location; no-show and
-    cancellation rates."""
-    params: list[tuple[str, str]] = []
-    if location_id:
-        params.append(("location", f"Location/{location_id}"))
-    if practitioner_id:
-        params.append(("practitioner", f"Practitioner/{practitioner_id}"))
-    if department:
-        params.append(("specialty", f"{CS_SPECIALTY}|{department}"))
-    found = await _fetch(
-        fhir, "Appointment", period, "date", params, "status,start,specialty,participant,extension"
-    )
-    by_day: dict[str, list[dict[str, str | None]]] = {}
-    for appointment in found:
-        start = parse_datetime(appointment.get("start"))
-        if start is not None:
-            by_day.setdefault(period.day(start), []).append(_appointment_row(appointment))
-    every = [row for rows in by_day.values() for row in rows]
-    statuses = Counter(row["status"] for row in every)
-    booked = sum(statuses[s] for s in _BOOKED)
-    outcome = sum(statuses[s] for s in _OUTCOME_KNOWN)
+    cancellation rates. The filters match an appointment's (first) location, practitioner and department."""
+    wanted = {2: department, 3: practitioner_id, 4: location_id}
+    by_day = {
+        day: Counter(
+            {r: n for r, n in rows.items() if all(v is None or r[i] == v for i, v in wanted.items())}
+        )
+        for day, rows in (await rollups.counted(fhir, APPOINTMENTS, period, live=live)).items()
+    }
+    by_day = {day: rows for day, rows in by_day.items() if rows}
+    every = _total(by_day.values())
+    statuses = _counts(every, 0)
+    booked = sum(statuses.get(s, 0) for s in _BOOKED)
+    outcome = sum(statuses.get(s, 0) for s in _OUTCOME_KNOWN)
     days: list[dict[str, Any]] = [
         {
-            "date": day,
-            "total": len(rows),
-            **{f"by_{d}": _counts(r[d] for r in rows) for d in _APPOINTMENT_DIMENSIONS},
+            "date": day.isoformat(),
+            "total": rows.total(),
+            **{f"by_{d}": _counts(rows, i) for i, d in enumerate(_APPOINTMENT_DIMENSIONS)},
         }
         for day, rows in sorted(by_day.items())
     ]
     body = {
         **period.header(),
-        "total": len(every),
-        **{f"by_{d}": _counts(r[d] for r in every) for d in _APPOINTMENT_DIMENSIONS},
-        "cancellation_rate": rate(statuses["cancelled"], booked),
-        "no_show_rate": rate(statuses["noshow"], outcome),
+        "total": every.total(),
+        **{f"by_{d}": _counts(every, i) for i, d in enumerate(_APPOINTMENT_DIMENSIONS)},
+        "cancellation_rate": rate(statuses.get("cancelled", 0), booked),
+        "no_show_rate": rate(statuses.get("noshow", 0), outcome),
         "days": days,
     }
     rows = [
@@ -195,50 +113,44 @@ async def appointments(
 # -- leads (opportunities) ----------------------------------------------------------------------
 
 
-async def leads(fhir: FhirClient, *, period: Period) -> Report:
+async def leads(fhir: FhirClient, *, period: Period, live: bool = False) -> Report:
     """Leads created in the period: the funnel (how many reached each stage) and conversion by source."""
-    found = await _fetch(
-        fhir,
-        "Task",
-        period,
-        "authored-on",
-        [("code", f"{CS_TASK_TYPE}|{TASK_TYPE_OPPORTUNITY}")],
-        "status,businessStatus,extension,authoredOn",
-    )
-    stages = [
-        (code_in(t.get("businessStatus"), CS_OPPORTUNITY_STAGE), extension_value(t, EXT_SOURCE_CHANNEL))
-        for t in found
-    ]
+    every = _total((await rollups.counted(fhir, LEADS, period, live=live)).values())
     converted = {Stage.BOOKED.value, Stage.WON.value}
     # A lead at a stage passed every stage before it; a lost one is only known to have been new.
     reach = {s.value: i for i, s in enumerate(_FUNNEL)}
     funnel = [
-        {"stage": s.value, "reached": sum(1 for stage, _ in stages if reach.get(stage or "", 0) >= i)}
+        {
+            "stage": s.value,
+            "reached": sum(n for (stage, _), n in every.items() if reach.get(stage or "", 0) >= i),
+        }
         for i, s in enumerate(_FUNNEL)
     ]
-    sources = sorted({source or UNKNOWN for _, source in stages})
     by_source: list[dict[str, Any]] = []
-    for source in sources:
-        mine = [stage for stage, s in stages if (s or UNKNOWN) == source]
-        done = sum(1 for stage in mine if stage in converted)
+    for source in _counts(every, 1):
+        mine: Counter[str | None] = Counter()
+        for (stage, s), n in every.items():
+            if (s or UNKNOWN) == source:
+                mine[stage] += n
+        done = sum(n for stage, n in mine.items() if stage in converted)
         by_source.append(
             {
                 "source": source,
-                "total": len(mine),
+                "total": mine.total(),
                 "converted": done,
-                "won": mine.count(Stage.WON.value),
-                "lost": mine.count(Stage.LOST.value),
-                "conversion_rate": rate(done, len(mine)),
+                "won": mine[Stage.WON.value],
+                "lost": mine[Stage.LOST.value],
+                "conversion_rate": rate(done, mine.total()),
             }
         )
-    total_converted = sum(1 for stage, _ in stages if stage in converted)
+    total_converted = sum(n for (stage, _), n in every.items() if stage in converted)
     body = {
         **period.header(),
-        "total": len(stages),
-        "by_stage": _counts(stage for stage, _ in stages),
+        "total": every.total(),
+        "by_stage": _counts(every, 0),
         "funnel": funnel,
         "by_source": by_source,
-        "conversion_rate": rate(total_converted, len(stages)),
+        "conversion_rate": rate(total_converted, every.total()),
     }
     rows: list[tuple[Any, ...]] = [("funnel", f["stage"], "reached", f["reached"]) for f in funnel]
     rows += [
@@ -252,50 +164,26 @@ async def leads(fhir: FhirClient, *, period: Period) -> Report:
 # -- tickets ------------------------------------------------------------------------------------
 
 
-def _resolved_at(ticket: Resource) -> datetime | None:
-    """When a resolved ticket was resolved (end of its execution, else its last change); None if open."""
-    business = {c.get("code") for c in (ticket.get("businessStatus") or {}).get("coding", [])}
-    if ticket.get("status") not in _RESOLVED and not business & _RESOLVED:
-        return None
-    return (
-        parse_datetime((ticket.get("executionPeriod") or {}).get("end"))
-        or parse_datetime(ticket.get("lastModified"))
-        or parse_datetime((ticket.get("meta") or {}).get("lastUpdated"))
-    )
-
-
-async def tickets(fhir: FhirClient, *, period: Period, now: datetime) -> Report:
+async def tickets(fhir: FhirClient, *, period: Period, now: datetime, live: bool = False) -> Report:
     """Tickets opened in the period: volume, SLA compliance (resolved by the due time) and the median
     time to resolve."""
-    found = await _fetch(
-        fhir,
-        "Task",
-        period,
-        "authored-on",
-        [("code", f"{CS_TASK_TYPE}|{TASK_TYPE_TICKET}")],
-        "status,businessStatus,priority,extension,authoredOn,restriction,executionPeriod,lastModified",
-    )
-    met = breached = pending = 0
+    every = _total((await rollups.counted(fhir, TICKETS, period, live=live)).values())
+    sla: Counter[str] = Counter()
     hours: list[float] = []
-    for ticket in found:
-        resolved, authored = _resolved_at(ticket), parse_datetime(ticket.get("authoredOn"))
-        if resolved is not None and authored is not None:
-            hours.append((resolved - authored).total_seconds() / 3600)
-        due = ticket_res.due_of(ticket)
-        if due is None:
-            continue
-        if resolved is not None:
-            met, breached = (met + 1, breached) if resolved <= due else (met, breached + 1)
-        elif now > due:
-            breached += 1
-        else:
-            pending += 1
+    for (_, _, _, outcome, due, took), n in every.items():
+        if took is not None:
+            hours += [float(took)] * n
+        if outcome is not None:
+            sla[outcome] += n
+        elif (due_at := parse_datetime(due)) is not None:
+            sla["breached" if now > due_at else "pending"] += n
+    met, breached, pending = sla["met"], sla["breached"], sla["pending"]
     body = {
         **period.header(),
-        "total": len(found),
-        "by_category": _counts(extension_value(t, EXT_TICKET_CATEGORY) for t in found),
-        "by_priority": _counts(t.get("priority") for t in found),
-        "by_status": _counts(t.get("status") for t in found),
+        "total": every.total(),
+        "by_category": _counts(every, 0),
+        "by_priority": _counts(every, 1),
+        "by_status": _counts(every, 2),
         "sla": {
             "with_due": met + breached + pending,
             "met": met,
@@ -321,38 +209,27 @@ async def tickets(fhir: FhirClient, *, period: Period, now: datetime) -> Report:
 # -- messages and calls -------------------------------------------------------------------------
 
 
-async def _communications(
-    fhir: FhirClient, period: Period, params: Sequence[tuple[str, str]]
-) -> list[Resource]:
-    """Communications sent or received in the period (each once)."""
-    elements = "status,statusReason,extension,medium,sent,received,sender,category"
-    sent, received = await asyncio.gather(
-        _fetch(fhir, "Communication", period, "sent", params, elements),
-        _fetch(fhir, "Communication", period, "received", params, elements),
-    )
-    return list({str(c.get("id")): c for c in [*sent, *received]}.values())
-
-
-async def messages(fhir: FhirClient, *, period: Period) -> Report:
+async def messages(fhir: FhirClient, *, period: Period, live: bool = False) -> Report:
     """Messages by channel: inbound, outbound, and the delivered and read rates of the outbound ones."""
-    found = [message_of(c) for c in await _communications(fhir, period, [])]
+    every = _total((await rollups.counted(fhir, COMMUNICATIONS, period, live=live)).values())
     by_channel: list[dict[str, Any]] = []
-    for channel in sorted({m.channel or UNKNOWN for m in found} - {"voice"}):
-        mine = [m for m in found if (m.channel or UNKNOWN) == channel]
-        out = [m for m in mine if m.direction is Direction.OUTBOUND]
-        delivered = sum(1 for m in out if m.delivery_status in _DELIVERED)
-        read = sum(1 for m in out if m.delivery_status == "read")
-        failed = sum(1 for m in out if m.delivery_status in ("failed", "undelivered"))
+    for channel in sorted(set(_counts(every, 0)) - {"voice"}):
+        mine = [(row, n) for row, n in every.items() if (row[0] or UNKNOWN) == channel]
+        out = [(row, n) for row, n in mine if row[1] == "outbound"]
+        outbound = sum(n for _, n in out)
+        delivered = sum(n for row, n in out if row[2] in _DELIVERED)
+        read = sum(n for row, n in out if row[2] == "read")
+        failed = sum(n for row, n in out if row[2] in ("failed", "undelivered"))
         by_channel.append(
             {
                 "channel": channel,
-                "inbound": len(mine) - len(out),
-                "outbound": len(out),
+                "inbound": sum(n for _, n in mine) - outbound,
+                "outbound": outbound,
                 "delivered": delivered,
                 "read": read,
                 "failed": failed,
-                "delivery_rate": rate(delivered, len(out)),
-                "read_rate": rate(read, len(out)),
+                "delivery_rate": rate(delivered, outbound),
+                "read_rate": rate(read, outbound),
             }
         )
     body = {
@@ -365,21 +242,15 @@ async def messages(fhir: FhirClient, *, period: Period) -> Report:
     return Report(body=body, columns=("channel", "measure", "value"), rows=rows)
 
 
-async def calls(fhir: FhirClient, *, period: Period) -> Report:
+async def calls(fhir: FhirClient, *, period: Period, live: bool = False) -> Report:
     """Voice calls (Communications on the voice medium) by direction and outcome."""
-    found = await _communications(fhir, period, [("medium", f"{CS_CHANNEL}|voice")])
-    outcomes = []
-    for call in found:
-        reason = (call.get("statusReason") or {}).get("coding", [{}])[0].get("code")
-        outcomes.append(
-            f"{call.get('status', UNKNOWN)}:{reason}" if reason else str(call.get("status", UNKNOWN))
-        )
-    directions = [message_of(c).direction.value for c in found]
+    every = _total((await rollups.counted(fhir, COMMUNICATIONS, period, live=live)).values())
+    found = Counter({row: n for row, n in every.items() if row[4] == "voice"})
     body = {
         **period.header(),
-        "total": len(found),
-        "by_direction": _counts(directions),
-        "by_outcome": _counts(outcomes),
+        "total": found.total(),
+        "by_direction": _counts(found, 1),
+        "by_outcome": _counts(found, 3),
     }
     rows = [
         (section, key, value)

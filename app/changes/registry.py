@@ -30,6 +30,7 @@ HANDLER_MODULES: tuple[str, ...] = (
     "app.bot.flows.handoff",
     "app.integrations.slots",
     "app.outreach.offers",
+    "app.analytics.changes",
 )
 
 

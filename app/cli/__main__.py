@@ -7,12 +7,13 @@ import sys
 from collections.abc import Sequence
 from types import ModuleType
 
-from app.cli import voice_send, whatsapp_sim
+from app.cli import analytics_backfill, voice_send, whatsapp_sim
 
 # Each command module has HELP, configure(parser) and run(args) -> exit status.
 COMMANDS: dict[str, ModuleType] = {
     "whatsapp-sim": whatsapp_sim,
     "voice-send": voice_send,
+    "analytics-backfill": analytics_backfill,
 }
 
 

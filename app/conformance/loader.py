@@ -30,7 +30,8 @@ log = structlog.get_logger(__name__)
 PROFILES_DIR = Path(__file__).resolve().parents[2] / "fhir_profiles"
 EXAMPLES_FOLDER = "examples"
 # Terminology before the profiles that bind to it, profiles before the search parameters and examples;
-# the intake questionnaires (project content, not profiles) before the examples that answer them.
+# the intake questionnaires (project content, not profiles) before the examples that answer them, and the
+# analytics Measures before the roll-up example that names one.
 CONFORMANCE_FOLDERS = (
     "CodeSystem",
     "ValueSet",
@@ -38,6 +39,7 @@ CONFORMANCE_FOLDERS = (
     "NamingSystem",
     "SearchParameter",
     "Questionnaire",
+    "Measure",
 )
 
 # HAPI registers a new SearchParameter within a second on one node; a cluster refreshes its

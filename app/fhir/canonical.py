@@ -49,6 +49,13 @@ PROFILE_INTAKE_RESPONSE = _sd("prm-intake-response")  # QuestionnaireResponse: a
 PROFILE_PROBLEM = _sd("prm-problem")  # Condition: a problem the patient reported at intake
 PROFILE_ALLERGY = _sd("prm-allergy")  # AllergyIntolerance: an allergy the patient reported at intake
 PROFILE_MEDICATION_STATEMENT = _sd("prm-medication-statement")  # MedicationStatement: reported at intake
+PROFILE_DAILY_ROLLUP = _sd("prm-daily-rollup")  # MeasureReport: one local day of one analytics report
+
+
+def analytics_measure_url(kind: str) -> str:
+    """The canonical URL of an analytics report kind's Measure (fhir_profiles/Measure/prm-analytics-<kind>)."""
+    return f"{CANONICAL_BASE}/Measure/prm-analytics-{kind}"
+
 
 # -- extensions -------------------------------------------------------------------------------
 EXT_PREFERRED_CHANNEL = _sd("preferred-channel")  # Patient: valueCode from VS_CONTACT_CHANNEL

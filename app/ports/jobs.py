@@ -33,6 +33,8 @@ class Job(StrEnum):
     OPEN_CARE_GAP_TICKETS = "open_care_gap_tickets"  # an outreach ticket per care gap found
     OFFER_NEW_SLOTS = "offer_new_slots"  # slots opened by new hours, offered to the waitlist (one range)
     START_INTAKE = "start_intake"  # the WhatsApp bot asks a patient an intake questionnaire (journey action)
+    ROLL_UP_ANALYTICS_DAY = "roll_up_analytics_day"  # one report kind's closed day, after a change to it
+    ROLL_UP_ANALYTICS = "roll_up_analytics"  # every report kind over closed days (nightly: yesterday)
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,8 @@
 """Analytics on a known data set seeded in the real HAPI: exact figures for every report, local days in the
 clinic's time zone, CSV export, and precise 4xx for a bad period.
 
+Every figure test runs twice on a data set of its own: read live, and with the first two days rolled up
+into daily MeasureReports (the third day still live), so both paths give the same figures.
 The HAPI is shared: appointments are scoped by a location of the test's own, everything else by three days
 picked at random decades ahead (no one else writes there)."""
 
@@ -9,55 +11,25 @@ from __future__ import annotations
 import csv
 import io
 import random
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
 
-from app.directory.resources import specialty_concept
-from app.fhir.builders import Actor, AgentKind, extension, instant, meta_profile
+from app.fhir.builders import Actor, AgentKind, extension, instant
 from app.fhir.bundle import Transaction
-from app.fhir.canonical import EXT_BOOKING_CHANNEL, EXT_DELIVERY_STATUS, PROFILE_APPOINTMENT
+from app.fhir.canonical import EXT_DELIVERY_STATUS
 from app.fhir.client import FhirClient, Resource
 from app.messaging import resources as messages
 from app.opportunities.resources import Stage, opportunity_resource
 from app.tickets.resources import ticket_resource
-from tests.clinic import KOLKATA, make_clinic, make_patient, make_practitioner
+from tests.analytics.support import appointment, at, roll_up
+from tests.clinic import make_clinic, make_patient, make_practitioner
 from tests.factories import unique
 
 pytestmark = pytest.mark.integration
 SYSTEM = Actor(kind=AgentKind.SYSTEM)
-
-
-def _at(day: date, hour: int, minute: int = 0) -> datetime:
-    return datetime.combine(day, time(hour, minute), tzinfo=KOLKATA)
-
-
-def _appointment(
-    *,
-    start: datetime,
-    status: str,
-    channel: str,
-    specialty: str,
-    patient: str,
-    doctor: dict[str, Any],
-    location: str,
-) -> Resource:
-    return {
-        "resourceType": "Appointment",
-        "meta": meta_profile(PROFILE_APPOINTMENT),
-        "extension": [extension(EXT_BOOKING_CHANNEL, valueCode=channel)],
-        "status": status,
-        "specialty": [specialty_concept(specialty)],
-        "start": instant(start),
-        "end": instant(start + timedelta(minutes=15)),
-        "participant": [
-            {"actor": {"reference": f"Patient/{patient}"}, "status": "accepted"},
-            {"actor": {"reference": f"Practitioner/{doctor['id']}"}, "status": "accepted"},
-            {"actor": {"reference": f"Location/{location}"}, "status": "accepted"},
-        ],
-    }
 
 
 def _lead(patient: str, stage: Stage, source: str, authored: datetime) -> Resource:
@@ -116,11 +88,17 @@ def _inbound(patient: str, channel: str, received: datetime) -> Resource:
     )
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="module", params=["live", "rolled-up"])
 async def seeded(
-    api: httpx.AsyncClient, admin: dict[str, str], staff: dict[str, str], fhir: FhirClient
+    request: pytest.FixtureRequest,
+    app: Any,
+    api: httpx.AsyncClient,
+    admin: dict[str, str],
+    staff: dict[str, str],
+    fhir: FhirClient,
 ) -> dict[str, Any]:
-    """The known data set; its period, location and practitioners."""
+    """The known data set (its first two days rolled up, for the rolled-up run); its period, location and
+    practitioners."""
     clinic = await make_clinic(api, admin)
     cardiologist = await make_practitioner(api, admin, clinic, specialty="cardiology")
     surgeon = await make_practitioner(api, admin, clinic, specialty="orthopedics")
@@ -130,17 +108,17 @@ async def seeded(
     where = {"patient": patient, "location": clinic.location}
     tx = Transaction()
     for start, status, channel, specialty, doctor in [
-        (_at(d0, 9), "booked", "whatsapp", "cardiology", cardiologist),
-        (_at(d0, 10), "fulfilled", "dashboard", "cardiology", cardiologist),
-        (_at(d0, 11), "noshow", "voice", "orthopedics", surgeon),
-        (_at(d0, 23, 45), "cancelled", "whatsapp", "orthopedics", surgeon),  # 18:15 UTC: still d0 locally
-        (_at(d1, 9), "fulfilled", "assistant", "cardiology", cardiologist),
-        (_at(d1, 10), "arrived", "whatsapp", "cardiology", cardiologist),
-        (_at(d2, 0, 15), "cancelled", "dashboard", "orthopedics", surgeon),  # 18:45 UTC of d1: d2 locally
-        (_at(d3, 0, 5), "booked", "dashboard", "orthopedics", surgeon),  # after the period (d2 UTC)
+        (at(d0, 9), "booked", "whatsapp", "cardiology", cardiologist),
+        (at(d0, 10), "fulfilled", "dashboard", "cardiology", cardiologist),
+        (at(d0, 11), "noshow", "voice", "orthopedics", surgeon),
+        (at(d0, 23, 45), "cancelled", "whatsapp", "orthopedics", surgeon),  # 18:15 UTC: still d0 locally
+        (at(d1, 9), "fulfilled", "assistant", "cardiology", cardiologist),
+        (at(d1, 10), "arrived", "whatsapp", "cardiology", cardiologist),
+        (at(d2, 0, 15), "cancelled", "dashboard", "orthopedics", surgeon),  # 18:45 UTC of d1: d2 locally
+        (at(d3, 0, 5), "booked", "dashboard", "orthopedics", surgeon),  # after the period (d2 UTC)
     ]:
         tx.create(
-            _appointment(
+            appointment(
                 start=start, status=status, channel=channel, specialty=specialty, doctor=doctor, **where
             )
         )
@@ -148,24 +126,26 @@ async def seeded(
         (Stage.NEW, "whatsapp"), (Stage.BOOKED, "whatsapp"), (Stage.WON, "whatsapp"), (Stage.LOST, "whatsapp"),
         (Stage.CONTACTED, "voice"), (Stage.WON, "voice"),
     ]:  # fmt: skip
-        tx.create(_lead(patient, stage, source, _at(d1, 12)))
+        tx.create(_lead(patient, stage, source, at(d1, 12)))
     tx.create(
-        _ticket(patient, "complaint", "urgent", authored=_at(d0, 10), due=_at(d0, 14), resolved=_at(d0, 12))
+        _ticket(patient, "complaint", "urgent", authored=at(d0, 10), due=at(d0, 14), resolved=at(d0, 12))
     )
     tx.create(
-        _ticket(patient, "callback", "routine", authored=_at(d0, 10), due=_at(d0, 11), resolved=_at(d0, 13))
+        _ticket(patient, "callback", "routine", authored=at(d0, 10), due=at(d0, 11), resolved=at(d0, 13))
     )
-    tx.create(_ticket(patient, "callback", "routine", authored=_at(d1, 9), due=_at(d1, 10), resolved=None))
-    tx.create(_ticket(patient, "other", "routine", authored=_at(d1, 9), due=None, resolved=_at(d1, 17)))
+    tx.create(_ticket(patient, "callback", "routine", authored=at(d1, 9), due=at(d1, 10), resolved=None))
+    tx.create(_ticket(patient, "other", "routine", authored=at(d1, 9), due=None, resolved=at(d1, 17)))
     for delivery in ("read", "delivered", "failed"):
-        tx.create(_outbound(patient, "whatsapp", delivery, _at(d0, 15)))
-    tx.create(_outbound(patient, "sms", "sent", _at(d2, 15)))
-    tx.create(_inbound(patient, "whatsapp", _at(d1, 8)))
-    tx.create(_inbound(patient, "whatsapp", _at(d2, 8)))
-    tx.create(_inbound(patient, "voice", _at(d1, 9)))
-    call = _outbound(patient, "voice", "sent", _at(d2, 9))
+        tx.create(_outbound(patient, "whatsapp", delivery, at(d0, 15)))
+    tx.create(_outbound(patient, "sms", "sent", at(d2, 15)))
+    tx.create(_inbound(patient, "whatsapp", at(d1, 8)))
+    tx.create(_inbound(patient, "whatsapp", at(d2, 8)))
+    tx.create(_inbound(patient, "voice", at(d1, 9)))
+    call = _outbound(patient, "voice", "sent", at(d2, 9))
     tx.create({**call, "status": "not-done"})
     await fhir.transaction(tx.bundle())
+    if request.param == "rolled-up":
+        await roll_up(app.state.services, d0, d1, now=at(d3 + timedelta(days=1), 0, 5))
     return {
         "start": d0,
         "end": d2,

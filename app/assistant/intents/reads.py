@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 from app.analytics import service as analytics
-from app.analytics.router import MAX_DAYS
+from app.analytics.rows import MAX_DAYS, Period
 from app.assistant.intents.common import Context, Handler
 from app.ports.nlu import Intent
 from app.understanding.draft import Draft
@@ -19,7 +19,7 @@ DEFAULT_DAYS = 7
 _APPOINTMENT_STATUS = {"no-shows": "noshow", "cancellations": "cancelled", "appointments": None}
 
 
-def _period(draft: Draft, ctx: Context) -> analytics.Period:
+def _period(draft: Draft, ctx: Context) -> Period:
     e = draft.entities
     if e.period_start and e.period_end:
         first, last = date.fromisoformat(e.period_start), date.fromisoformat(e.period_end)
@@ -28,7 +28,7 @@ def _period(draft: Draft, ctx: Context) -> analytics.Period:
     else:
         last = draft.now.date()
         first = last - timedelta(days=DEFAULT_DAYS - 1)
-    return analytics.Period(first=first, last=last, tz=ZoneInfo(ctx.timezone))
+    return Period(first=first, last=last, tz=ZoneInfo(ctx.timezone))
 
 
 async def ask(draft: Draft, ctx: Context) -> None:

@@ -6,7 +6,8 @@ import itertools
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
-from app.analytics.service import Period, rate
+from app.analytics.rows import Period
+from app.analytics.service import rate
 
 KOLKATA = ZoneInfo("Asia/Kolkata")
 
@@ -28,7 +29,8 @@ def test_a_one_day_period_is_one_slice_and_days_are_local() -> None:
     period = Period(first=date(2031, 1, 1), last=date(2031, 1, 1), tz=KOLKATA)
 
     assert len(period.slices(4)) == 1
-    assert period.day(datetime(2031, 1, 1, 18, 45, tzinfo=UTC)) == "2031-01-02"
+    assert period.day(datetime(2031, 1, 1, 18, 45, tzinfo=UTC)) == date(2031, 1, 2)
+    assert period.dates() == [date(2031, 1, 1)]
 
 
 def test_rates_are_rounded_and_none_without_a_denominator() -> None:
