@@ -29,6 +29,7 @@ class Receiver:
     """The deliveries received so far, and the URL to register."""
 
     url: str
+    status: int = 200  # what it answers; a test may change it (an EHR going down and coming back)
     deliveries: list[Delivery] = field(default_factory=list)
 
     def to(self, path: str) -> list[Delivery]:
@@ -38,9 +39,10 @@ class Receiver:
 
 @contextmanager
 def receiver(*, status: int = 200) -> Iterator[Receiver]:
-    """A ThreadingHTTPServer on 127.0.0.1 recording every request to /hook and answering `status`."""
+    """A ThreadingHTTPServer on 127.0.0.1 recording every request to /hook and answering `status` (or
+    the receiver's `status` as the test changes it)."""
     port = free_port()
-    received = Receiver(url=f"http://127.0.0.1:{port}/hook")
+    received = Receiver(url=f"http://127.0.0.1:{port}/hook", status=status)
 
     class Handler(BaseHTTPRequestHandler):
         def _record(self) -> None:
@@ -49,7 +51,7 @@ def receiver(*, status: int = 200) -> Iterator[Receiver]:
             received.deliveries.append(
                 Delivery(self.command, self.path, {k.lower(): v for k, v in self.headers.items()}, body)
             )
-            self.send_response(status)
+            self.send_response(received.status)
             self.send_header("Content-Type", "application/fhir+json")
             self.send_header("Content-Length", str(len(REPLY)))
             self.end_headers()

@@ -1,9 +1,11 @@
-"""Catch-up after an outage: an EHR that missed deliveries reads `_history?_since=` through /fhir with its
-integration key, pages to the end, and sees every change: creates, updates and deletes."""
+"""Catch-up after an outage: an EHR that was down longer than HAPI's delivery retries reads
+`_history?_since=` through /fhir with its integration key, pages to the end, and sees every change:
+creates, updates and deletes."""
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import Counter
 from typing import Any
 from urllib.parse import urlsplit
@@ -11,14 +13,20 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
+from app.changes.subscriptions import wait_until_active
 from app.config import Settings
 from app.fhir.client import FhirClient
 from app.fhir.errors import FhirConflict
+from tests.integrations.receiver import Receiver, receiver
 
 pytestmark = pytest.mark.integration
 # Unprofiled types no PRM handler or other test family writes: the counts below are this test's alone.
 TYPES = ("Substance", "Device")
 PAGE = 7  # small pages: the catch-up must follow several next links
+ENDPOINTS = "/api/v1/integrations/endpoints"
+# HAPI retries a failed rest-hook for about a minute: no new attempt for this long means it gave up.
+GIVEN_UP_AFTER_SECONDS = 30
+OUTAGE_LIMIT_SECONDS = 240
 
 
 def _substance(text: str) -> dict[str, Any]:
@@ -87,25 +95,66 @@ async def _read_all(
         response = await api.get(f"{parts.path}?{parts.query}", headers=headers)
 
 
-async def test_a_type_history_since_the_outage_returns_all_30_changes_through_the_prm(
-    api: httpx.AsyncClient, integration: dict[str, str], fhir: FhirClient, settings: Settings
+async def _until_hapi_gives_up(ehr: Receiver) -> int:
+    """Wait until HAPI has tried the down receiver and then stopped trying; the attempts it made."""
+    deadline = time.monotonic() + OUTAGE_LIMIT_SECONDS
+    seen, quiet_since = -1, time.monotonic()
+    while time.monotonic() < deadline:
+        if len(ehr.deliveries) != seen:
+            seen, quiet_since = len(ehr.deliveries), time.monotonic()
+        elif seen > 0 and time.monotonic() - quiet_since >= GIVEN_UP_AFTER_SECONDS:
+            return seen
+        await asyncio.sleep(1)
+    raise AssertionError(f"HAPI was still retrying after {OUTAGE_LIMIT_SECONDS} s ({seen} attempts)")
+
+
+async def test_an_ehr_down_longer_than_hapis_retries_catches_up_on_all_30_changes_through_the_prm(
+    api: httpx.AsyncClient,
+    admin: dict[str, str],
+    integration: dict[str, str],
+    fhir: FhirClient,
+    settings: Settings,
 ) -> None:
     public = urlsplit(settings.public_base_url).netloc
-    marker = await fhir.create(_substance("outage begins"))
-    since = marker["meta"]["lastUpdated"]
-    made = await _make_30_changes(fhir)
-    assert sum(made.values()) == 30
-
-    seen: Counter[tuple[str, str, str, str]] = Counter()
-    for resource_type in TYPES:
-        entries = await _read_all(
-            api,
-            integration,
-            f"/fhir/{resource_type}/_history",
-            {"_since": since, "_count": str(PAGE)},
-            public=public,
+    with receiver(status=503) as ehr:
+        registered = await api.post(
+            ENDPOINTS,
+            json={
+                "name": "EHR that goes down",
+                "url": ehr.url,
+                "header": "X-EHR-Key: outage-test",
+                # The 10 updates below make Substances inactive: those are the deliveries that fail.
+                "criteria": ["Substance?status=inactive"],
+                "payload": "id-only",
+            },
+            headers=admin,
         )
-        seen.update(_entry_key(e) for e in entries)
+        assert registered.status_code == 201, registered.text
+        endpoint = registered.json()
+        try:
+            await wait_until_active(fhir, [s["id"] for s in endpoint["subscriptions"]], timeout_seconds=60)
+            marker = await fhir.create(_substance("outage begins"))
+            since = marker["meta"]["lastUpdated"]
+            made = await _make_30_changes(fhir)
+            assert sum(made.values()) == 30
+
+            attempts = await _until_hapi_gives_up(ehr)
+            ehr.status = 200  # the EHR is back; HAPI does not replay what it dropped
+            await asyncio.sleep(10)
+            assert len(ehr.deliveries) == attempts
+
+            seen: Counter[tuple[str, str, str, str]] = Counter()
+            for resource_type in TYPES:
+                entries = await _read_all(
+                    api,
+                    integration,
+                    f"/fhir/{resource_type}/_history",
+                    {"_since": since, "_count": str(PAGE)},
+                    public=public,
+                )
+                seen.update(_entry_key(e) for e in entries)
+        finally:
+            assert (await api.delete(f"{ENDPOINTS}/{endpoint['id']}", headers=admin)).status_code == 204
     ours = {key[1] for key in made}
     assert Counter({k: v for k, v in seen.items() if k[1] in ours}) == made
     assert sum(1 for k in made if k[3] == "DELETE") == 5
