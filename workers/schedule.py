@@ -81,6 +81,8 @@ SCHEDULE: tuple[Periodic, ...] = (
     Every(Job.REMIND_HIGH_RISK, seconds=3600, key="high-risk-reminders"),
     # Care gaps are counted in days: one look each morning opens the day's outreach tickets.
     Daily(Job.OPEN_CARE_GAP_TICKETS, at=time(7, 0), key="care-gaps"),
+    # Campaign runs (daily, weekly, or once at a time) open within a minute of their time.
+    Every(Job.RUN_DUE_CAMPAIGNS, seconds=60, key="due-campaigns"),
 )
 # Workers tick the schedule this often: often enough for the shortest cadence above.
 TICK_SECONDS = 10

@@ -31,6 +31,9 @@ class Job(StrEnum):
     ANSWER_MESSAGE = "answer_message"  # the WhatsApp bot's turn on one stored inbound Communication
     REMIND_HIGH_RISK = "remind_high_risk"  # extra reminders for appointments at high no-show risk
     OPEN_CARE_GAP_TICKETS = "open_care_gap_tickets"  # an outreach ticket per care gap found
+    RUN_DUE_CAMPAIGNS = "run_due_campaigns"  # open the run each active campaign has due
+    DISPATCH_CAMPAIGN_RUN = "dispatch_campaign_run"  # one round of a campaign run: paced batches
+    SEND_CAMPAIGN_BATCH = "send_campaign_batch"  # prepare a run's message to a batch of patient ids
 
 
 @dataclass(frozen=True)

@@ -46,7 +46,7 @@ async def test_second_load_changes_nothing(fhir: FhirClient) -> None:
     report = await load_conformance(fhir)
 
     assert (report.created, report.updated) == ([], [])
-    assert len(report.unchanged) == len(ALL) == 145  # 113 conformance resources + 32 examples
+    assert len(report.unchanged) == len(ALL) == 157  # 122 conformance resources + 35 examples
     assert report.activated_search_parameters == {}
     assert await versions(fhir) == before
 

@@ -26,6 +26,7 @@ EXPECTED = {
     "no_show_follow_up",
     "waitlist_offer",
     "waitlist_slot_gone",
+    "health_checkup_invitation",
 }
 PLACEHOLDER = re.compile(r"\{\{(\w+)\}\}")
 VALUES = {
@@ -37,6 +38,7 @@ VALUES = {
     "location_name": "Indiranagar",
     "clinic_phone": "+91 80 4000 1234",
     "maps_link": "https://maps.example/indiranagar",
+    "offer": "a free ECG",
 }
 REMINDER_VARIABLES = {
     k: VALUES[k] for k in ("patient_name", "clinic_name", "practitioner_name", "time", "location_name")
