@@ -39,7 +39,6 @@ async def dispatch_campaign_run(
         now=now,
         tz=ZoneInfo(timezone),
         pace=runs.Pace(per_second=per_second, batch=batch),
-        **payload,
     )
 
 

@@ -38,6 +38,7 @@ async def create_campaign(
         weekdays=body.weekdays,
         window=(body.window.start, body.window.end) if body.window else None,
         attribution_days=body.attribution_days,
+        content_sids=settings.twilio_content_sids,
         actor=principal.actor(),
         now=now,
         tz=ZoneInfo(settings.default_timezone),

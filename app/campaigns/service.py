@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
@@ -32,6 +32,7 @@ from app.messaging import catalog
 from app.messaging.service import MESSAGE_CHANNELS
 from app.ports.jobs import Job, JobQueue
 from app.segments import service as segments
+from app.vocabulary import ContactChannel
 
 log = structlog.get_logger(__name__)
 
@@ -52,8 +53,17 @@ async def get(fhir: FhirClient, campaign_id: str) -> Campaign:
     return campaign_of(resource)
 
 
-def check_variant(variant: Variant, *, index: int, channel: str, languages: Sequence[str]) -> None:
-    """A variant's template exists, goes on the channel, has the languages and gets every variable."""
+def check_variant(
+    variant: Variant,
+    *,
+    index: int,
+    channel: str,
+    languages: Sequence[str],
+    content_sids: Mapping[str, str],
+) -> None:
+    """A variant's template exists, goes on the channel, has the languages and gets every variable; on
+    WhatsApp (a campaign starts the conversation: outside the session window) it needs an approved
+    template (ContentSid) in every language it may be sent in."""
     where = f"variants.{index}"
     try:
         template = catalog.template(variant.template)
@@ -73,6 +83,19 @@ def check_variant(variant: Variant, *, index: int, channel: str, languages: Sequ
         catalog.render(template.name, language=catalog.DEFAULT_LANGUAGE, variables=sample)
     except Invalid as exc:
         raise Invalid(f"{where}.{_field(exc)}", exc.message) from None
+    if channel == ContactChannel.WHATSAPP:
+        used = sorted({*(languages or catalog.LANGUAGES), catalog.DEFAULT_LANGUAGE})
+        sids = {
+            lang: catalog.render(
+                template.name, language=lang, variables=sample, content_sids=content_sids
+            ).content_sid
+            for lang in used
+        }
+        if missing := [lang for lang, sid in sids.items() if sid is None]:
+            raise Invalid(
+                f"{where}.template",
+                f"template {template.name} has no approved WhatsApp template (ContentSid) in {', '.join(missing)}",
+            )
 
 
 def _field(exc: Invalid) -> str:
@@ -96,6 +119,7 @@ async def create(
     weekdays: Sequence[str],
     window: tuple[time, time] | None,
     attribution_days: int,
+    content_sids: Mapping[str, str],
     actor: Actor,
     now: datetime,
     tz: ZoneInfo,
@@ -104,7 +128,7 @@ async def create(
     if channel not in MESSAGE_CHANNELS:
         raise Invalid("channel", f"campaigns go on {', '.join(MESSAGE_CHANNELS)}, not {channel}")
     for index, variant in enumerate(variants):
-        check_variant(variant, index=index, channel=channel, languages=languages)
+        check_variant(variant, index=index, channel=channel, languages=languages, content_sids=content_sids)
     if len(variants) > 1 and not 0 < split_b < 100:
         raise Invalid("split_b", "with two variants, between 1 and 99 percent go to variant B")
     if unknown := sorted(set(weekdays) - set(WEEKDAYS)):
