@@ -11,6 +11,7 @@ round finds nobody left (or after MAX_ROUNDS, when patients keep failing).
 
 from __future__ import annotations
 
+import asyncio
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -52,6 +53,8 @@ SENDER = Actor(kind=AgentKind.SYSTEM)
 # many times, then the run completes and the analytics show them as never targeted.
 MAX_ROUNDS = 5
 PAGE = 1000
+# Patients of one batch prepared at a time (each is a dozen HAPI calls on different resources).
+PREPARE_CONCURRENCY = 4
 
 
 @dataclass(frozen=True)
@@ -218,20 +221,23 @@ async def send_batch(
     keys = [f"{SID_MESSAGE_KEY}|{message_key(run_id, p)}" for p in patients]
     existing = await fhir.search("Communication", [("identifier", ",".join(keys)), ("_elements", "subject")])
     done = {str((c.get("subject") or {}).get("reference", "")).removeprefix("Patient/") for c in existing}
-    for patient_id in patients:
-        if patient_id in done:
-            counts["done-already"] += 1
-            continue
-        outcome = await _prepare_one(
-            fhir,
-            state,
-            queue,
-            run=run,
-            campaign=campaign,
-            patient_id=patient_id,
-            now=now,
-            window_hours=window_hours,
-        )
+    counts["done-already"] = len([p for p in patients if p in done])
+    gate = asyncio.Semaphore(PREPARE_CONCURRENCY)
+
+    async def one(patient_id: str) -> str:
+        async with gate:
+            return await _prepare_one(
+                fhir,
+                state,
+                queue,
+                run=run,
+                campaign=campaign,
+                patient_id=patient_id,
+                now=now,
+                window_hours=window_hours,
+            )
+
+    for outcome in await asyncio.gather(*(one(p) for p in patients if p not in done)):
         counts[outcome] += 1
     log.info(
         "campaign.batch.sent",

@@ -10,7 +10,7 @@ from app.deps import AppSettings, Fhir, Now
 from app.errors import error_responses
 from app.inputs import PathId
 from app.security import StaffUser
-from app.segments import evaluate, service
+from app.segments import service
 from app.segments.schemas import CountOut, CriteriaIn, MembersOut, SegmentIn, SegmentOut
 
 router = APIRouter(prefix="/api/v1/segments", tags=["segments"])
@@ -92,9 +92,8 @@ async def count_segment(
     segment_id: PathId, fhir: Fhir, settings: AppSettings, now: Now, _: StaffUser
 ) -> CountOut:
     """How many patients a saved segment selects now."""
-    segment = await service.get(fhir, segment_id)
     tz = ZoneInfo(settings.default_timezone)
-    return CountOut(count=await evaluate.count(fhir, segment.criteria, now=now, tz=tz))
+    return CountOut(count=await service.count(fhir, segment_id=segment_id, now=now, tz=tz))
 
 
 @router.get("/{segment_id}/members", response_model=MembersOut, responses=error_responses(401, 403, 404, 422))

@@ -109,6 +109,12 @@ async def listed(fhir: FhirClient, *, page: int, count: int) -> tuple[list[Segme
     return [segment_of(g) for g in found], more
 
 
+async def count(fhir: FhirClient, *, segment_id: str, now: datetime, tz: ZoneInfo) -> int:
+    """How many patients a saved segment selects now."""
+    segment = await get(fhir, segment_id)
+    return await evaluate.count(fhir, segment.criteria, now=now, tz=tz)
+
+
 async def members(
     fhir: FhirClient, *, segment_id: str, page: int, count: int, now: datetime, tz: ZoneInfo
 ) -> tuple[list[str], int]:
