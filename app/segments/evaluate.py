@@ -21,6 +21,9 @@ from app.vocabulary import UPCOMING_APPOINTMENT_STATUSES
 # Patient ids per page of the member search (HAPI's page size limit is far above it).
 PAGE = 1000
 VISITED = "fulfilled,arrived"
+# Criteria searches are limited to the candidates (CHUNK ids a search) when there are at most this many.
+RESTRICT_UP_TO = 2000
+CHUNK = 100
 # Engagement is scored per candidate (two searches each): this many at a time.
 ENGAGEMENT_CONCURRENCY = 8
 
@@ -34,7 +37,7 @@ async def members(fhir: FhirClient, criteria: Criteria, *, now: datetime, tz: Zo
             "Patient", [*patient_search(criteria, today), ("_elements", "id"), ("_count", str(PAGE))]
         )
         ids = {str(p["id"]) for p in found}
-        for narrowed, keep in await _code_sets(fhir, criteria, now=now, tz=tz):
+        for narrowed, keep in await _code_sets(fhir, criteria, now=now, tz=tz, among=frozenset(ids)):
             ids = ids & narrowed if keep else ids - narrowed
         if criteria.engagement and ids:
             ids = await _engaged(fhir, ids, level=criteria.engagement, now=now)
@@ -59,29 +62,40 @@ def patient_search(criteria: Criteria, today: date) -> list[tuple[str, str]]:
 
 
 async def _code_sets(
-    fhir: FhirClient, c: Criteria, *, now: datetime, tz: ZoneInfo
+    fhir: FhirClient, c: Criteria, *, now: datetime, tz: ZoneInfo, among: frozenset[str]
 ) -> list[tuple[set[str], bool]]:
     """One patient set per criterion applied in the PRM, and whether members must be in it (or not)."""
     pending = []
     if c.specialty_seen:
-        pending.append(_patients(fhir, "Appointment", [("specialty", f"{CS_SPECIALTY}|{c.specialty_seen}")]))
+        pending.append(
+            _patients(fhir, among, "Appointment", [("specialty", f"{CS_SPECIALTY}|{c.specialty_seen}")])
+        )
     if c.practitioner_seen:
-        pending.append(_patients(fhir, "Appointment", [("actor", f"Practitioner/{c.practitioner_seen}")]))
+        pending.append(
+            _patients(fhir, among, "Appointment", [("actor", f"Practitioner/{c.practitioner_seen}")])
+        )
     if c.last_visit_after:
-        pending.append(_patients(fhir, "Appointment", [("date", f"ge{_start_of(c.last_visit_after, tz)}")]))
+        pending.append(
+            _patients(fhir, among, "Appointment", [("date", f"ge{_start_of(c.last_visit_after, tz)}")])
+        )
     if c.journey:
-        pending.append(_journey(fhir, c.journey))
+        pending.append(_journey(fhir, among, c.journey))
     if c.channel_consent:
-        pending.append(_opted_in(fhir, c.channel_consent))
+        pending.append(_opted_in(fhir, among, c.channel_consent))
     sets = [(found, True) for found in await asyncio.gather(*pending)]
     if c.last_visit_before:
         # The last visit is before the date: a visit before it and none since.
-        since = await _patients(fhir, "Appointment", [("date", f"ge{_start_of(c.last_visit_before, tz)}")])
-        before = await _patients(fhir, "Appointment", [("date", f"lt{_start_of(c.last_visit_before, tz)}")])
+        since = await _patients(
+            fhir, among, "Appointment", [("date", f"ge{_start_of(c.last_visit_before, tz)}")]
+        )
+        before = await _patients(
+            fhir, among, "Appointment", [("date", f"lt{_start_of(c.last_visit_before, tz)}")]
+        )
         sets.append((before - since, True))
     if c.upcoming_appointment is not None:
         upcoming = await _patients(
             fhir,
+            among,
             "Appointment",
             [("date", f"ge{instant(now)}"), ("status", ",".join(UPCOMING_APPOINTMENT_STATUSES))],
             visits=False,
@@ -90,16 +104,39 @@ async def _code_sets(
     return sets
 
 
+async def _search(
+    fhir: FhirClient, among: frozenset[str], resource_type: str, params: Sequence[tuple[str, str]]
+) -> list[Resource]:
+    """A criterion's search, limited to the candidates when they are few (chunks of `patient=`), else
+    over the whole server (one paged search costs less than many chunks)."""
+    if len(among) > RESTRICT_UP_TO:
+        return await fhir.search(resource_type, [*params, ("_count", str(PAGE))])
+    ordered = sorted(among)
+    chunks = [ordered[i : i + CHUNK] for i in range(0, len(ordered), CHUNK)]
+    found = await asyncio.gather(
+        *(
+            fhir.search(resource_type, [*params, ("patient", ",".join(f"Patient/{p}" for p in chunk))])
+            for chunk in chunks
+        )
+    )
+    return [resource for batch in found for resource in batch]
+
+
 def _start_of(day: date, tz: ZoneInfo) -> str:
     return instant(datetime.combine(day, time.min, tzinfo=tz))
 
 
 async def _patients(
-    fhir: FhirClient, resource_type: str, params: Sequence[tuple[str, str]], *, visits: bool = True
+    fhir: FhirClient,
+    among: frozenset[str],
+    resource_type: str,
+    params: Sequence[tuple[str, str]],
+    *,
+    visits: bool = True,
 ) -> set[str]:
     """The patients of the appointments a search finds (visits: fulfilled or arrived ones only)."""
     query = [*params, ("status", VISITED)] if visits else list(params)
-    found = await fhir.search(resource_type, [*query, ("_elements", "participant"), ("_count", str(PAGE))])
+    found = await _search(fhir, among, resource_type, [*query, ("_elements", "participant")])
     return set(_patient_refs(a for a in found))
 
 
@@ -111,26 +148,25 @@ def _patient_refs(appointments: Iterable[Resource]) -> Iterable[str]:
                 yield ref.removeprefix("Patient/")
 
 
-async def _journey(fhir: FhirClient, template: str) -> set[str]:
-    plans = await fhir.search(
+async def _journey(fhir: FhirClient, among: frozenset[str], template: str) -> set[str]:
+    plans = await _search(
+        fhir,
+        among,
         "CarePlan",
         [
             ("_profile", PROFILE_JOURNEY),
             ("instantiates-canonical", journey_template_url(template)),
             ("status", "active"),
             ("_elements", "subject"),
-            ("_count", str(PAGE)),
         ],
     )
     refs = (str((p.get("subject") or {}).get("reference", "")) for p in plans)
     return {r.removeprefix("Patient/") for r in refs if r.startswith("Patient/")}
 
 
-async def _opted_in(fhir: FhirClient, channel: str) -> set[str]:
+async def _opted_in(fhir: FhirClient, among: frozenset[str], channel: str) -> set[str]:
     """Patients whose latest decision for the channel is an opt-in (latest wins, as the send job reads it)."""
-    consents = await fhir.search(
-        "Consent", [("channel", channel), ("status", "active"), ("_count", str(PAGE))]
-    )
+    consents = await _search(fhir, among, "Consent", [("channel", channel), ("status", "active")])
     by_patient: dict[str, list[Resource]] = {}
     for consent in consents:
         ref = str((consent.get("patient") or {}).get("reference", ""))
