@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, time
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, StringConstraints, model_validator
+from pydantic import BaseModel, Field, StringConstraints, field_validator, model_validator
 
 from app.campaigns.analytics import Figures, Report
 from app.campaigns.resources import Campaign, Schedule, Variant
@@ -30,6 +30,13 @@ class WindowIn(InputModel):
 
     start: time
     end: time
+
+    @field_validator("start", "end")
+    @classmethod
+    def _local(cls, value: time) -> time:
+        if value.tzinfo is not None:
+            raise ValueError("a local time of the clinic, without an offset (e.g. 10:00)")
+        return value
 
 
 class CampaignIn(InputModel):

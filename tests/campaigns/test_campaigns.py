@@ -297,6 +297,14 @@ async def test_campaigns_that_cannot_be_sent_are_refused_at_save_time(
         refused = await api.post("/api/v1/campaigns", json={**base, **body}, headers=staff)
         assert refused.status_code == 422, (field, refused.text)
         assert refused.json()["fields"][0]["field"] == field, refused.text
+    offset = {
+        **base,
+        **cases["segment"],
+        "segment": segment,
+        "window": {"start": "10:00+05:30", "end": "19:00"},
+    }
+    refused = await api.post("/api/v1/campaigns", json=offset, headers=staff)
+    assert refused.status_code == 422 and "offset" in refused.text
     after = await fhir.count(
         "CommunicationRequest", {"_profile": "https://fhir.prm.health/StructureDefinition/prm-campaign"}
     )
