@@ -25,13 +25,13 @@ def _seeds() -> list[Seed]:
     seeds = []
     for n in range(200):
         visits: list[tuple[datetime, str, str]] = []
-        if n < 5:  # engaged: four visits in the last 80 days
+        if n < 3:  # engaged: four visits in the last 80 days
             visits += [(NOW - timedelta(days=10 + 20 * k), "dermatology", "fulfilled") for k in range(4)]
-        if n % 4 == 0:
+        if n % 8 == 0:
             visits.append((NOW - timedelta(days=30), "cardiology", "fulfilled"))
-        if n % 6 == 0:
+        if n % 12 == 0:
             visits.append((NOW - timedelta(days=60), "cardiology", "cancelled"))  # not a visit
-        if n % 7 == 0:
+        if n % 14 == 0:
             visits.append((NOW + timedelta(days=5), "cardiology", "booked"))
         seeds.append(
             Seed(
@@ -93,7 +93,7 @@ async def test_a_saved_segment_pages_through_exactly_its_members(
 
     expected = _expected(
         seeded,
-        lambda s, n: n % 4 == 0 and n % 7 != 0 and s.whatsapp == Decision.OPT_IN and s.language == "hi",
+        lambda s, n: n % 8 == 0 and n % 14 != 0 and s.whatsapp == Decision.OPT_IN and s.language == "hi",
     )
     count = await api.get(f"/api/v1/segments/{segment['id']}/count", headers=staff)
     pages = []
@@ -129,10 +129,10 @@ async def test_last_visit_and_upcoming_criteria_are_exact(
     counted_before = await api.post("/api/v1/segments/preview", json=before, headers=staff)
     counted_upcoming = await api.post("/api/v1/segments/preview", json=upcoming, headers=staff)
 
-    # Patients 0-4 were last seen 10 days ago; a cancelled appointment is not a visit.
-    assert counted_before.json() == {"count": len(_expected(seeded, lambda s, n: n % 4 == 0 and n >= 5))}
+    # Patients 0-2 were last seen 10 days ago; a cancelled appointment is not a visit.
+    assert counted_before.json() == {"count": len(_expected(seeded, lambda s, n: n % 8 == 0 and n >= 3))}
     assert counted_upcoming.json() == {
-        "count": len(_expected(seeded, lambda s, n: n % 7 == 0 and s.gender == "male"))
+        "count": len(_expected(seeded, lambda s, n: n % 14 == 0 and s.gender == "male"))
     }
 
 
@@ -144,7 +144,7 @@ async def test_engagement_level_is_a_criterion(
     preview = await api.post("/api/v1/segments/preview", json=body, headers=staff)
 
     assert preview.json() == {
-        "count": len(_expected(seeded, lambda s, n: n < 5 and _age(s.birth_date) <= 80))
+        "count": len(_expected(seeded, lambda s, n: n < 3 and _age(s.birth_date) <= 80))
     }
 
 
