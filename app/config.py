@@ -192,6 +192,12 @@ class Settings(BaseSettings):
     # template files' content_sid. Outside the window a WhatsApp template without one is not sent.
     twilio_content_sids: dict[str, str] = Field(default_factory=dict)
 
+    # -- campaigns (docs/campaigns.md) -------------------------------------------------------------
+    # Messages a campaign hands to one sender per second (Twilio: 1 MPS per long code, more for WhatsApp
+    # senders and short codes); a run is prepared in batches paced to this rate.
+    campaign_messages_per_second: float = Field(default=1.0, gt=0, le=1000)
+    campaign_batch_size: int = Field(default=20, gt=0, le=500)
+
     # -- CRM (docs/crm.md) ----------------------------------------------------------------------------
     # Ticket SLA overrides in minutes, merged over app/tickets/sla.py DEFAULT_SLA_MINUTES; keys are
     # "<category>/<priority>", "<priority>", "<category>" or "default" (JSON: {"complaint/urgent": 240}).

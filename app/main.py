@@ -14,6 +14,7 @@ from app.admin.router import router as admin_router
 from app.analytics.router import router as analytics_router
 from app.assistant.router import router as assistant_router
 from app.calls.router import router as voice_tools_router
+from app.campaigns.router import router as campaigns_router
 from app.changes.router import router as changes_router
 from app.changes.startup import start_change_feed
 from app.config import Settings, get_settings
@@ -41,6 +42,7 @@ from app.patients.router import router as patients_router
 from app.ports.ratelimit import RateLimited
 from app.scheduling.router import practitioners_router
 from app.scheduling.router import router as scheduling_router
+from app.segments.router import router as segments_router
 from app.services import build_services, webhook_routers
 from app.tickets.router import router as tickets_router
 from app.timeline.router import router as timeline_router
@@ -130,6 +132,8 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> FastAPI:
     app.include_router(practitioners_router)
     # Before scheduling: /appointments/at-risk is not an appointment id.
     app.include_router(outreach_router)
+    app.include_router(segments_router)
+    app.include_router(campaigns_router)
     app.include_router(engagement_router)
     app.include_router(scheduling_router)
     app.include_router(assistant_router)

@@ -11,6 +11,7 @@ from app.bot import jobs as bot
 from app.bot.turn import Bot
 from app.calls import jobs as calls
 from app.calls.rules import CallRules
+from app.campaigns import jobs as campaigns
 from app.changes import jobs as changes
 from app.changes.registry import ChangeContext, registry, watched_types
 from app.journeys import jobs as journeys
@@ -176,6 +177,41 @@ async def _run_journey_actions(services: Services, payload: dict[str, Any]) -> o
     )
 
 
+async def _run_due_campaigns(services: Services, payload: dict[str, Any]) -> object:
+    return await campaigns.run_due_campaigns(
+        fhir=services.fhir,
+        queue=services.queue,
+        now=services.clock.now(),
+        timezone=services.settings.default_timezone,
+        **payload,
+    )
+
+
+async def _dispatch_campaign_run(services: Services, payload: dict[str, Any]) -> object:
+    settings = services.settings
+    return await campaigns.dispatch_campaign_run(
+        fhir=services.fhir,
+        queue=services.queue,
+        now=services.clock.now(),
+        timezone=settings.default_timezone,
+        per_second=settings.campaign_messages_per_second,
+        batch=settings.campaign_batch_size,
+        **payload,
+    )
+
+
+async def _send_campaign_batch(services: Services, payload: dict[str, Any]) -> object:
+    return await campaigns.send_campaign_batch(
+        fhir=services.fhir,
+        state=services.state,
+        queue=services.queue,
+        now=services.clock.now(),
+        timezone=services.settings.default_timezone,
+        window_hours=services.settings.session_window_hours,
+        **payload,
+    )
+
+
 def bot_of(services: Services) -> Bot:
     """What the WhatsApp bot's turns run on, from the process's services."""
     settings = services.settings
@@ -248,4 +284,7 @@ JOBS: dict[Job, JobFunction] = {
     Job.START_INTAKE: _start_intake,
     Job.ROLL_UP_ANALYTICS_DAY: _roll_up_analytics_day,
     Job.ROLL_UP_ANALYTICS: _roll_up_analytics,
+    Job.RUN_DUE_CAMPAIGNS: _run_due_campaigns,
+    Job.DISPATCH_CAMPAIGN_RUN: _dispatch_campaign_run,
+    Job.SEND_CAMPAIGN_BATCH: _send_campaign_batch,
 }

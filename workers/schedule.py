@@ -83,6 +83,8 @@ SCHEDULE: tuple[Periodic, ...] = (
     Daily(Job.OPEN_CARE_GAP_TICKETS, at=time(7, 0), key="care-gaps"),
     # Yesterday's analytics roll-ups, once the day is over (late changes re-roll a day through the feed).
     Daily(Job.ROLL_UP_ANALYTICS, at=time(0, 20), key="analytics-rollup"),
+    # Campaign runs (daily, weekly, or once at a time) open within a minute of their time.
+    Every(Job.RUN_DUE_CAMPAIGNS, seconds=60, key="due-campaigns"),
 )
 # Workers tick the schedule this often: often enough for the shortest cadence above.
 TICK_SECONDS = 10

@@ -57,6 +57,10 @@ def analytics_measure_url(kind: str) -> str:
     return f"{CANONICAL_BASE}/Measure/prm-analytics-{kind}"
 
 
+PROFILE_SEGMENT = _sd("prm-segment")  # Group (actual false): a saved patient filter
+PROFILE_CAMPAIGN = _sd("prm-campaign")  # CommunicationRequest: a campaign to a segment
+PROFILE_CAMPAIGN_RUN = _sd("prm-campaign-run")  # CommunicationRequest: one run of a campaign, basedOn it
+
 # -- extensions -------------------------------------------------------------------------------
 EXT_PREFERRED_CHANNEL = _sd("preferred-channel")  # Patient: valueCode from VS_CONTACT_CHANNEL
 EXT_BOOKING_CHANNEL = _sd("booking-channel")  # Appointment: valueCode from VS_BOOKING_CHANNEL
@@ -87,6 +91,10 @@ EXT_JOURNEY_OFFSET_DAYS = _sd(
 )  # PlanDefinition.action: valueInteger, days from the anchor
 EXT_JOURNEY_MESSAGE_TEMPLATE = _sd("journey-message-template")  # PlanDefinition.action: valueString
 EXT_JOURNEY_ACTION_DONE = _sd("journey-action-done")  # Task (journey stage): valueInteger, 0..*
+EXT_SEGMENT_SEARCH = _sd("segment-search")  # Group (segment): valueString, the FHIR Patient search
+EXT_CAMPAIGN = _sd(
+    "campaign"
+)  # CommunicationRequest (campaign): complex, template, variants, schedule, window
 # Core extension (not ours): a Location's IANA time zone.
 EXT_TIMEZONE = "http://hl7.org/fhir/StructureDefinition/timezone"
 
@@ -106,6 +114,8 @@ CS_MESSAGE_STATUS_REASON = _cs("message-status-reason")
 CS_LIBRARY_TYPE = _cs("prm-library-type")
 CS_PATIENT_TAG = _cs("patient-tag")
 CS_JOURNEY_ACTION = _cs("journey-action-kind")
+CS_SEGMENT_CRITERION = _cs("segment-criterion")
+CS_ENGAGEMENT_LEVEL = _cs("engagement-level")
 
 VS_BOOKING_CHANNEL = _vs("booking-channel")
 VS_SOURCE_CHANNEL = _vs("source-channel")
@@ -124,6 +134,7 @@ VS_TASK_TYPE = _vs("prm-task-type")
 VS_MESSAGE_STATUS_REASON = _vs("message-status-reason")
 VS_PATIENT_TAG = _vs("patient-tag")
 VS_JOURNEY_ACTION = _vs("journey-action-kind")
+VS_SEGMENT_CRITERION = _vs("segment-criterion")
 
 # -- identifier systems (NamingSystem resources) -----------------------------------------------
 SID_PHONE = _sid("phone")  # Patient: the E.164 phone, for exact token search
@@ -148,6 +159,7 @@ SID_JOURNEY_ACTION = _sid(
     "journey-action"
 )  # Task (ticket) a journey action created: "<careplan>/<stage>/<n>"
 SID_SLOT_CONFLICT = _sid("slot-conflict")  # Task (ticket): "Slot/<id>/<appointment id>/<appointment id>..."
+SID_CAMPAIGN_RUN = _sid("campaign-run")  # CommunicationRequest (campaign run): "<campaign>/<yyyymmddTHHMM>"
 SID_CARE_GAP = _sid("care-gap")  # Task (ticket) a care gap opened: "<rule>/<patient>/<anchor>"
 
 # -- codes used in code ----------------------------------------------------------------------------

@@ -109,8 +109,10 @@ def outbound_message(
     priority: Priority = Priority.ROUTINE,
     template: TemplateUse | None = None,
     about: Sequence[str] = (),
+    based_on: Sequence[str] = (),
 ) -> Resource:
-    """A message the clinic will send, recorded before it is sent (status preparation)."""
+    """A message the clinic will send, recorded before it is sent (status preparation); `based_on`: the
+    requests it fulfils (a campaign run)."""
     message = base_message(channel=channel, thread_id=thread_id, delivery="queued", status="preparation")
     message["priority"] = priority.value
     message["sender"] = sender.agent()["who"]
@@ -120,6 +122,8 @@ def outbound_message(
         message["recipient"] = [{"reference": f"Patient/{patient_id}"}]
     if template is not None:
         message["extension"].append(template_extension(template))
+    if based_on:
+        message["basedOn"] = [{"reference": ref} for ref in based_on]
     if about:
         message["about"] = [{"reference": ref} for ref in about]
     return message

@@ -56,6 +56,7 @@ async def prepare_message(
     template: TemplateUse | None = None,
     priority: Priority = Priority.ROUTINE,
     about: Sequence[str] = (),
+    based_on: Sequence[str] = (),
     instruction: str | None = None,
     identifier: dict[str, str] | None = None,
     key: str | None = None,
@@ -105,6 +106,7 @@ async def prepare_message(
         priority=priority,
         template=template,
         about=about,
+        based_on=based_on,
     )
     identifiers = [identifier] if identifier else []
     if key:
@@ -154,6 +156,7 @@ async def prepare_template_message(
     conversation_id: str | None = None,
     priority: Priority = Priority.ROUTINE,
     about: Sequence[str] = (),
+    based_on: Sequence[str] = (),
     instruction: str | None = None,
     key: str | None = None,
     window_hours: int = DEFAULT_WINDOW_HOURS,
@@ -193,6 +196,7 @@ async def prepare_template_message(
         template=TemplateUse(name=template, language=rendered.language, variables=dict(variables)),
         priority=priority,
         about=about,
+        based_on=based_on,
         instruction=instruction,
         key=key,
         window_hours=window_hours,

@@ -35,6 +35,9 @@ class Job(StrEnum):
     START_INTAKE = "start_intake"  # the WhatsApp bot asks a patient an intake questionnaire (journey action)
     ROLL_UP_ANALYTICS_DAY = "roll_up_analytics_day"  # one report kind's closed day, after a change to it
     ROLL_UP_ANALYTICS = "roll_up_analytics"  # every report kind over closed days (nightly: yesterday)
+    RUN_DUE_CAMPAIGNS = "run_due_campaigns"  # open the run each active campaign has due
+    DISPATCH_CAMPAIGN_RUN = "dispatch_campaign_run"  # one round of a campaign run: paced batches
+    SEND_CAMPAIGN_BATCH = "send_campaign_batch"  # prepare a run's message to a batch of patient ids
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ ENFORCED_TYPES = {
     "Patient", "PractitionerRole", "Location", "Appointment", "Communication", "Task", "Consent",
     "CommunicationRequest", "Library", "Coverage", "Basic", "PlanDefinition", "CarePlan",
     "QuestionnaireResponse", "Condition", "AllergyIntolerance", "MedicationStatement", "Endpoint", "MeasureReport",
+    "Group",
 }  # fmt: skip
 # Written by the PRM or HAPI without a PRM profile; must never be enforced.
 UNPROFILED_TYPES = {
@@ -106,7 +107,7 @@ def test_every_profile_has_a_valid_looking_example_and_every_example_a_known_pro
     }
     declared = {p: e["resourceType"] for e in EXAMPLES for p in e.get("meta", {}).get("profile", [])}
 
-    assert len(profiles) == 22
+    assert len(profiles) == 25
     assert {url: profiles[url] for url in profiles if url not in declared} == {}
     assert {url: t for url, t in declared.items() if profiles.get(url) != t} == {}
 

@@ -27,6 +27,7 @@ EXPECTED = {
     "waitlist_offer",
     "waitlist_slot_gone",
     "intake_invitation",
+    "health_checkup_invitation",
 }
 PLACEHOLDER = re.compile(r"\{\{(\w+)\}\}")
 VALUES = {
@@ -39,6 +40,7 @@ VALUES = {
     "clinic_phone": "+91 80 4000 1234",
     "maps_link": "https://maps.example/indiranagar",
     "question_count": "6",
+    "offer": "a free ECG",
 }
 REMINDER_VARIABLES = {
     k: VALUES[k] for k in ("patient_name", "clinic_name", "practitioner_name", "time", "location_name")

@@ -1,0 +1,1 @@
+"""Segments: saved patient filters (FHIR Group, profile prm-segment), evaluated on demand."""
