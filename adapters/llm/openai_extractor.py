@@ -132,6 +132,7 @@ INTENT_GUIDE = {
     Intent.START_JOURNEY: "start a care journey template for a patient",
     Intent.LIST_JOURNEYS: "show a patient's care journeys",
     Intent.ADVANCE_JOURNEY: "complete or skip the current stage of a patient's journey",
+    Intent.PREVIEW_SEGMENT: "how many patients a saved segment (a campaign's audience) selects now; sends nothing",
     Intent.MESSAGE_HISTORY: "show the messages exchanged with a patient",
     Intent.ASK_ANALYTICS: "a question about clinic figures (no-shows, cancellations, leads, tickets)",
     Intent.UNSUPPORTED: "anything else",

@@ -38,6 +38,7 @@ class Intent(StrEnum):
     START_JOURNEY = "start_journey"
     LIST_JOURNEYS = "list_journeys"
     ADVANCE_JOURNEY = "advance_journey"
+    PREVIEW_SEGMENT = "preview_segment"
     MESSAGE_HISTORY = "message_history"
     ASK_ANALYTICS = "ask_analytics"
     UNSUPPORTED = "unsupported"
@@ -70,6 +71,7 @@ class ExtractedEntities(BaseModel):
     template: str | None = Field(
         default=None, description="A message template or journey template name as written"
     )
+    segment: str | None = Field(default=None, description="A saved patient segment's name as written")
     ticket: str | None = Field(default=None, description="The ticket's id or number as written")
     category: str | None = Field(
         default=None, description="The ticket category as written (complaint, billing, callback ...)"

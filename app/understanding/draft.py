@@ -139,7 +139,7 @@ def _more_entities(
     phones in E.164, a date range as days; what does not normalise becomes a clarification."""
     found: dict[str, Any] = {
         key: _clean(getattr(raw, key))
-        for key in ("template", "ticket", "assignee", "stage", "email", "address", "contact_name")
+        for key in ("template", "segment", "ticket", "assignee", "stage", "email", "address", "contact_name")
     }
     found |= {"mine": raw.mine, "overdue": raw.overdue}
     for key, (table, what) in _CODED.items():

@@ -24,6 +24,7 @@ class Entities(BaseModel):
     period_end: str | None = Field(default=None, description="YYYY-MM-DD: last day of a date range")
     channel: str | None = None
     template: str | None = None
+    segment: str | None = None
     ticket: str | None = None
     category: str | None = None
     priority: str | None = None

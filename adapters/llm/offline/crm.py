@@ -56,6 +56,21 @@ _TEMPLATE = re.compile(
     rf"\b(?P<name>{_TEMPLATE_WORD}(?:\s+{_TEMPLATE_WORD}){{0,3}})\s+(?:template|journey|care\s*plan|program(?:me)?)\b",
     re.IGNORECASE,
 )
+# "the 'diabetes follow-up' segment", "the diabetics segment"; else "segment diabetics". The words of a
+# question ("how many patients are in ...", "kitne patients hain ...") are not part of the name.
+_SEGMENT_WORD = (
+    r"(?!(?:on|a|an|the|for|in|of|to|is|are|there|how|many|much|size|preview|count|patients?|hain?|kitne|kitni"
+    r"|mein|whatsapp|sms|email|send|his|her)\b)[\w-]+"
+)
+_SEGMENT = re.compile(
+    r"[\"'](?P<name>[^\"']{1,80})[\"']\s+(?:segment|audience)\b"
+    rf"|\b(?P<words>{_SEGMENT_WORD}(?:\s+{_SEGMENT_WORD}){{0,3}})\s+(?:segment|audience)\b",
+    re.IGNORECASE,
+)
+_SEGMENT_AFTER = re.compile(
+    r"\b(?:segment|audience)\s+(?:called\s+|named\s+)?[\"']?(?P<name>[\w][\w\s-]{0,79}?)[\"']?\s*(?:[?.!]|$)",
+    re.IGNORECASE,
+)
 _TEMPLATE_LEAD = re.compile(
     r"^(?:(?:the|a|an|on|start|begin|send|with|using|enrol+|put|add)\s+)+", re.IGNORECASE
 )
@@ -143,6 +158,10 @@ def entities_in(work: str, intent: Intent, *, note: str | None = None) -> tuple[
         work = _patient_details(work, found)
     if intent is Intent.ASK_ANALYTICS:
         found["metric"], work = _word(_METRIC, work)
+    if intent is Intent.PREVIEW_SEGMENT and (match := _SEGMENT.search(work) or _SEGMENT_AFTER.search(work)):
+        words = match.groupdict().get("words")
+        found["segment"] = match.group("name") or _TEMPLATE_LEAD.sub("", words or "").strip() or None
+        work = mask(work, match.start(), match.end())
     return {k: v for k, v in found.items() if v is not None}, work
 
 

@@ -35,7 +35,7 @@ _TITLE = re.compile(r"\b(?:dr|doctor|doc)\b", re.IGNORECASE)
 _PRM_WORDS = re.compile(
     r"\b(?:appointments?|appts?|consult\w*|slots?|patients?|mareez|doctors?|dr|clinic|opd|check[\s-]?up|leads?"
     r"|enquir\w*|whatsapp|sms|reminders?|follow[\s-]?up|reports?|tasks?|tickets?|complaints?|journeys?|stages?"
-    r"|waitlist|no[\s-]?shows?|cancell?ations?|messages|e-?mail|opportunit\w*)\b",
+    r"|waitlist|no[\s-]?shows?|cancell?ations?|messages|e-?mail|opportunit\w*|segments?|campaigns?)\b",
     re.IGNORECASE,
 )
 _PATIENT_INTENTS = (Intent.REGISTER_PATIENT, Intent.UPDATE_PATIENT)

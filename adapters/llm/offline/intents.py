@@ -34,6 +34,8 @@ _JOURNEY = r"(?:journeys?|care\s*plans?|care\s+pathways?|programs?|programmes?)"
 _SHOW = r"(?:show|list|view|display|see|get|give\s+me|pull\s+up|fetch|dikhao|batao|what\s+are|which)"
 # The CRM intents come first: their words ("ticket", "lead ... lost", "journey") settle them.
 _CRM_RULES: tuple[tuple[Intent, re.Pattern[str]], ...] = (
+    # "how many patients are in the diabetics segment": a segment's size, never an analytics report.
+    (Intent.PREVIEW_SEGMENT, _rule(r"\bsegments?\b|\baudience\b")),
     (
         Intent.ASK_ANALYTICS,
         _rule(

@@ -3,7 +3,7 @@ capability, one registry (HANDLERS) here."""
 
 from __future__ import annotations
 
-from app.assistant.intents import appointments, crm, journeys, messages, patients, reads, tickets
+from app.assistant.intents import appointments, crm, journeys, messages, patients, reads, segments, tickets
 from app.assistant.intents.common import Context, Handler
 from app.ports.nlu import Intent
 from app.understanding.draft import Draft
@@ -20,6 +20,7 @@ READ_ONLY = (
     Intent.LIST_JOURNEYS,
     Intent.MESSAGE_HISTORY,
     Intent.ASK_ANALYTICS,
+    Intent.PREVIEW_SEGMENT,
     Intent.UNSUPPORTED,
 )
 UNSUPPORTED_HELP = (
@@ -27,7 +28,8 @@ UNSUPPORTED_HELP = (
     "their details, show a patient's summary and add them to the waitlist; open, update, assign, comment on, "
     "resolve, close and list tickets; add leads, move them or mark them lost; start, list and advance care "
     "journeys; send WhatsApp, SMS or email messages (free text or a template) and show message history; "
-    "check availability; and answer questions such as how many no-shows there were last week."
+    "check availability; preview how many patients a saved segment selects; and answer questions such as how "
+    "many no-shows there were last week."
 )
 
 
@@ -45,5 +47,6 @@ HANDLERS: dict[Intent, Handler] = {
     **tickets.HANDLERS,
     **journeys.HANDLERS,
     **reads.HANDLERS,
+    **segments.HANDLERS,
     Intent.UNSUPPORTED: unsupported,
 }
