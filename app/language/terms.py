@@ -1,6 +1,6 @@
 """The closed vocabularies of CRM instructions, as staff say them -> the PRM's codes: ticket category and
-priority, lead stage and lost reason, message channel, language, report metric, emergency-contact
-relationship. The extractor finds the words; the core maps them (words it does not know stay unknown)."""
+priority, lead stage and lost reason, message channel, language, patient tag, report metric,
+emergency-contact relationship. The extractor finds the words; the core maps them (words it does not know stay unknown)."""
 
 from __future__ import annotations
 
@@ -58,6 +58,12 @@ CHANNELS = _table(
 )  # fmt: skip
 LANGUAGES = _table(
     {"english": "en", "en": "en", "hindi": "hi", "hi": "hi", "kannada": "kn", "kn": "kn"}
+)  # fmt: skip
+PATIENT_TAGS = _table(
+    {"vip": "vip", "v.i.p": "vip", "interpreter": "needs-interpreter", "needs interpreter": "needs-interpreter",
+     "wheelchair": "wheelchair", "wheel chair": "wheelchair", "senior citizen": "senior-citizen",
+     "senior": "senior-citizen", "chronic care": "chronic-care", "chronic": "chronic-care", "staff": "staff",
+     "employee": "staff", "corporate": "corporate"}
 )  # fmt: skip
 METRICS = _table(
     {

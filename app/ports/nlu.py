@@ -72,6 +72,10 @@ class ExtractedEntities(BaseModel):
         default=None, description="A message template or journey template name as written"
     )
     segment: str | None = Field(default=None, description="A saved patient segment's name as written")
+    tag: str | None = Field(
+        default=None,
+        description="A tag to add to the patient, as written (VIP, wheelchair, needs interpreter, senior citizen)",
+    )
     ticket: str | None = Field(default=None, description="The ticket's id or number as written")
     category: str | None = Field(
         default=None, description="The ticket category as written (complaint, billing, callback ...)"

@@ -127,6 +127,7 @@ _CODED = {
     "lost_reason": (terms.LOST_REASONS, "reason"),
     "channel": (terms.CHANNELS, "channel"),
     "language": (terms.LANGUAGES, "language"),
+    "tag": (terms.PATIENT_TAGS, "patient tag"),
     "metric": (terms.METRICS, "figure"),
     "contact_relationship": (terms.RELATIONSHIPS, "relationship"),
 }

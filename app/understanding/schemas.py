@@ -25,6 +25,7 @@ class Entities(BaseModel):
     channel: str | None = None
     template: str | None = None
     segment: str | None = None
+    tag: str | None = Field(default=None, description="A patient tag code to add")
     ticket: str | None = None
     category: str | None = None
     priority: str | None = None

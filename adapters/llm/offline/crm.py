@@ -88,12 +88,18 @@ _CONTACT_PERSON = re.compile(
 # A phone after "emergency contact ... to/is" is the contact's ("emergency contact of <patient's> to ...").
 _CONTACT_BEFORE = re.compile(r"emergency\s+contact\b.*(?:\b(?:to|is|as)\b|:)", re.IGNORECASE)
 _NEW = re.compile(r"\b(?:to|new|is|as)\s*:?\s*$|:\s*$")
+_TAG_TO = re.compile(r"\btags?\s+(?:to|for|on)\s*$")  # "add the VIP tag to 98...": the patient's phone
 _TICKET_STATUS = re.compile(r"\bin[\s-]progress\b|\bon[\s-]hold\b|\breopen\w*", re.IGNORECASE)
 _CATEGORY = terms.pattern_of(terms.TICKET_CATEGORIES)
 _PRIORITY = terms.pattern_of(terms.TICKET_PRIORITIES)
 _STAGE = terms.pattern_of(terms.OPPORTUNITY_STAGES)
+_TAG = terms.pattern_of(terms.PATIENT_TAGS)
 _LOST = terms.pattern_of(terms.LOST_REASONS)
 _CHANNEL = terms.pattern_of(terms.CHANNELS)
+# "mark Ravi as a VIP", "flag 98... as wheelchair": a tag even without the word "tag".
+_TAGGED = re.compile(
+    r"\b(?:mark|flag|note)\b[^?!;]{0,40}\bas\s+(?:an?\s+)?(?:vip|wheel\s*chair|senior)", re.I
+)
 _LANGUAGE = re.compile(r"\b(?:english|hindi|kannada)\b", re.IGNORECASE)
 _METRIC = terms.pattern_of(terms.METRICS)
 
@@ -168,6 +174,8 @@ def entities_in(work: str, intent: Intent, *, note: str | None = None) -> tuple[
 def _patient_details(work: str, found: dict[str, Any]) -> str:
     found["email"], work = _take(_EMAIL, work)
     found["language"], work = _word(_LANGUAGE, work)
+    if re.search(r"\btag", work, re.IGNORECASE) or _TAGGED.search(work):
+        found["tag"], work = _word(_TAG, work)
     match = _ADDRESS.search(work)
     if match:
         found["address"] = match.group("address").strip(" .")
@@ -194,6 +202,8 @@ def phone_roles(work: str, phones: list[tuple[str, str]], intent: Intent) -> dic
             and "contact_phone" not in roles
         ):
             roles["contact_phone"] = e164
+        elif intent is Intent.UPDATE_PATIENT and _TAG_TO.search(before) and "patient_phone" not in roles:
+            roles["patient_phone"] = e164
         elif intent is Intent.UPDATE_PATIENT and _NEW.search(before) and "new_phone" not in roles:
             roles["new_phone"] = e164
         elif "patient_phone" not in roles:

@@ -137,7 +137,9 @@ _CRM_RULES: tuple[tuple[Intent, re.Pattern[str]], ...] = (
     (
         Intent.UPDATE_PATIENT,
         _rule(
-            r"\bemergency\s+contact\b|\bprefer(?:s|red)?\b[^?!;]{0,30}\b(?:language|channel|hindi|english"
+            r"\bemergency\s+contact\b|\btag\b[^?!;]{0,40}\b(?:as|with)\b|\b(?:add|put|give|set)\b[^?!;]{0,30}\btag\b"
+            r"|\b(?:mark|flag|note)\b[^?!;]{0,40}\bas\s+(?:an?\s+)?(?:vip|wheel\s*chair|senior)"
+            r"|\bprefer(?:s|red)?\b[^?!;]{0,30}\b(?:language|channel|hindi|english"
             r"|kannada|whatsapp|sms|e-?mail)\b|\b(?:update|change|set)\b[^?!;]{0,40}\b(?:language|channel)\b"
             r"|\bnew\s+(?:e-?mail|phone|mobile|number|address)\b[^?!;]{0,10}\b(?:is|:)"
             r"|\b(?:would\s+like|wants?)\b[^?!;]{0,30}\b(?:in|on|by)\s+(?:hindi|english|kannada|whatsapp|sms|e-?mail)\b"

@@ -26,6 +26,7 @@ UPDATE_FIELDS = (
     "preferred_language",
     "preferred_channel",
     "emergency_contact",
+    "tags",
 )
 CORRECTABLE: dict[Intent, tuple[str, ...]] = {
     Intent.REGISTER_PATIENT: ("patient_name", "patient_phone", "gender", "birth_date"),

@@ -10,7 +10,9 @@ from pydantic import ValidationError
 
 from app.assistant.intents.common import Context, Handler, patient_or_ask
 from app.directory.resources import display_name
+from app.fhir.client import Resource
 from app.opportunities.resources import stage_of
+from app.patients import contacts
 from app.patients import service as patients
 from app.patients.schemas import PatientUpdate
 from app.ports.nlu import Intent
@@ -66,7 +68,7 @@ def _address(draft: Draft) -> dict[str, Any] | None:
     return {"line": parts[:-2], "city": parts[-2], "state": parts[-1], "postal_code": pin.group("pin")}
 
 
-def _changes(draft: Draft) -> dict[str, Any]:
+def _changes(draft: Draft, patient: Resource) -> dict[str, Any]:
     """What the instruction asks to change, as the patients service's change fields."""
     e = draft.entities
     changes: dict[str, Any] = {
@@ -87,6 +89,13 @@ def _changes(draft: Draft) -> dict[str, Any]:
             "phone": e.contact_phone,
             "relationship": e.contact_relationship or "other",
         }
+    if e.tag:
+        # The service replaces the whole list: the patient's tags so far, plus the one said.
+        current = contacts.tags_of(patient)
+        if e.tag in current:
+            draft.notes.append(f"{display_name(patient)} is already tagged {e.tag}.")
+        else:
+            changes["tags"] = [*current, e.tag]
     changes = {k: v for k, v in changes.items() if v}
     try:
         PatientUpdate.model_validate(changes)
@@ -102,14 +111,15 @@ async def update(draft: Draft, ctx: Context) -> None:
     if patient is None:
         return
     draft.fill("patient", draft.resolved.patient, "resolved", "Patient")
-    changes = _changes(draft)
+    changes = _changes(draft, patient)
     for key, value in changes.items():
         draft.fill(key, value, "extracted", key.replace("_", " ").capitalize())
     if not changes:
         draft.need(
             "changes",
             "Changes",
-            why="What should change (phone, email, address, language, channel, emergency contact, gender, birth date)?",
+            why="What should change (phone, email, address, language, channel, emergency contact, tags, gender, "
+            "birth date)?",
         )
     draft.act(
         "update_patient",

@@ -7,6 +7,7 @@ import pytest
 from app.language import terms
 from app.opportunities.resources import LostReason, Stage
 from app.patients.contacts import RELATIONSHIPS
+from app.patients.schemas import PatientTag
 from app.tickets.resources import Category, Priority
 from app.vocabulary import ContactChannel
 
@@ -21,6 +22,7 @@ from app.vocabulary import ContactChannel
         (terms.CHANNELS, {c.value for c in ContactChannel}),
         (terms.RELATIONSHIPS, set(RELATIONSHIPS)),
         (terms.LANGUAGES, {"en", "hi", "kn"}),
+        (terms.PATIENT_TAGS, {t.value for t in PatientTag}),
     ],
 )
 def test_every_word_maps_to_a_code_the_capability_accepts(table: dict[str, str], codes: set[str]) -> None:
@@ -37,6 +39,7 @@ def test_every_word_maps_to_a_code_the_capability_accepts(table: dict[str, str],
         (terms.METRICS, "no shows", "no-shows"),
         (terms.RELATIONSHIPS, "wife", "spouse"),
         (terms.CHANNELS, "e-mail", "email"),
+        (terms.PATIENT_TAGS, "Senior Citizen", "senior-citizen"),
     ],
 )
 def test_words_as_written_map_to_codes(table: dict[str, str], written: str, code: str) -> None:
