@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import phonenumbers
 
+# No valid number, written with its country code or nationally, has fewer digits (+683 4002, Niue).
+MIN_PHONE_DIGITS = 7
+
 
 class InvalidPhone(ValueError):
     """The text is not a valid phone number."""
@@ -25,6 +28,8 @@ def normalize_phone(raw: str, *, region: str = "IN") -> str:
 
 def phones_in_text(text: str, *, region: str = "IN") -> list[tuple[str, str]]:
     """Every valid phone number written in free text, as (the text as written, E.164)."""
+    if sum(ch.isdigit() for ch in text) < MIN_PHONE_DIGITS:
+        return []  # the matcher is the extractor's slowest step; most instructions name no phone
     return [
         (match.raw_string, phonenumbers.format_number(match.number, phonenumbers.PhoneNumberFormat.E164))
         for match in phonenumbers.PhoneNumberMatcher(text, region)
