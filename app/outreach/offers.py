@@ -36,7 +36,7 @@ from app.ports.state import StateStore
 from app.scheduling import booking
 from app.scheduling import service as scheduling
 from app.scheduling.resources import participant
-from app.vocabulary import Channel
+from app.vocabulary import ACTIVE_APPOINTMENT_STATUSES, Channel
 
 log = structlog.get_logger(__name__)
 
@@ -109,7 +109,7 @@ async def refill_slot(context: ChangeContext, slot_id: str) -> None:
 async def _offer(context: ChangeContext, slot: Resource, start: datetime) -> None:
     fhir = context.fhir
     # Most slot changes (bookings) meet an empty waitlist: settle that before reading the directory.
-    if not await anyone_waiting(fhir):
+    if not await anyone_waiting(fhir) or await _held(fhir, slot["id"]):
         return
     cache = DirectoryCache(fhir, default_timezone=context.default_timezone)
     schedule_id = slot["schedule"]["reference"].removeprefix("Schedule/")
@@ -117,6 +117,17 @@ async def _offer(context: ChangeContext, slot: Resource, start: datetime) -> Non
     if role is None or not role.active:
         return
     await offer_round(context, cache, role, slot, waiting=await waitlist.suited(fhir, role=role, start=start))
+
+
+async def _held(fhir: FhirClient, slot_id: str) -> bool:
+    """Whether an active appointment holds the slot though the Slot still says free: an EHR wrote the
+    Appointment alone and the feed has not made the Slot busy yet. Offering it would double-book it."""
+    holders = [
+        ("slot", f"Slot/{slot_id}"),
+        ("status", ",".join(ACTIVE_APPOINTMENT_STATUSES)),
+        ("_count", "1"),
+    ]
+    return bool(await fhir.search("Appointment", holders, limit=1))
 
 
 async def anyone_waiting(fhir: FhirClient) -> bool:

@@ -22,6 +22,7 @@ from app.ports.jobs import Job
 from app.services import Services
 from tests.bot.support import Chat
 from tests.clinic import KOLKATA, SHORT_HOURS, Clinic, free_slots, make_patient, make_practitioner
+from tests.integrations.test_ehr_writes import ehr_appointment
 from tests.messaging.twilio_webhooks import drain
 from workers.registry import JOBS, change_context
 
@@ -165,6 +166,29 @@ async def test_a_cancelled_slot_is_offered_to_two_waiting_patients_and_the_first
     assert loser[-1] == "Sorry, that time was just taken by someone else."
     assert (await fhir.read("Appointment", entries[0]))["status"] == "waitlist"
     assert len(await fhir.search("Appointment", {"slot": f"Slot/{slot}", "status": "booked"})) == 1
+
+
+async def test_a_slot_an_ehr_booked_is_not_offered_while_the_slot_still_says_free(
+    api: httpx.AsyncClient,
+    admin: dict[str, str],
+    staff: dict[str, str],
+    fhir: FhirClient,
+    services: Services,
+    clinic: Clinic,
+) -> None:
+    doctor = await make_practitioner(api, admin, clinic, specialty="endocrinology")
+    slot = (await free_slots(api, staff, doctor))[0]
+    waiting = await make_patient(api, staff, preferred_language="en")
+    entry = (await _join(api, staff, waiting["id"], practitioner=doctor["id"])).json()["id"]
+    patient = await make_patient(api, staff)
+
+    # An EHR writes the Appointment alone; the Slot says free until the feed's slot handler catches up.
+    written = await fhir.create(ehr_appointment(slot, doctor, patient["id"], clinic.location))
+    assert (await fhir.read("Slot", slot["id"]))["status"] == "free"
+    await _feed(services, written["id"])
+
+    assert await fhir.search("Appointment", {"slot": f"Slot/{slot['id']}", "status": "pending"}) == []
+    assert await _keyed(fhir, f"waitlist/{slot['id']}/{entry}/waitlist_offer") == []
 
 
 async def test_new_evening_hours_offer_their_slots_to_the_waiting_patients_once_each(
