@@ -68,6 +68,14 @@ class CampaignIn(InputModel):
         return [Variant(n, v.template, dict(v.variables)) for n, v in zip("AB", self.variants, strict=False)]
 
 
+class WindowOut(BaseModel):
+    """The send window as stored: local times of the clinic, HH:MM (JSON Schema's "time" format needs an
+    offset, which a clinic-local time has not)."""
+
+    start: str = Field(pattern=r"^\d{2}:\d{2}$", description="Local time HH:MM")
+    end: str = Field(pattern=r"^\d{2}:\d{2}$", description="Local time HH:MM")
+
+
 class VariantOut(BaseModel):
     """A variant as stored."""
 
@@ -91,7 +99,7 @@ class CampaignOut(BaseModel):
     start: datetime
     end: datetime | None
     weekdays: list[str]
-    window: WindowIn | None
+    window: WindowOut | None
     attribution_days: int
 
     @classmethod
@@ -99,7 +107,7 @@ class CampaignOut(BaseModel):
         """The API view."""
         statuses = {"active": "active", "on-hold": "paused", "completed": "completed", "revoked": "cancelled"}
         window = (
-            WindowIn(start=campaign.window_start, end=campaign.window_end)
+            WindowOut(start=f"{campaign.window_start:%H:%M}", end=f"{campaign.window_end:%H:%M}")
             if campaign.window_start and campaign.window_end
             else None
         )

@@ -14,6 +14,7 @@ from app.campaigns.resources import (
     run_key,
 )
 from app.campaigns.schedule import due_occurrence, window_opens
+from app.campaigns.schemas import CampaignOut
 
 KOLKATA = ZoneInfo("Asia/Kolkata")
 START = datetime(2026, 12, 7, 10, 0, tzinfo=KOLKATA)  # a Monday
@@ -90,3 +91,10 @@ def test_a_campaign_reads_back_as_written_and_runs_are_keyed_by_utc_minute() -> 
     assert back == ab
     assert run_key("c1", START) == "c1/20261207T0430"
     assert run_key("c1", START.astimezone(UTC)) == run_key("c1", START)
+
+
+def test_the_send_window_reads_back_as_local_hh_mm_with_no_offset() -> None:
+    shown = CampaignOut.of(campaign(window_start=time(10, 0), window_end=time(19, 30)))
+
+    assert shown.window is not None
+    assert (shown.window.start, shown.window.end) == ("10:00", "19:30")
