@@ -14,11 +14,10 @@ from pydantic import SecretStr
 
 from adapters.llm.offline import OfflineExtractor
 from app.config import ApiKey, Role, Settings
-from app.demo.seed import demo_directory, load_demo
+from app.demo.seed import demo_directory
 from app.main import create_app
 from app.ports.nlu import ExtractionContext
-from app.services import build_services
-from bench.support import measure, report, servers
+from bench.support import measure, report, seed_demo, servers
 
 EXAMPLES = [
     json.loads(line)
@@ -44,18 +43,7 @@ async def run(fhir_url: str, redis_url: str) -> None:
         rate_limit_per_key="1000000/minute",
         api_keys=[ApiKey(key=SecretStr(KEY), role=Role.STAFF, user="bench")],
     )
-    services = build_services(settings)
-    try:
-        await load_demo(
-            services.fhir,
-            services.directory,
-            services.state,
-            now=services.clock.now(),
-            horizon_days=DEMO_HORIZON_DAYS,
-            mrn_prefix=settings.mrn_prefix,
-        )
-    finally:
-        await services.aclose()
+    await seed_demo(settings, horizon_days=DEMO_HORIZON_DAYS)
     data = demo_directory()
     extractor = OfflineExtractor()
     runs = ROUNDS * len(EXAMPLES)

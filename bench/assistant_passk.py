@@ -32,13 +32,11 @@ from pydantic import SecretStr
 
 from adapters.llm.offline.extractor import extract
 from app.config import ApiKey, Role, Settings
-from app.demo.seed import load_demo
 from app.fhir.client import FhirClient
 from app.language.phones import normalize_phone
 from app.main import create_app
 from app.ports.nlu import ExtractionContext
-from app.services import build_services
-from bench.support import servers
+from bench.support import seed_demo, servers
 
 ROOT = Path(__file__).parents[1]
 EXAMPLE_FILES = (
@@ -244,18 +242,7 @@ def settings_for(fhir_url: str, redis_url: str, **overrides: Any) -> Settings:
 async def run(fhir_url: str, redis_url: str, *, k: int = K) -> PassK:
     """Seed the demo clinic, then measure and print."""
     settings = settings_for(fhir_url, redis_url)
-    services = build_services(settings)
-    try:
-        await load_demo(
-            services.fhir,
-            services.directory,
-            services.state,
-            now=services.clock.now(),
-            horizon_days=DEMO_HORIZON_DAYS,
-            mrn_prefix=settings.mrn_prefix,
-        )
-    finally:
-        await services.aclose()
+    await seed_demo(settings, horizon_days=DEMO_HORIZON_DAYS)
     app = create_app(settings)
     fhir = FhirClient(fhir_url, timeout_seconds=120)
     with respx.mock(assert_all_called=False) as router:

@@ -18,6 +18,7 @@ import httpx
 
 from app.config import Settings
 from app.conformance import load_conformance
+from app.demo.seed import load_demo
 from app.services import build_services
 from tests.support.servers import Server, start_hapi, start_redis
 
@@ -133,6 +134,22 @@ def servers() -> Iterator[tuple[str, str]]:
         finally:
             for server in started:
                 server.stop()
+
+
+async def seed_demo(settings: Settings, *, horizon_days: int) -> None:
+    """The demo clinic (directory, patients, `horizon_days` of slots) in the HAPI `settings` name."""
+    services = build_services(settings)
+    try:
+        await load_demo(
+            services.fhir,
+            services.directory,
+            services.state,
+            now=services.clock.now(),
+            horizon_days=horizon_days,
+            mrn_prefix=settings.mrn_prefix,
+        )
+    finally:
+        await services.aclose()
 
 
 async def _load_profiles(fhir_url: str) -> None:
