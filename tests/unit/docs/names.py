@@ -19,7 +19,9 @@ OPERATION = re.compile(r"\b(GET|POST|PUT|PATCH|DELETE|HEAD) (/[^\s`'\"|,;)<\[\]?
 CODE_SPAN = re.compile(r"`([^`\n]+)`")
 JOB_NAME = re.compile(r"\bJob\.([A-Z][A-Z0-9]*_[A-Z0-9_]+)")  # Job.X in prose is a placeholder
 CONSTANT = re.compile(r"^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$")
-MODULE = re.compile(r"^(?:app|adapters|workers|bench)(?:\.[A-Za-z_][A-Za-z0-9_]*)+(?::[A-Za-z_][A-Za-z0-9_]*)?$")
+MODULE = re.compile(
+    r"^(?:app|adapters|workers|bench)(?:\.[A-Za-z_][A-Za-z0-9_]*)+(?::[A-Za-z_][A-Za-z0-9_]*)?$"
+)
 PATH = re.compile(r"^[A-Za-z0-9_.\-/]+$")
 SOURCE_DIRS = ("app", "adapters", "workers", "bench", "tests")
 

@@ -55,3 +55,12 @@ def test_a_broken_link_or_an_unknown_operation_is_caught(tmp_path: Path) -> None
 
     assert broken_links(doc) == ["missing.md#part"]
     assert unknown_operations(read(doc)) == ["DELETE /api/v1/tickets/{id}"]
+
+
+def test_the_readme_links_every_doc() -> None:
+    readme = ROOT / "README.md"
+    linked = {
+        (ROOT / target.split("#", 1)[0]).resolve() for target in LINK.findall(CODE.sub("", read(readme)))
+    }
+
+    assert [_name(d) for d in DOCS if d != readme and d.resolve() not in linked] == []
