@@ -1,7 +1,9 @@
 """docs/ROADMAP.md and docs/architecture.md name only what exists: API operations exactly as the OpenAPI
-spells them, repository paths and modules, jobs and settings."""
+spells them, repository paths and modules, jobs and settings; the architecture's layers are pyproject's."""
 
 from __future__ import annotations
+
+import tomllib
 
 import pytest
 
@@ -40,3 +42,12 @@ def test_a_misspelt_name_is_caught() -> None:
         "app.tickets.slaa",
         "app/tickets/servise.py",
     ]
+
+
+def test_the_architecture_shows_the_capability_layers_exactly_as_import_linter_enforces_them() -> None:
+    contracts = tomllib.loads(read(ROOT / "pyproject.toml"))["tool"]["importlinter"]["contracts"]
+    [layers] = [c["layers"] for c in contracts if c["type"] == "layers"]
+    text = read(ROOT / "docs/architecture.md")
+    block = "\n".join(f"  {layer}" for layer in layers)
+
+    assert f"  ```\n{block}\n  ```" in text
