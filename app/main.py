@@ -61,7 +61,20 @@ CORS_REQUEST_HEADERS = [
     "Prefer",
     "X-Request-ID",
 ]
-CORS_EXPOSED_HEADERS = ["ETag", "Location", "Content-Location", "Last-Modified", "X-Request-ID", "Link"]
+# A dashboard on another origin reads paging (X-Has-More, X-Next-Cursor, X-Total-Count) and back-off
+# (Retry-After) from headers; the browser hides any header not listed here.
+CORS_EXPOSED_HEADERS = [
+    "ETag",
+    "Location",
+    "Content-Location",
+    "Last-Modified",
+    "X-Request-ID",
+    "Link",
+    "X-Has-More",
+    "X-Next-Cursor",
+    "X-Total-Count",
+    "Retry-After",
+]
 
 
 async def _load_conformance(fhir: FhirClient, *, include_examples: bool) -> None:

@@ -253,6 +253,19 @@ async def test_a_preflight_from_a_configured_origin_is_answered_without_a_key(
     assert "access-control-allow-origin" not in other.headers
 
 
+async def test_a_dashboard_on_another_origin_can_read_the_paging_headers(
+    cors_api: httpx.AsyncClient, staff: dict[str, str]
+) -> None:
+    listed = await cors_api.get(
+        "/api/v1/patients", params={"limit": 1}, headers={**staff, "Origin": DASHBOARD}
+    )
+
+    assert listed.status_code == 200, listed.text
+    exposed = {h.strip().lower() for h in listed.headers["access-control-expose-headers"].split(",")}
+    assert {"x-total-count", "x-next-cursor", "x-has-more", "retry-after"} <= exposed
+    assert "x-total-count" in listed.headers
+
+
 async def test_without_configured_origins_a_preflight_is_a_405_outcome(api: httpx.AsyncClient) -> None:
     response = await api.options(
         "/fhir/Patient", headers={"Origin": DASHBOARD, "Access-Control-Request-Method": "GET"}
