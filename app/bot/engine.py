@@ -117,6 +117,7 @@ async def answer(turn: Turn) -> None:
     dialogue.language = choose_language(turn, patient)
     if fresh and patient is not None:
         turn.say("greet", name=register.first_name(patient))
+    turn.take_tap()
     if not turn.text:
         turn.say("unsupported")
         return
