@@ -182,5 +182,5 @@ async def test_the_built_twilio_messenger_sends_lists_with_the_configured_list_p
     "pickers", [{"11": "HX" + "1" * 32}, {"0": "HX" + "1" * 32}, {"2": "MG" + "1" * 32}, {"2": "HX12"}]
 )
 def test_list_picker_sids_that_cannot_be_are_refused_at_start(pickers: dict[str, str]) -> None:
-    with pytest.raises(ValidationError, match="PRM_TWILIO_LIST_PICKER_SIDS: .* is not '<1-10 rows>'"):
+    with pytest.raises(ValidationError, match=r"PRM_TWILIO_LIST_PICKER_SIDS: .* is not .<1-10 rows>."):
         settings(**TWILIO, twilio_list_picker_sids=pickers)
