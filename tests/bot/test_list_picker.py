@@ -164,3 +164,30 @@ async def test_which_appointment_is_a_list_and_the_tapped_one_is_cancelled(
     await chat.say("yes")
     assert (await fhir.read("Appointment", made[1]["id"]))["status"] == "cancelled"
     assert (await fhir.read("Appointment", made[0]["id"]))["status"] == "booked"
+
+
+async def test_who_is_writing_is_a_list_and_the_tapped_patient_books(
+    api: httpx.AsyncClient,
+    admin: dict[str, str],
+    staff: dict[str, str],
+    fhir: FhirClient,
+    settings: Settings,
+    clinic: Clinic,
+) -> None:
+    doctor = await make_practitioner(api, admin, clinic, specialty="endocrinology")
+    mother = await make_patient(api, staff, preferred_language="en")
+    son = await make_patient(api, staff, preferred_language="en", phone=mother["phone"])
+    assert son["id"] != mother["id"]
+    chat = Chat(api, fhir, settings, mother["phone"])
+
+    await chat.say(f"book an appointment with Dr {doctor['name']}")
+
+    text, options = await offered_list(fhir, chat)
+    assert text.startswith("This number belongs to more than one patient. Who is writing?\n1. ")
+    assert sorted(row.id for row in options.choices) == sorted([mother["id"], son["id"]])
+    offered = await tap(chat, next(row for row in options.choices if row.id == son["id"]))
+    assert offered[-1].startswith(f"Free times with Dr. {doctor['name']}:\n1. ")
+    await chat.say("1")
+    await chat.say("yes")
+    assert len(await booked(fhir, son["id"])) == 1
+    assert await booked(fhir, mother["id"]) == []
