@@ -15,6 +15,8 @@ from limits import parse as parse_rate_limit
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from app.ports.messaging import MAX_LIST_CHOICES
+
 # Secrets that ship in .env.example and the local stack start with this prefix; they are refused
 # outside development and test so a production deployment cannot run on them by accident.
 PLACEHOLDER_SECRET_PREFIXES = ("dev-", "test-", "change-me", "changeme", "placeholder")
@@ -290,10 +292,6 @@ def _check_rate_limit(limit: str) -> None:
         raise ValueError(f"rate limit {limit!r} is not like '20/minute'") from None
 
 
-# WhatsApp's list message holds at most ten rows.
-MAX_LIST_ROWS = 10
-
-
 def _check_messaging(settings: Settings) -> None:
     """A configured provider has what it needs to send, so a deployment fails at start, not per message."""
     required: dict[str, object] = {}
@@ -309,7 +307,7 @@ def _check_messaging(settings: Settings) -> None:
         if not re.fullmatch(r"[a-z][a-z0-9_]*\.[a-z]{2}", key) or not re.fullmatch(r"HX[0-9a-f]{32}", sid):
             raise ValueError(f"PRM_TWILIO_CONTENT_SIDS: {key!r} is not '<template>.<language>': 'HX<32 hex>'")
     for rows, sid in settings.twilio_list_picker_sids.items():
-        if not 1 <= rows <= MAX_LIST_ROWS or not re.fullmatch(r"HX[0-9a-f]{32}", sid):
+        if not 1 <= rows <= MAX_LIST_CHOICES or not re.fullmatch(r"HX[0-9a-f]{32}", sid):
             raise ValueError(f"PRM_TWILIO_LIST_PICKER_SIDS: {rows!r} is not '<1-10 rows>': 'HX<32 hex>'")
     for name, value in required.items():
         if not value:

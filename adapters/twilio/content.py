@@ -13,8 +13,8 @@ from typing import Any
 import httpx
 import structlog
 
-from adapters.twilio.messenger import FIRST_ROW_VARIABLE, MAX_LIST_ITEMS
-from app.ports.messaging import MessageRejected, MessengerUnavailable
+from adapters.twilio.messenger import FIRST_ROW_VARIABLE
+from app.ports.messaging import MAX_LIST_CHOICES, MessageRejected, MessengerUnavailable
 
 log = structlog.get_logger(__name__)
 
@@ -25,8 +25,8 @@ FRIENDLY_NAME = "prm_list_picker_{count}"
 
 def list_picker_definition(count: int) -> dict[str, Any]:
     """The Content resource of a list with `count` rows, all its texts variables (with sample values)."""
-    if not 1 <= count <= MAX_LIST_ITEMS:
-        raise ValueError(f"a list has 1 to {MAX_LIST_ITEMS} rows, not {count}")
+    if not 1 <= count <= MAX_LIST_CHOICES:
+        raise ValueError(f"a list has 1 to {MAX_LIST_CHOICES} rows, not {count}")
     variables = {"1": "Free times with Dr. Rao:", "2": "Choose"}
     items = []
     for row in range(count):
@@ -50,7 +50,7 @@ async def create_list_pickers(
     """Create the ten list-picker Contents; their SIDs by row count."""
     auth = httpx.BasicAuth(account_sid, auth_token)
     sids: dict[int, str] = {}
-    for count in range(1, MAX_LIST_ITEMS + 1):
+    for count in range(1, MAX_LIST_CHOICES + 1):
         try:
             response = await http.post(url, json=list_picker_definition(count), auth=auth)
         except httpx.TransportError as exc:

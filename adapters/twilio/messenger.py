@@ -15,6 +15,7 @@ import httpx
 import structlog
 
 from app.ports.messaging import (
+    MAX_LIST_CHOICES,
     Choice,
     ChoiceList,
     DeliveryStatus,
@@ -50,8 +51,7 @@ KNOWN_CODES = {
 }
 
 
-# WhatsApp's list message (Twilio's twilio/list-picker): at most 10 rows; the lengths Twilio accepts.
-MAX_LIST_ITEMS = 10
+# WhatsApp's list message (Twilio's twilio/list-picker): the lengths Twilio accepts.
 MAX_LIST_BODY = 1024
 MAX_LIST_BUTTON = 20
 MAX_ITEM_TITLE = 24
@@ -121,7 +121,7 @@ class TwilioMessenger:
     async def send_list(self, to: Recipient, text: str, options: ChoiceList, *, reference: str) -> SendResult:
         """A WhatsApp list message (the list-picker Content for its number of rows, at most 10); `text`
         as free text on SMS, or when no list-picker Content is configured for that many rows."""
-        rows = options.choices[:MAX_LIST_ITEMS]
+        rows = options.choices[:MAX_LIST_CHOICES]
         sid = self._list_pickers.get(len(rows))
         if to.channel is not MessageChannel.WHATSAPP or sid is None or not rows:
             return await self._send(to, {"Body": text}, reference=reference)
@@ -180,12 +180,11 @@ def template_form(template: TemplateMessage) -> dict[str, str]:
 def list_picker_form(content_sid: str, options: ChoiceList) -> dict[str, str]:
     """The form fields of a list-picker send: every text cut to Twilio's limits (a long title is shortened,
     never refused), empty ones filled (Twilio refuses an empty variable)."""
-    rows = options.choices[:MAX_LIST_ITEMS]
+    rows = options.choices[:MAX_LIST_CHOICES]
     variables = {"1": fit(options.body, MAX_LIST_BODY), "2": fit(options.button, MAX_LIST_BUTTON, line=True)}
     for number, choice in enumerate(rows):
         first = FIRST_ROW_VARIABLE + 3 * number
-        title = fit(choice.title, MAX_ITEM_TITLE, line=True)
-        variables[str(first)] = title
+        variables[str(first)] = fit(choice.title, MAX_ITEM_TITLE, line=True)
         variables[str(first + 1)] = choice.id[:MAX_ITEM_ID]
         variables[str(first + 2)] = fit(choice.description or choice.title, MAX_ITEM_DESCRIPTION, line=True)
     return {"ContentSid": content_sid, "ContentVariables": json.dumps(variables, ensure_ascii=False)}

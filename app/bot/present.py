@@ -18,7 +18,7 @@ from app.scheduling.search import FreeSlot
 class Option:
     """One option the bot offers: its numbered line in the text, its row where the channel has lists."""
 
-    id: str  # the slot's or appointment's id: what a tapped row sends back
+    id: str  # the slot's, appointment's or patient's id: what a tapped row sends back
     line: str
     title: str  # short: a list row shows 24 characters
     description: str | None = None

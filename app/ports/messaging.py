@@ -69,6 +69,10 @@ class Choice:
     description: str | None = None  # a list row's second line (the doctor and branch of a slot)
 
 
+# WhatsApp's list message holds at most this many rows; a longer list is cut to it.
+MAX_LIST_CHOICES = 10
+
+
 @dataclass(frozen=True)
 class ChoiceList:
     """Options to pick one from, shown as a list where the channel has one (WhatsApp's list message).
