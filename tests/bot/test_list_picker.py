@@ -12,12 +12,13 @@ import httpx
 import pytest
 
 from app.config import Settings
-from app.fhir.canonical import SID_MESSAGE_KEY
+from app.fhir.canonical import SID_MESSAGE_KEY, SID_PHONE
 from app.fhir.client import FhirClient
 from app.messaging.resources import message_of
 from app.ports.messaging import Choice, ChoiceList
 from tests.bot.support import MAX_REPLIES, Chat
 from tests.clinic import KOLKATA, Clinic, free_slots, make_patient, make_practitioner
+from tests.factories import person_name
 
 pytestmark = pytest.mark.integration
 
@@ -44,6 +45,21 @@ async def offered_list(fhir: FhirClient, chat: Chat) -> tuple[str, ChoiceList]:
 async def tap(chat: Chat, row: Choice) -> list[str]:
     """The patient picks a row of the list: Twilio posts its title as Body, with ListId and ListTitle."""
     return await chat.say(row.title, ListId=row.id, ListTitle=row.title)
+
+
+async def family_member(fhir: FhirClient, patient_id: str) -> dict[str, Any]:
+    """Another patient on the same phone, as an EHR would write one (the API keeps one patient per phone)."""
+    stored = await fhir.read("Patient", patient_id)
+    name = person_name()
+    given, family = name.split()
+    return await fhir.create(
+        {
+            **{k: v for k, v in stored.items() if k not in ("id", "meta", "name", "identifier")},
+            "meta": {"profile": stored["meta"]["profile"]},
+            "identifier": [i for i in stored["identifier"] if i.get("system") == SID_PHONE],
+            "name": [{"use": "official", "text": name, "family": family, "given": [given]}],
+        }
+    )
 
 
 async def booked(fhir: FhirClient, patient_id: str) -> list[dict[str, Any]]:
@@ -176,8 +192,7 @@ async def test_who_is_writing_is_a_list_and_the_tapped_patient_books(
 ) -> None:
     doctor = await make_practitioner(api, admin, clinic, specialty="endocrinology")
     mother = await make_patient(api, staff, preferred_language="en")
-    son = await make_patient(api, staff, preferred_language="en", phone=mother["phone"])
-    assert son["id"] != mother["id"]
+    son = await family_member(fhir, mother["id"])
     chat = Chat(api, fhir, settings, mother["phone"])
 
     await chat.say(f"book an appointment with Dr {doctor['name']}")
