@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 
 from app.ports.messaging import (
     Choice,
+    ChoiceList,
     MessageChannel,
     MessageRejected,
     Messenger,
@@ -36,6 +37,10 @@ class ChannelMessenger:
     ) -> SendResult:
         """An interactive message through the channel's adapter."""
         return await self._route(to).send_interactive(to, body, choices, reference=reference)
+
+    async def send_list(self, to: Recipient, text: str, options: ChoiceList, *, reference: str) -> SendResult:
+        """A list message through the channel's adapter."""
+        return await self._route(to).send_list(to, text, options, reference=reference)
 
     async def aclose(self) -> None:
         """Close each adapter once (one adapter may serve several channels)."""

@@ -15,6 +15,8 @@ from limits import parse as parse_rate_limit
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from app.ports.messaging import MAX_LIST_CHOICES
+
 # Secrets that ship in .env.example and the local stack start with this prefix; they are refused
 # outside development and test so a production deployment cannot run on them by accident.
 PLACEHOLDER_SECRET_PREFIXES = ("dev-", "test-", "change-me", "changeme", "placeholder")
@@ -191,6 +193,10 @@ class Settings(BaseSettings):
     # Approved Twilio Content templates, `{"<template>.<language>": "HX..."}` (JSON); they override the
     # template files' content_sid. Outside the window a WhatsApp template without one is not sent.
     twilio_content_sids: dict[str, str] = Field(default_factory=dict)
+    # The bot's lists (slots, appointments) as WhatsApp list messages inside the session window: the
+    # twilio/list-picker Content per row count, `{"1": "HX...", ..., "10": "HX..."}` (JSON), as printed by
+    # `python -m app.cli twilio-content`. A count without one goes out as numbered text.
+    twilio_list_picker_sids: dict[int, str] = Field(default_factory=dict)
 
     # -- campaigns (docs/campaigns.md) -------------------------------------------------------------
     # Messages a campaign hands to one sender per second (Twilio: 1 MPS per long code, more for WhatsApp
@@ -300,6 +306,9 @@ def _check_messaging(settings: Settings) -> None:
     for key, sid in settings.twilio_content_sids.items():
         if not re.fullmatch(r"[a-z][a-z0-9_]*\.[a-z]{2}", key) or not re.fullmatch(r"HX[0-9a-f]{32}", sid):
             raise ValueError(f"PRM_TWILIO_CONTENT_SIDS: {key!r} is not '<template>.<language>': 'HX<32 hex>'")
+    for rows, sid in settings.twilio_list_picker_sids.items():
+        if not 1 <= rows <= MAX_LIST_CHOICES or not re.fullmatch(r"HX[0-9a-f]{32}", sid):
+            raise ValueError(f"PRM_TWILIO_LIST_PICKER_SIDS: {rows!r} is not '<1-10 rows>': 'HX<32 hex>'")
     for name, value in required.items():
         if not value:
             needs = "PRM_SMTP_HOST" if name == "email_from" else "PRM_MESSAGING_PROVIDER=twilio"

@@ -132,6 +132,7 @@ def build_messenger(settings: Settings) -> Messenger:
             whatsapp_from=settings.twilio_whatsapp_from,
             sms_from=settings.twilio_sms_from,
             public_base_url=settings.public_base_url,
+            list_picker_sids=settings.twilio_list_picker_sids,
             timeout_seconds=settings.messaging_timeout_seconds,
         )
         routes[MessageChannel.WHATSAPP] = routes[MessageChannel.SMS] = twilio

@@ -10,6 +10,7 @@ import structlog
 
 from app.ports.messaging import (
     Choice,
+    ChoiceList,
     DeliveryStatus,
     Recipient,
     SendResult,
@@ -30,6 +31,7 @@ class SentMessage:
     template: TemplateMessage | None = None
     choices: tuple[Choice, ...] = ()
     subject: str | None = None
+    options: ChoiceList | None = None  # a list message (its numbered fallback is `body`)
 
 
 class SandboxMessenger:
@@ -54,6 +56,10 @@ class SandboxMessenger:
     ) -> SendResult:
         """Record an interactive message."""
         return self._take(SentMessage(self._id(), to, reference, body=body, choices=tuple(choices)))
+
+    async def send_list(self, to: Recipient, text: str, options: ChoiceList, *, reference: str) -> SendResult:
+        """Record a list message with its numbered text."""
+        return self._take(SentMessage(self._id(), to, reference, body=text, options=options))
 
     def _take(self, message: SentMessage) -> SendResult:
         if self.fail_next is not None:

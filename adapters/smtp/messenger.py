@@ -16,6 +16,7 @@ import structlog
 
 from app.ports.messaging import (
     Choice,
+    ChoiceList,
     DeliveryStatus,
     MessageChannel,
     MessageRejected,
@@ -78,6 +79,10 @@ class SmtpMessenger:
         """The body with the choices as numbered lines (email has no buttons)."""
         options = "\n".join(f"{number}. {choice.title}" for number, choice in enumerate(choices, start=1))
         text = f"{body}\n\n{options}" if options else body
+        return await self._send(to, text, subject=DEFAULT_SUBJECT, reference=reference)
+
+    async def send_list(self, to: Recipient, text: str, options: ChoiceList, *, reference: str) -> SendResult:
+        """The text with its numbered options (email has no lists)."""
         return await self._send(to, text, subject=DEFAULT_SUBJECT, reference=reference)
 
     def message_id(self, reference: str) -> str:

@@ -15,7 +15,9 @@ import httpx
 import structlog
 
 from app.ports.messaging import (
+    MAX_LIST_CHOICES,
     Choice,
+    ChoiceList,
     DeliveryStatus,
     MessageChannel,
     MessageRejected,
@@ -49,6 +51,16 @@ KNOWN_CODES = {
 }
 
 
+# WhatsApp's list message (Twilio's twilio/list-picker): the lengths Twilio accepts.
+MAX_LIST_BODY = 1024
+MAX_LIST_BUTTON = 20
+MAX_ITEM_TITLE = 24
+MAX_ITEM_ID = 200
+MAX_ITEM_DESCRIPTION = 72
+# A list-picker Content's variables: 1 the body, 2 the button, then 3 per row (title, id, description).
+FIRST_ROW_VARIABLE = 3
+
+
 def numbered_options(body: str, choices: Sequence[Choice]) -> str:
     """The body with the choices appended as numbered lines ("1. Confirm"), for channels without buttons."""
     options = "\n".join(f"{number}. {choice.title}" for number, choice in enumerate(choices, start=1))
@@ -66,6 +78,7 @@ class TwilioMessenger:
         whatsapp_from: str | None,
         sms_from: str | None,
         public_base_url: str,
+        list_picker_sids: Mapping[int, str] | None = None,
         timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
         http_client: httpx.AsyncClient | None = None,
         api_base_url: str = API_BASE_URL,
@@ -74,6 +87,8 @@ class TwilioMessenger:
         self._auth = httpx.BasicAuth(account_sid, auth_token)
         self._senders = {MessageChannel.WHATSAPP: whatsapp_from, MessageChannel.SMS: sms_from}
         self._status_callback = public_base_url.rstrip("/") + STATUS_CALLBACK_PATH
+        # The twilio/list-picker Content for each number of rows (`python -m app.cli twilio-content`).
+        self._list_pickers = dict(list_picker_sids or {})
         self._owns_client = http_client is None
         self._http = http_client or httpx.AsyncClient(timeout=httpx.Timeout(timeout_seconds))
 
@@ -102,6 +117,15 @@ class TwilioMessenger:
         # reads "1"/"2" as well as the titles.
         form = template_form(template) if template is not None else {"Body": numbered_options(body, choices)}
         return await self._send(to, form, reference=reference)
+
+    async def send_list(self, to: Recipient, text: str, options: ChoiceList, *, reference: str) -> SendResult:
+        """A WhatsApp list message (the list-picker Content for its number of rows, at most 10); `text`
+        as free text on SMS, or when no list-picker Content is configured for that many rows."""
+        rows = options.choices[:MAX_LIST_CHOICES]
+        sid = self._list_pickers.get(len(rows))
+        if to.channel is not MessageChannel.WHATSAPP or sid is None or not rows:
+            return await self._send(to, {"Body": text}, reference=reference)
+        return await self._send(to, list_picker_form(sid, options), reference=reference)
 
     async def aclose(self) -> None:
         """Close the HTTP client, if it was made here."""
@@ -151,6 +175,27 @@ class TwilioMessenger:
 def template_form(template: TemplateMessage) -> dict[str, str]:
     """The form fields of a Content template send."""
     return {"ContentSid": template.template_id, "ContentVariables": json.dumps(dict(template.variables))}
+
+
+def list_picker_form(content_sid: str, options: ChoiceList) -> dict[str, str]:
+    """The form fields of a list-picker send: every text cut to Twilio's limits (a long title is shortened,
+    never refused), empty ones filled (Twilio refuses an empty variable)."""
+    rows = options.choices[:MAX_LIST_CHOICES]
+    variables = {"1": fit(options.body, MAX_LIST_BODY), "2": fit(options.button, MAX_LIST_BUTTON, line=True)}
+    for number, choice in enumerate(rows):
+        first = FIRST_ROW_VARIABLE + 3 * number
+        variables[str(first)] = fit(choice.title, MAX_ITEM_TITLE, line=True)
+        variables[str(first + 1)] = choice.id[:MAX_ITEM_ID]
+        variables[str(first + 2)] = fit(choice.description or choice.title, MAX_ITEM_DESCRIPTION, line=True)
+    return {"ContentSid": content_sid, "ContentVariables": json.dumps(variables, ensure_ascii=False)}
+
+
+def fit(text: str, limit: int, *, line: bool = False) -> str:
+    """`text` within `limit` characters (cut with an ellipsis), on one line when `line`; never empty."""
+    if line:
+        text = " ".join(text.split())
+    text = text.strip() or "-"
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "\u2026"
 
 
 def _json(response: httpx.Response) -> dict[str, Any]:

@@ -28,6 +28,7 @@ MAX_MEDIA = 10
 MAX_TEXT_CHARS = 4096  # WhatsApp's limit (a concatenated SMS is at most 1600)
 MAX_LABEL_CHARS = 256  # profile names and button payloads
 MAX_URL_CHARS = 2048
+MAX_LIST_ID_CHARS = 200  # a list row's id, as Twilio's list-picker allows it
 # Twilio's statuses for a message it sends, as the PRM records them (queued/accepted/sending are "on
 # the way"); `received`, `receiving`, `scheduled`, `canceled` ... say nothing about delivery.
 STATUSES = {
@@ -57,6 +58,10 @@ class TwilioMessageForm(BaseModel):
     MediaContentType0: str | None = None
     ProfileName: str | None = Field(default=None, description="WhatsApp profile name")
     ButtonPayload: str | None = Field(default=None, description="The id of a quick reply tapped")
+    ListId: str | None = Field(
+        default=None, description="The id of the list row picked (a list-picker reply)"
+    )
+    ListTitle: str | None = Field(default=None, description="The title of the list row picked")
 
 
 class TwilioStatusForm(BaseModel):
@@ -93,11 +98,13 @@ def parse_message(form: Mapping[str, str], *, region: str, received_at: datetime
         channel=channel,
         sender=address,
         recipient=_recipient(form.get("To"), region=region),
-        text=_text(form.get("Body"), MAX_TEXT_CHARS),
+        # A list reply's Body is the row's title; ListTitle stands in should a Body be missing.
+        text=_text(form.get("Body"), MAX_TEXT_CHARS) or _text(form.get("ListTitle"), MAX_LABEL_CHARS),
         received_at=received_at,
         media=_media(form),
         profile_name=_text(form.get("ProfileName"), MAX_LABEL_CHARS),
         button_payload=_text(form.get("ButtonPayload"), MAX_LABEL_CHARS),
+        list_id=_text(form.get("ListId"), MAX_LIST_ID_CHARS),
     )
 
 

@@ -113,6 +113,8 @@ async def answer(turn: Turn) -> None:
     """Run one turn: the replies end up in `turn.replies`, the dialogue in `turn.dialogue`."""
     dialogue = turn.dialogue
     fresh = dialogue.fresh
+    # A tapped row is its number before anything reads the text (its title says nothing of the language).
+    turn.take_tap()
     patient = await _patient(turn)
     dialogue.language = choose_language(turn, patient)
     if fresh and patient is not None:

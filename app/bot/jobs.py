@@ -245,6 +245,7 @@ async def _reply(bot: Bot, turn: Turn, *, now: datetime) -> None:
                 at=now,
                 conversation_id=turn.conversation_id,
                 key=f"bot/{turn.message_id}/{n}",
+                choices=turn.lists.get(n),
             )
         except OptedOut:
             log.info("bot.reply_opted_out", communication=f"Communication/{turn.message_id}")

@@ -102,6 +102,11 @@ TEXTS: dict[str, dict[str, str]] = {
         "hi": 'आपको किस डॉक्टर या विभाग से मिलना है? जैसे "cardiology", "skin doctor" या डॉक्टर का नाम।',
         "kn": 'ನಿಮಗೆ ಯಾವ ವೈದ್ಯರು ಅಥವಾ ವಿಭಾಗ ಬೇಕು? ಉದಾ. "cardiology", "skin doctor" ಅಥವಾ ವೈದ್ಯರ ಹೆಸರು.',
     },
+    "list_button": {
+        "en": "Choose",
+        "hi": "चुनें",
+        "kn": "ಆಯ್ಕೆಮಾಡಿ",
+    },
     "slots": {
         "en": 'Free times with {who}:\n{options}\nReply with a number, a time ("the 10:30 one"), '
         '"afternoon", "after 5", or "none of these".',

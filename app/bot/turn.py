@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from app.bot import strings
+from app.bot import present, strings
 from app.bot.dialogue import Dialogue
 from app.directory.index import DirectoryCache
 from app.fhir.builders import Actor, AgentKind
 from app.fhir.client import FhirClient
 from app.ports.jobs import JobQueue
+from app.ports.messaging import Choice, ChoiceList
 from app.ports.nlu import IntentExtractor
 from app.ports.state import StateStore
 
 BOT = Actor(kind=AgentKind.WHATSAPP_BOT)
+# The dialogue's ids of the options offered last, in order: a tapped list row is its number.
+OFFERED_IDS = "offered_ids"
+_BLANK_LINES = re.compile(r"\n{2,}")
 
 
 @dataclass(frozen=True)
@@ -51,6 +56,7 @@ class Turn:
     conversation_id: str
     dialogue: Dialogue
     replies: list[str] = field(default_factory=list)
+    lists: dict[int, ChoiceList] = field(default_factory=dict)  # reply position -> its options
 
     @property
     def language(self) -> str:
@@ -64,3 +70,21 @@ class Turn:
     def say_text(self, text: str) -> None:
         """Add a text that is already in the patient's language (an FAQ answer)."""
         self.replies.append(text)
+
+    def offer(self, key: str, options: Sequence[present.Option], **values: str) -> None:
+        """Add the text `key` with `options` numbered in its {options}, and the same options as a list
+        (shown where the channel has lists; the numbered text everywhere else)."""
+        self.say(key, options=present.numbered([option.line for option in options]), **values)
+        body = _BLANK_LINES.sub("\n", strings.text(key, self.language, options="", **values)).strip()
+        self.lists[len(self.replies) - 1] = ChoiceList(
+            body=body,
+            button=strings.text("list_button", self.language),
+            choices=tuple(Choice(id=o.id, title=o.title, description=o.description) for o in options),
+        )
+        self.dialogue.data[OFFERED_IDS] = [option.id for option in options]
+
+    def take_tap(self) -> None:
+        """A row tapped in the last list offered reads as its number, exactly as if typed."""
+        offered = self.dialogue.data.get(OFFERED_IDS) or []
+        if self.button is not None and self.button in offered:
+            self.text = str(offered.index(self.button) + 1)

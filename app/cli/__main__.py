@@ -7,13 +7,14 @@ import sys
 from collections.abc import Sequence
 from types import ModuleType
 
-from app.cli import analytics_backfill, voice_send, whatsapp_sim
+from app.cli import analytics_backfill, twilio_content, voice_send, whatsapp_sim
 
 # Each command module has HELP, configure(parser) and run(args) -> exit status.
 COMMANDS: dict[str, ModuleType] = {
     "whatsapp-sim": whatsapp_sim,
     "voice-send": voice_send,
     "analytics-backfill": analytics_backfill,
+    "twilio-content": twilio_content,
 }
 
 

@@ -70,6 +70,7 @@ EXT_CHANNEL = _sd("channel")  # Communication, CommunicationRequest, Consent: va
 EXT_THREAD = _sd("conversation-thread")  # Communication: valueString (thread key)
 EXT_DELIVERY_STATUS = _sd("delivery-status")  # Communication: valueCode from CS_DELIVERY_STATUS
 EXT_MESSAGE_TEMPLATE = _sd("message-template")  # Communication: complex (name, language, variables JSON)
+EXT_MESSAGE_CHOICES = _sd("message-choices")  # Communication: complex (body, button, options JSON)
 EXT_CONVERSATION_TAG = _sd("conversation-tag")  # Task (conversation): valueString, 0..*
 EXT_READ_UP_TO = _sd("read-up-to")  # Task (conversation): valueDateTime, inbound messages read up to it
 EXT_ESTIMATED_VALUE = _sd("estimated-value")  # Task (opportunity): valueMoney

@@ -60,6 +60,14 @@ class SenderOut(BaseModel):
     user: str | None = Field(description="The staff user, for kind staff")
 
 
+class ChoiceOut(BaseModel):
+    """An option a message offered (a row of a WhatsApp list); `id` is what a tapped row sends back."""
+
+    id: str
+    title: str
+    description: str | None
+
+
 class MessageOut(BaseModel):
     """One message of a thread."""
 
@@ -75,6 +83,9 @@ class MessageOut(BaseModel):
     sender: SenderOut
     template: str | None
     reason: str | None = Field(description="Why it was not sent or delivered (opted-out, ...)")
+    choices: list[ChoiceOut] = Field(
+        default_factory=list, description="The options the message offered, in order (the bot's lists)"
+    )
 
     @classmethod
     def of(cls, message: Message) -> MessageOut:
@@ -90,6 +101,10 @@ class MessageOut(BaseModel):
             sender=SenderOut(kind=message.sender_kind, user=message.sender_user),
             template=message.template.name if message.template else None,
             reason=message.reason,
+            choices=[
+                ChoiceOut(id=c.id, title=c.title, description=c.description)
+                for c in (message.choices.choices if message.choices else ())
+            ],
         )
 
 

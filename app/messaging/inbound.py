@@ -167,7 +167,8 @@ async def _to_the_bot(queue: JobQueue, message: InboundMessage, stored: Resource
         return
     await queue.enqueue(
         Job.ANSWER_MESSAGE,
-        {"communication": str(stored["id"]), "button": message.button_payload},
+        # A quick reply tapped or a list row picked: the bot reads either as the option chosen.
+        {"communication": str(stored["id"]), "button": message.button_payload or message.list_id},
         job_id=f"bot-{stored['id']}",
     )
 

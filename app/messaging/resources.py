@@ -20,6 +20,7 @@ from app.fhir.canonical import (
     CS_MESSAGE_STATUS_REASON,
     EXT_CHANNEL,
     EXT_DELIVERY_STATUS,
+    EXT_MESSAGE_CHOICES,
     EXT_MESSAGE_TEMPLATE,
     EXT_THREAD,
     PROFILE_COMMUNICATION,
@@ -29,6 +30,7 @@ from app.fhir.canonical import (
 )
 from app.fhir.client import Resource
 from app.fhir.dates import parse_datetime
+from app.ports.messaging import Choice, ChoiceList
 
 
 class Direction(StrEnum):
@@ -110,9 +112,11 @@ def outbound_message(
     template: TemplateUse | None = None,
     about: Sequence[str] = (),
     based_on: Sequence[str] = (),
+    choices: ChoiceList | None = None,
 ) -> Resource:
     """A message the clinic will send, recorded before it is sent (status preparation); `based_on`: the
-    requests it fulfils (a campaign run)."""
+    requests it fulfils (a campaign run); `choices`: the options its text numbers, sent as a list where
+    the channel has one."""
     message = base_message(channel=channel, thread_id=thread_id, delivery="queued", status="preparation")
     message["priority"] = priority.value
     message["sender"] = sender.agent()["who"]
@@ -122,6 +126,8 @@ def outbound_message(
         message["recipient"] = [{"reference": f"Patient/{patient_id}"}]
     if template is not None:
         message["extension"].append(template_extension(template))
+    if choices is not None:
+        message["extension"].append(choices_extension(choices))
     if based_on:
         message["basedOn"] = [{"reference": ref} for ref in based_on]
     if about:
@@ -157,6 +163,39 @@ def template_of(message: Resource) -> TemplateUse | None:
     if not name or not language or not isinstance(variables, dict):
         return None
     return TemplateUse(name=name, language=language, variables={str(k): str(v) for k, v in variables.items()})
+
+
+def choices_extension(choices: ChoiceList) -> Resource:
+    """The message-choices extension (the options as one JSON array: a row is id, title, description)."""
+    options = [{"id": c.id, "title": c.title, "description": c.description} for c in choices.choices]
+    return {
+        "url": EXT_MESSAGE_CHOICES,
+        "extension": [
+            {"url": "body", "valueString": choices.body},
+            {"url": "button", "valueString": choices.button},
+            {"url": "options", "valueString": json.dumps(options, ensure_ascii=False)},
+        ],
+    }
+
+
+def choices_of(message: Resource) -> ChoiceList | None:
+    """The options a message offered, if any (None when unreadable: the text alone is sent)."""
+    ext = next((e for e in message.get("extension", []) if e.get("url") == EXT_MESSAGE_CHOICES), None)
+    if ext is None:
+        return None
+    parts = {p.get("url"): p.get("valueString") for p in ext.get("extension", [])}
+    try:
+        options = json.loads(parts.get("options") or "[]")
+    except ValueError:
+        return None
+    if not isinstance(options, list) or not parts.get("body") or not parts.get("button"):
+        return None
+    rows = tuple(
+        Choice(id=str(o["id"]), title=str(o["title"]), description=str(o.get("description") or "") or None)
+        for o in options
+        if isinstance(o, dict) and o.get("id") and o.get("title")
+    )
+    return ChoiceList(body=str(parts["body"]), button=str(parts["button"]), choices=rows) if rows else None
 
 
 def set_delivery_status(message: Resource, status: str) -> bool:
@@ -205,6 +244,7 @@ class Message:
     template: TemplateUse | None
     reason: str | None
     provider_code: str | None
+    choices: ChoiceList | None = None
 
 
 def _sender(message: Resource, direction: Direction) -> tuple[str, str | None]:
@@ -260,4 +300,5 @@ def message_of(message: Resource) -> Message:
         template=template_of(message),
         reason=reason,
         provider_code=provider_code,
+        choices=choices_of(message),
     )

@@ -195,7 +195,8 @@ def numbered_variables(template: TemplateUse) -> dict[str, str]:
 async def _transmit(
     messenger: Messenger, to: Recipient, read: Message, rendered: Rendered | None, *, template_only: bool
 ) -> SendResult:
-    """One call to the Messenger: a Content template outside the window, else the stored text."""
+    """One call to the Messenger: a Content template outside the window, else the stored text (with its
+    options as a list where the channel has one)."""
     text = str(read.text)
     if template_only:
         assert read.template is not None and rendered is not None and rendered.content_sid is not None
@@ -205,6 +206,8 @@ async def _transmit(
             language=rendered.language,
         )
         return await messenger.send_template(to, template, reference=read.id)
+    if read.choices is not None:
+        return await messenger.send_list(to, text, read.choices, reference=read.id)
     if rendered and rendered.quick_replies and to.channel is not MessageChannel.EMAIL:
         choices = [Choice(id=r.id, title=r.title) for r in rendered.quick_replies]
         return await messenger.send_interactive(to, text, choices, reference=read.id)

@@ -22,6 +22,7 @@ from app.messaging.rules import OPT_OUT_CONFIRMATION, session_open
 from app.messaging.sending import send_job_id
 from app.patients.resources import phone_of, preferred_channel, preferred_language
 from app.ports.jobs import Job, JobQueue, QueueUnavailable
+from app.ports.messaging import ChoiceList
 from app.ports.state import StateStore
 from app.vocabulary import ContactChannel
 
@@ -61,9 +62,11 @@ async def prepare_message(
     identifier: dict[str, str] | None = None,
     key: str | None = None,
     window_hours: int = DEFAULT_WINDOW_HOURS,
+    choices: ChoiceList | None = None,
 ) -> Resource:
     """Record an outbound message on its conversation (the patient's on `channel`, or the one given)
-    and queue its send job; the stored Communication (status preparation).
+    and queue its send job; the stored Communication (status preparation). `choices`: the options the
+    text numbers, sent as a list where the channel has one.
 
     With `key` (the business event it is for) the message is created once: a second call returns the first.
     WhatsApp free text outside the session window is refused at once (OutsideSessionWindow naming the
@@ -107,6 +110,7 @@ async def prepare_message(
         template=template,
         about=about,
         based_on=based_on,
+        choices=choices,
     )
     identifiers = [identifier] if identifier else []
     if key:

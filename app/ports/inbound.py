@@ -47,6 +47,7 @@ class InboundMessage:
     media: tuple[InboundMedia, ...] = ()
     profile_name: str | None = None  # the sender's WhatsApp profile name (not a verified name)
     button_payload: str | None = None  # the id of a quick reply the patient tapped
+    list_id: str | None = None  # the id of the list row the patient picked
 
     def to_payload(self) -> dict[str, Any]:
         """The job payload (JSON)."""
@@ -68,6 +69,7 @@ class InboundMessage:
             media=tuple(InboundMedia(**item) for item in payload.get("media", ())),
             profile_name=payload.get("profile_name"),
             button_payload=payload.get("button_payload"),
+            list_id=payload.get("list_id"),
         )
 
 

@@ -66,6 +66,24 @@ class Choice:
 
     id: str
     title: str
+    description: str | None = None  # a list row's second line (the doctor and branch of a slot)
+
+
+# WhatsApp's list message holds at most this many rows; a longer list is cut to it.
+MAX_LIST_CHOICES = 10
+
+
+@dataclass(frozen=True)
+class ChoiceList:
+    """Options to pick one from, shown as a list where the channel has one (WhatsApp's list message).
+
+    `body` is the message above the list's `button`; the message's own text (the options numbered) is
+    what channels and moments without a list get.
+    """
+
+    body: str
+    button: str
+    choices: tuple[Choice, ...]
 
 
 @dataclass(frozen=True)
@@ -94,4 +112,8 @@ class Messenger(Protocol):
         self, to: Recipient, body: str, choices: Sequence[Choice], *, reference: str
     ) -> SendResult:
         """A message with quick replies or a list (channels without them get numbered options)."""
+        ...
+
+    async def send_list(self, to: Recipient, text: str, options: ChoiceList, *, reference: str) -> SendResult:
+        """A list to pick one option from (WhatsApp, inside the session window); else `text` as it is."""
         ...

@@ -71,7 +71,11 @@ async def start(turn: Turn, action: str, *, appointment_id: str | None = None) -
         return
     if len(found) > 1:
         turn.dialogue.ask(NAME, "which", action=action, candidates=[a["id"] for a in found])
-        turn.say("which_appointment", options=await _lines(turn, found))
+        index = await turn.bot.directory.get()
+        options = [
+            present.appointment_option(a, index, language=turn.language, tz=turn.bot.tz) for a in found
+        ]
+        turn.offer("which_appointment", options)
         return
     await _proceed(turn, action, found[0])
 

@@ -123,7 +123,7 @@ async def _search(turn: Turn) -> list[FreeSlot]:
 
 
 async def offer(turn: Turn) -> None:
-    """Show the free slots (numbered), or offer the waitlist when none fits."""
+    """Show the free slots (numbered, a list where the channel has one), or offer the waitlist when none fits."""
     data = turn.dialogue.data
     found = await _search(turn)
     if not found:
@@ -137,8 +137,7 @@ async def offer(turn: Turn) -> None:
     data["offered"] = [f.slot["id"] for f in found]
     data["starts"] = [f.start.isoformat() for f in found]
     turn.dialogue.ask(NAME, "slot")
-    options = present.numbered([present.slot_line(f, turn.language) for f in found])
-    turn.say("slots", who=data["who"], options=options)
+    turn.offer("slots", [present.slot_option(f, turn.language) for f in found], who=data["who"])
 
 
 async def resume(turn: Turn) -> bool:
@@ -153,6 +152,9 @@ async def resume(turn: Turn) -> bool:
     if step == "slot":
         return await _on_slot_answer(turn)
     if step == "confirm":
+        if turn.button in turn.dialogue.data.get("offered", []):
+            # Another row of the list tapped instead of yes/no: that slot is the choice now.
+            return await _on_slot_answer(turn)
         return await _on_confirm(turn)
     if step == "waitlist":
         return await waitlist.on_answer(turn, roles=await _roles(turn))

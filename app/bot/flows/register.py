@@ -45,7 +45,10 @@ async def identify(turn: Turn) -> bool:
     if found:
         ordered = sorted(found, key=lambda p: str(p["id"]))
         turn.dialogue.ask(NAME, "which", candidates=[str(p["id"]) for p in ordered])
-        turn.say("which_patient", options=present.numbered([display_name(p) for p in ordered]))
+        names = [display_name(p) for p in ordered]
+        turn.offer(
+            "which_patient", [present.Option(str(p["id"]), n, n) for p, n in zip(ordered, names, strict=True)]
+        )
         return False
     turn.dialogue.ask(NAME, "name")
     turn.say("ask_name")

@@ -17,6 +17,7 @@ from adapters.twilio.messenger import TwilioMessenger
 from app.config import Settings
 from app.ports.messaging import (
     Choice,
+    ChoiceList,
     MessageChannel,
     MessageRejected,
     Recipient,
@@ -140,3 +141,46 @@ def test_development_gets_the_placeholder_token_and_production_none() -> None:
     development = settings("development")
     assert development.twilio_auth_token == SecretStr("dev-twilio-auth-token")
     assert (development.messaging_provider, settings("production").twilio_auth_token) == ("sandbox", None)
+
+
+LIST = ChoiceList(
+    body="Which time?", button="Choose", choices=(Choice("slot-1", "2 December, 10:30 AM", "Dr. Rao"),)
+)
+PICKERS = {"1": "HX" + "1" * 32, "10": "HX" + "a" * 32}
+
+
+async def test_a_list_goes_to_the_channels_adapter_and_the_sandbox_records_it() -> None:
+    chat, mail = SandboxMessenger(), SandboxMessenger()
+    messenger = ChannelMessenger({MessageChannel.WHATSAPP: chat, MessageChannel.EMAIL: mail})
+
+    await messenger.send_list(WHATSAPP, "Which time?\n1. 2 December 2026, 10:30 AM", LIST, reference="c1")
+
+    [sent] = chat.sent
+    assert (sent.reference, sent.body, sent.options) == (
+        "c1",
+        "Which time?\n1. 2 December 2026, 10:30 AM",
+        LIST,
+    )
+    assert mail.sent == []
+
+
+async def test_the_built_twilio_messenger_sends_lists_with_the_configured_list_pickers(
+    network: respx.MockRouter,
+) -> None:
+    url = f"https://api.twilio.com/2010-04-01/Accounts/{TWILIO['twilio_account_sid']}/Messages.json"
+    route = network.post(url).mock(return_value=httpx.Response(201, json={"sid": "SM1", "status": "queued"}))
+    messenger = build_messenger(settings(**TWILIO, twilio_list_picker_sids=PICKERS))
+
+    await messenger.send_list(WHATSAPP, "Which time?\n1. ...", LIST, reference="c1")
+
+    assert f"ContentSid={PICKERS['1']}" in route.calls.last.request.content.decode()
+    assert isinstance(messenger, ChannelMessenger)
+    await messenger.aclose()
+
+
+@pytest.mark.parametrize(
+    "pickers", [{"11": "HX" + "1" * 32}, {"0": "HX" + "1" * 32}, {"2": "MG" + "1" * 32}, {"2": "HX12"}]
+)
+def test_list_picker_sids_that_cannot_be_are_refused_at_start(pickers: dict[str, str]) -> None:
+    with pytest.raises(ValidationError, match=r"PRM_TWILIO_LIST_PICKER_SIDS: .* is not .<1-10 rows>."):
+        settings(**TWILIO, twilio_list_picker_sids=pickers)

@@ -16,6 +16,7 @@ from adapters.smtp.messenger import SmtpMessenger
 from app.logging import configure_logging
 from app.ports.messaging import (
     Choice,
+    ChoiceList,
     DeliveryStatus,
     MessageChannel,
     MessageRejected,
@@ -136,6 +137,15 @@ async def test_interactive_lists_the_choices_as_numbered_lines(
 
     [(_, _, message)] = mailbox.received
     assert text_of(message) == "Tomorrow at 10:00?\n\n1. Confirm\n2. Reschedule"
+
+
+async def test_a_list_goes_as_its_numbered_text(mailbox: Mailbox, messenger: SmtpMessenger) -> None:
+    options = ChoiceList("Which time?", "Choose", (Choice("slot-1", "2 December, 10:30 AM", "Dr. Rao"),))
+
+    await messenger.send_list(PATIENT, "Which time?\n1. 2 December 2026, 10:30 AM", options, reference="c")
+
+    [(_, _, message)] = mailbox.received
+    assert text_of(message) == "Which time?\n1. 2 December 2026, 10:30 AM"
 
 
 async def test_a_permanently_refused_recipient_is_rejected_with_the_smtp_code(

@@ -135,3 +135,16 @@ def test_payloads_round_trip_through_json() -> None:
 
     assert InboundMessage.from_payload(json.loads(json.dumps(message.to_payload()))) == message
     assert DeliveryReport.from_payload(json.loads(json.dumps(report.to_payload()))) == report
+
+
+def test_a_list_reply_carries_the_picked_rows_id_and_its_title_as_text() -> None:
+    form = inbound_form(
+        sender="+919844111173", text="2 December, 11:00 AM", ListId="slot-b", ListTitle="ignored"
+    )
+    without_body = inbound_form(sender="+919844111173", text=None, ListId="slot-b", ListTitle="2 December")
+
+    assert (parse(form).list_id, parse(form).text) == ("slot-b", "2 December, 11:00 AM")
+    assert (parse(without_body).list_id, parse(without_body).text) == ("slot-b", "2 December")
+    assert parse(inbound_form(sender="+919844111173", ListId="x" * 300)).list_id == "x" * 200
+    assert parse(inbound_form(sender="+919844111173", ListId="  ")).list_id is None
+    assert InboundMessage.from_payload(json.loads(json.dumps(parse(form).to_payload()))) == parse(form)
