@@ -48,13 +48,17 @@ class Clinic:
     slots: list[str]
     patients: list[str]
     used: int = 0
+    registered: int = 0
     samples: dict[str, list[float]] = field(default_factory=dict)
     round_trips: list[int] = field(default_factory=list)
 
-    def take(self) -> tuple[str, str]:
-        """The next unused (slot, patient)."""
+    def take(self, *, new_patient: bool) -> tuple[str, str]:
+        """The next unused slot, and a patient: a new one (the API checks the patient's other bookings),
+        or the first again (HAPI does not)."""
         self.used += 1
-        return self.slots[self.used - 1], self.patients[self.used - 1]
+        if new_patient:
+            self.registered += 1
+        return self.slots[self.used - 1], self.patients[max(self.registered - 1, 0)]
 
     def keep(self, name: str, seconds: float, *, measured: bool) -> None:
         """Record one sample (warm-up ones are dropped)."""
@@ -66,7 +70,9 @@ class Clinic:
         return Timing(f"{name} ({self.label})", self.samples[name])
 
 
-async def _clinic(stack: AsyncExitStack, label: str, url: str, redis_url: str, bookings: int) -> Clinic:
+async def _clinic(
+    stack: AsyncExitStack, label: str, url: str, redis_url: str, *, bookings: int, patients: int
+) -> Clinic:
     settings = Settings(
         environment="test",
         fhir_base_url=url,
@@ -89,7 +95,7 @@ async def _clinic(stack: AsyncExitStack, label: str, url: str, redis_url: str, b
     )
     raw = FhirClient(url)
     stack.push_async_callback(raw.aclose)
-    doctor, patients = await setup_clinic(api, patients=bookings)
+    doctor, registered = await setup_clinic(api, patients=patients)
     role = (await app.state.services.directory.get()).by_role(str(doctor["practitioner_role"]))
     assert role is not None and role.schedule_id is not None
     free = await raw.search(
@@ -104,12 +110,12 @@ async def _clinic(stack: AsyncExitStack, label: str, url: str, redis_url: str, b
     )
     if len(free) < bookings:
         raise SystemExit(f"{label}: {len(free)} free slots, {bookings} needed")
-    return Clinic(label, api, raw, counting, role, [s["id"] for s in free], patients)
+    return Clinic(label, api, raw, counting, role, [s["id"] for s in free], registered)
 
 
 async def direct(clinic: Clinic, *, measured: bool) -> None:
     """Read the Slot, then the booking transaction, straight to HAPI (the baseline of bench/booking.py)."""
-    slot_id, patient_id = clinic.take()
+    slot_id, patient_id = clinic.take(new_patient=False)
     started = time.perf_counter()
     slot = await clinic.raw.read("Slot", slot_id)
     read = time.perf_counter()
@@ -135,7 +141,7 @@ async def direct(clinic: Clinic, *, measured: bool) -> None:
 
 async def through_api(clinic: Clinic, *, measured: bool) -> None:
     """POST /api/v1/appointments, counting the HAPI requests it makes."""
-    slot_id, patient_id = clinic.take()
+    slot_id, patient_id = clinic.take(new_patient=True)
     before = clinic.counting.requests
     started = time.perf_counter()
     response = await clinic.api.post(
@@ -168,10 +174,12 @@ def _load() -> str:
 async def run(baseline_url: str, url: str, redis_url: str, runs: int) -> None:
     """Measure and print."""
     await load_profiles(baseline_url)
-    bookings = 3 * (WARM_UP + runs)
+    rounds = WARM_UP + runs
     async with AsyncExitStack() as stack:
-        before = await _clinic(stack, "baseline", baseline_url, redis_url, bookings)
-        after = await _clinic(stack, "this branch", url, redis_url, bookings)
+        before = await _clinic(
+            stack, "baseline", baseline_url, redis_url, bookings=3 * rounds, patients=rounds
+        )
+        after = await _clinic(stack, "this branch", url, redis_url, bookings=3 * rounds, patients=rounds)
         print(f"\nload average (1/5/15 min) before: {_load()}  ({machine()})")
         started = time.perf_counter()
         await alternate(
