@@ -14,8 +14,8 @@ import org.hl7.fhir.exceptions.FHIRException;
  * read once per JVM instead of once per instance.
  *
  * <p>Why: the FHIR validator builds a new InstanceValidator for every resource it validates, and the
- * InstanceValidator's constructor creates an OIDUtilities, which parsed the whole CSV each time. On a
- * booking transaction that was 70 % of HAPI's time (profiled with JFR; docs/operations.md). This class
+ * InstanceValidator's constructor creates an OIDUtilities, which parsed the whole CSV each time: 47 % of
+ * the CPU samples of HAPI's request threads while booking (profiled with JFR; docs/operations.md). This class
  * is found before the library's own because the server's classes come first on its class path;
  * {@code health.prm.hapi.OidRegistryGuard} stops the server if the library is not the version this copy
  * was written for, so an upgrade reviews it (or drops it once the library caches the registry itself).
