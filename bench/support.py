@@ -14,13 +14,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
-
 from app.config import Settings
 from app.conformance import load_conformance
 from app.demo.seed import load_demo
 from app.services import build_services
 from tests.support.servers import Server, start_hapi, start_redis
+from tests.support.transport import CountingTransport as CountingTransport
 
 
 @dataclass(frozen=True)
@@ -128,7 +127,7 @@ def servers() -> Iterator[tuple[str, str]]:
             server = start_redis(Path(tmp) / "redis")
             started.append(server)
             redis = server.url
-        asyncio.run(_load_profiles(fhir))
+        asyncio.run(load_profiles(fhir))
         try:
             yield fhir, redis
         finally:
@@ -152,27 +151,10 @@ async def seed_demo(settings: Settings, *, horizon_days: int) -> None:
         await services.aclose()
 
 
-async def _load_profiles(fhir_url: str) -> None:
+async def load_profiles(fhir_url: str) -> None:
     """HAPI enforces the PRM profiles on write, so they must be there first (idempotent)."""
     services = build_services(Settings(environment="test", fhir_base_url=fhir_url, fhir_timeout_seconds=120))
     try:
         await load_conformance(services.fhir)
     finally:
         await services.aclose()
-
-
-class CountingTransport(httpx.AsyncBaseTransport):
-    """An httpx transport that counts the requests going through it."""
-
-    def __init__(self) -> None:
-        self.inner = httpx.AsyncHTTPTransport()
-        self.requests = 0
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        """Count, then send."""
-        self.requests += 1
-        return await self.inner.handle_async_request(request)
-
-    async def aclose(self) -> None:
-        """Close the real transport."""
-        await self.inner.aclose()

@@ -50,7 +50,7 @@ def version_of(resource: Resource) -> str:
     return str(version)
 
 
-def search_query(params: Mapping[str, str]) -> str:
+def search_query(params: Mapping[str, str] | Sequence[tuple[str, str]]) -> str:
     """A search as a query string, values percent-encoded ('+' in a phone would otherwise read as a space)."""
     return urlencode(params, quote_via=quote)
 
@@ -60,7 +60,7 @@ def etag(version: str) -> str:
     return f'W/"{version}"'
 
 
-def _path(resource_type: str, resource_id: str) -> str:
+def resource_path(resource_type: str, resource_id: str) -> str:
     """`Type/id` with the id percent-encoded, so no id can reach another path or a query."""
     return f"{quote(resource_type, safe='')}/{quote(str(resource_id), safe='')}"
 
@@ -108,12 +108,12 @@ class FhirClient:
 
     async def read(self, resource_type: str, resource_id: str) -> Resource:
         """Read one resource; FhirNotFound when it does not exist or was deleted."""
-        return await self._json("GET", _path(resource_type, resource_id))
+        return await self._json("GET", resource_path(resource_type, resource_id))
 
     async def vread(self, resource_type: str, resource_id: str, version: str) -> Resource:
         """Read one version of a resource; FhirNotFound when that version does not exist."""
         return await self._json(
-            "GET", f"{_path(resource_type, resource_id)}/_history/{quote(version, safe='')}"
+            "GET", f"{resource_path(resource_type, resource_id)}/_history/{quote(version, safe='')}"
         )
 
     async def search_page(self, resource_type: str, params: SearchParams | None = None) -> Resource:
@@ -134,7 +134,11 @@ class FhirClient:
         self, resource_type: str, params: SearchParams | None = None, *, limit: int | None = None
     ) -> list[Resource]:
         """Every page Bundle of a search (matches and includes), stopping once `limit` matches are in."""
-        page = await self.search_page(resource_type, params)
+        return await self.following(await self.search_page(resource_type, params), limit=limit)
+
+    async def following(self, page: Resource, *, limit: int | None = None) -> list[Resource]:
+        """A search's first page and every page after it (Bundle.link[next]), stopping once `limit`
+        matches are in."""
         pages = [page]
         seen = len(bundle_resources(page))
         while (next_url := _next_link(page)) and (limit is None or seen < limit):
@@ -142,6 +146,32 @@ class FhirClient:
             pages.append(page)
             seen += len(bundle_resources(page))
         return pages
+
+    async def batch_get(self, urls: Mapping[str, str]) -> dict[str, Resource | None]:
+        """Several reads and searches (`Type/id`, `Type?query`, by name) in one round trip: a `batch`
+        Bundle of GETs. None for an entry not found (404/410); a search answers its first page as a
+        searchset Bundle (`following` reads the rest). Any other failed entry raises."""
+        bundle = {
+            "resourceType": "Bundle",
+            "type": "batch",
+            "entry": [{"request": {"method": "GET", "url": url}} for url in urls.values()],
+        }
+        entries = (await self._json("POST", "", json=bundle)).get("entry", [])
+        if len(entries) != len(urls):
+            raise FhirError(f"a batch of {len(urls)} GETs answered {len(entries)} entries")
+        found: dict[str, Resource | None] = {}
+        for (name, url), entry in zip(urls.items(), entries, strict=True):
+            response = entry.get("response", {})
+            status = str(response.get("status", ""))
+            code = int(status.split(" ", 1)[0]) if status[:3].isdigit() else 0
+            if 200 <= code < 300:
+                found[name] = entry.get("resource")
+                continue
+            error = _error_of(code, response.get("outcome"), "GET", url, reason=status)
+            if not isinstance(error, FhirNotFound):
+                raise error
+            found[name] = None
+        return found
 
     async def count(self, resource_type: str, params: SearchParams | None = None) -> int:
         """How many resources match a search, without fetching them."""
@@ -180,12 +210,12 @@ class FhirClient:
         if if_match is not None:
             headers["If-Match"] = etag(if_match)
         return await self._json(
-            "PUT", _path(resource["resourceType"], resource["id"]), json=resource, headers=headers
+            "PUT", resource_path(resource["resourceType"], resource["id"]), json=resource, headers=headers
         )
 
     async def delete(self, resource_type: str, resource_id: str) -> None:
         """Delete one resource (deleting a missing one is not an error in FHIR)."""
-        await self._request("DELETE", _path(resource_type, resource_id))
+        await self._request("DELETE", resource_path(resource_type, resource_id))
 
     async def transaction(self, bundle: Resource) -> Resource:
         """Send a transaction Bundle; all of it is written or none of it."""
@@ -319,12 +349,16 @@ class FhirClient:
 
 
 def _error_for(response: httpx.Response, method: str, path: str) -> FhirError:
-    status = response.status_code
-    outcome: Resource | None = None
     try:
         body = response.json()
     except ValueError:
         body = None
+    return _error_of(response.status_code, body, method, path, reason=response.reason_phrase)
+
+
+def _error_of(status: int, body: Any, method: str, path: str, *, reason: str) -> FhirError:
+    """The gateway error for an HTTP status and its body (or a batch entry's status and outcome)."""
+    outcome: Resource | None = None
     if isinstance(body, dict) and body.get("resourceType") == "OperationOutcome":
         outcome = body
     elif isinstance(body, dict) and body.get("resourceType") == "Parameters":
@@ -332,7 +366,7 @@ def _error_for(response: httpx.Response, method: str, path: str) -> FhirError:
         outcome = next(
             (p.get("resource") for p in body.get("parameter", []) if p.get("name") == "outcome"), None
         )
-    detail = outcome_text(outcome) or response.reason_phrase
+    detail = outcome_text(outcome) or reason
     where = f"{method} {_type_of(path)}"
     log.info("fhir.request.rejected", method=method, resource_type=_type_of(path), status=status)
     if status in (404, 410):

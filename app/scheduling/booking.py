@@ -21,7 +21,14 @@ from app.errors import (
 )
 from app.fhir.builders import Actor, AgentKind, instant, provenance
 from app.fhir.bundle import Transaction
-from app.fhir.client import FhirClient, Resource, version_of
+from app.fhir.client import (
+    FhirClient,
+    Resource,
+    bundle_resources,
+    resource_path,
+    search_query,
+    version_of,
+)
 from app.fhir.records import commit, require
 from app.locking import exclusive
 from app.ports.state import StateStore
@@ -61,35 +68,53 @@ def _changed_meanwhile(appointment_id: str) -> Conflict:
     return Conflict(f"Appointment/{appointment_id} changed meanwhile; reload and retry")
 
 
-async def _free_slot(
-    fhir: FhirClient, cache: DirectoryCache, slot_id: str, *, now: datetime
+# How many of a patient's active appointments one page brings (more pages are followed).
+NEARBY_PAGE = 100
+
+
+def _free_slot(
+    slot: Resource | None, slot_id: str, role: RoleEntry | None, *, now: datetime
 ) -> tuple[Resource, RoleEntry]:
-    slot = await require(fhir, "Slot", slot_id, what="Slot")
+    """The slot and its role, if the slot exists, is free, lies ahead and belongs to an active role."""
+    if slot is None:
+        raise NotFound("Slot", slot_id)
     if slot["status"] != "free":
         raise SlotTaken(slot_id)
     if datetime.fromisoformat(slot["start"]) <= now:
         raise Invalid("slot", f"slot {slot_id!r} starts in the past")
-    schedule_id = slot["schedule"]["reference"].removeprefix("Schedule/")
-    role = await cache.find(lambda index: index.by_schedule(schedule_id))
     if role is None or not role.active:
         raise Invalid("slot", f"slot {slot_id!r} belongs to no active practitioner role")
     return slot, role
 
 
+async def _role_of(cache: DirectoryCache, slot: Resource | None) -> RoleEntry | None:
+    if slot is None:
+        return None
+    schedule_id = slot["schedule"]["reference"].removeprefix("Schedule/")
+    return await cache.find(lambda index: index.by_schedule(schedule_id))
+
+
+def _nearby_search(patient_id: str, *, now: datetime) -> str:
+    """The patient's active appointments that could overlap a slot starting after `now` (none lasts a
+    day), as a search URL for a batch."""
+    query = [
+        ("patient", f"Patient/{patient_id}"),
+        ("status", ",".join(ACTIVE_APPOINTMENT_STATUSES)),
+        ("date", f"ge{instant(now - timedelta(days=1))}"),
+        ("_sort", "date"),
+        ("_count", str(NEARBY_PAGE)),
+    ]
+    return f"Appointment?{search_query(query)}"
+
+
 async def _check_patient_free(
-    fhir: FhirClient, patient_id: str, slot: Resource, *, ignore: str | None = None
+    fhir: FhirClient, page: Resource | None, slot: Resource, *, ignore: str | None = None
 ) -> None:
+    """PatientBusy if one of the patient's appointments (the search page `page` and those after it)
+    overlaps the slot."""
     start, end = datetime.fromisoformat(slot["start"]), datetime.fromisoformat(slot["end"])
-    nearby = await fhir.search(
-        "Appointment",
-        [
-            ("patient", f"Patient/{patient_id}"),
-            ("status", ",".join(ACTIVE_APPOINTMENT_STATUSES)),
-            ("date", f"ge{instant(start - timedelta(days=1))}"),
-            ("date", f"lt{instant(end)}"),
-        ],
-    )
-    for other in nearby:
+    pages = await fhir.following(page) if page is not None else []
+    for other in (resource for bundle in pages for resource in bundle_resources(bundle)):
         if other["id"] == ignore or "start" not in other or "end" not in other:
             continue
         if datetime.fromisoformat(other["start"]) < end and datetime.fromisoformat(other["end"]) > start:
@@ -124,11 +149,64 @@ async def book(
     `new_patient` (with the client-assigned id `patient_id`) is registered in the same transaction, so a
     booking that fails leaves no patient behind.
     """
-    slot, role = await _free_slot(fhir, cache, slot_id, now=now)
-    if new_patient is None:
-        patient = await require(fhir, "Patient", patient_id, what="Patient")
-        if patient.get("active") is False:
-            raise PatientInactive(patient_id)
+    # One booking per patient at a time: the overlap check reads before the transaction writes.
+    async with exclusive(state, "patient-booking", patient_id):
+        # One round trip for every read: the slot, the patient, the patient's appointments ahead.
+        reads = {"slot": resource_path("Slot", slot_id)}
+        if new_patient is None:
+            reads["patient"] = resource_path("Patient", patient_id)
+            if not force:
+                reads["nearby"] = _nearby_search(patient_id, now=now)
+        found = await fhir.batch_get(reads)
+        slot, role = _free_slot(found["slot"], slot_id, await _role_of(cache, found["slot"]), now=now)
+        if new_patient is None:
+            patient = found["patient"]
+            if patient is None:
+                raise NotFound("Patient", patient_id)
+            if patient.get("active") is False:
+                raise PatientInactive(patient_id)
+        await _check_patient_free(fhir, found.get("nearby"), slot)
+        tx = _booking(
+            slot,
+            role,
+            patient_id=patient_id,
+            reason=reason,
+            channel=channel,
+            actors=actors,
+            now=now,
+            hold_seconds=hold_seconds,
+            extend=extend,
+            instruction=instruction,
+            identifier=identifier,
+            new_patient=new_patient,
+        )
+        booked = await _send(fhir, tx, slot_id=slot_id)
+    log.info(
+        "appointment.held" if hold_seconds is not None else "appointment.booked",
+        appointment=f"Appointment/{booked['id']}",
+        slot=f"Slot/{slot_id}",
+        channel=channel.value,
+    )
+    return booked
+
+
+def _booking(
+    slot: Resource,
+    role: RoleEntry,
+    *,
+    patient_id: str,
+    reason: str | None,
+    channel: Channel,
+    actors: list[Actor],
+    now: datetime,
+    hold_seconds: int | None,
+    extend: Extend | None,
+    instruction: str | None,
+    identifier: dict[str, str] | None,
+    new_patient: Resource | None,
+) -> Transaction:
+    """The booking transaction: the slot (guarded by its version), the appointment, its Provenance."""
+    slot_id = slot["id"]
     holding = hold_seconds is not None
     tx = Transaction()
     if new_patient is not None:
@@ -162,18 +240,7 @@ async def book(
             instruction=instruction,
         )
     )
-    # The overlap check reads before the transaction writes: one booking per patient at a time.
-    async with exclusive(state, "patient-booking", patient_id):
-        if not force and new_patient is None:
-            await _check_patient_free(fhir, patient_id, slot)
-        booked = await _send(fhir, tx, slot_id=slot_id)
-    log.info(
-        "appointment.held" if holding else "appointment.booked",
-        appointment=f"Appointment/{booked['id']}",
-        slot=f"Slot/{slot_id}",
-        channel=channel.value,
-    )
-    return booked
+    return tx
 
 
 async def confirm_hold(
@@ -244,12 +311,19 @@ async def reschedule(
     if old["status"] not in ("pending", "booked"):
         raise _transition_error(old, "cancelled")
     patient_id = participant(old, "Patient") or ""
+    old_slot_id = slot_of(old)
     # The overlap check reads before the transaction writes: one booking per patient at a time.
     async with exclusive(state, "patient-booking", patient_id):
-        new_slot, role = await _free_slot(fhir, cache, slot_id, now=now)
+        # One round trip for every read: the new slot, the old one, the patient's appointments ahead.
+        reads = {"slot": resource_path("Slot", slot_id)}
+        if old_slot_id:
+            reads["old_slot"] = resource_path("Slot", old_slot_id)
         if not force:
-            await _check_patient_free(fhir, patient_id, new_slot, ignore=appointment_id)
-        old_slot_id = slot_of(old)
+            reads["nearby"] = _nearby_search(patient_id, now=now)
+        found = await fhir.batch_get(reads)
+        new_slot, role = _free_slot(found["slot"], slot_id, await _role_of(cache, found["slot"]), now=now)
+        await _check_patient_free(fhir, found.get("nearby"), new_slot, ignore=appointment_id)
+        old_slot = found.get("old_slot")
         tx = Transaction()
         tx.update({**new_slot, "status": "busy"}, if_match=version_of(new_slot))
         new = appointment_resource(
@@ -263,8 +337,7 @@ async def reschedule(
         )
         new_ref = tx.create(new)
         tx.update(_cancelled(old, "rescheduled"), if_match=version_of(old))
-        if old_slot_id:
-            old_slot = await fhir.read("Slot", old_slot_id)
+        if old_slot is not None:
             tx.update({**old_slot, "status": "free"}, if_match=version_of(old_slot))
         tx.create(
             provenance(

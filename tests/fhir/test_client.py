@@ -7,10 +7,12 @@ import socket
 
 import pytest
 
+from app.config import Settings
 from app.fhir.bundle import Transaction
-from app.fhir.client import FhirClient, version_of
+from app.fhir.client import FhirClient, bundle_resources, resource_path, search_query, version_of
 from app.fhir.errors import FhirConflict, FhirInvalid, FhirNotFound, FhirUnavailable
 from tests.factories import TEST_SYSTEM, organization, unique
+from tests.support.transport import CountingTransport
 
 pytestmark = pytest.mark.integration
 
@@ -161,3 +163,38 @@ async def test_conditional_create_matches_values_with_a_plus_sign(fhir: FhirClie
 
     assert (created_first, created_second) == (True, False)
     assert first["id"] == second["id"]
+
+
+async def test_batch_get_answers_reads_and_searches_in_order_in_one_round_trip(settings: Settings) -> None:
+    counting = CountingTransport()
+    fhir = FhirClient(settings.fhir_base_url, transport=counting)
+    value = unique("org")
+    first = await fhir.create(organization(value=value))
+    second = await fhir.create(organization(value=value))
+    counting.sent.clear()
+
+    found = await fhir.batch_get(
+        {
+            "first": resource_path("Organization", first["id"]),
+            "missing": resource_path("Organization", unique("absent")),
+            "both": f"Organization?{search_query({'identifier': f'{TEST_SYSTEM}|{value}', '_count': '1'})}",
+        }
+    )
+    both = found["both"]
+    assert both is not None
+    pages = await fhir.following(both)
+    await fhir.aclose()
+
+    assert counting.sent[0] == "POST /fhir/"  # the batch, then one more page of the search
+    assert len(counting.sent) == 2
+    assert found["first"] is not None and found["first"]["id"] == first["id"]
+    assert found["missing"] is None
+    assert sorted(r["id"] for page in pages for r in bundle_resources(page)) == sorted(
+        [first["id"], second["id"]]
+    )
+    assert len(pages) == 2
+
+
+async def test_batch_get_raises_what_an_entry_failed_with_other_than_not_found(fhir: FhirClient) -> None:
+    with pytest.raises(FhirInvalid):
+        await fhir.batch_get({"bad": "Organization?no-such-parameter=1"})

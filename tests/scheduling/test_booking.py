@@ -11,9 +11,11 @@ import pytest
 from app.config import Settings
 from app.fhir.client import FhirClient
 from app.main import create_app
+from app.scheduling import booking
 from tests.clinic import Clinic, bookable, free_slots, make_patient, make_practitioner
 from tests.conftest import make_settings, started
 from tests.support.servers import free_port
+from tests.support.transport import CountingTransport
 
 pytestmark = pytest.mark.integration
 
@@ -313,3 +315,52 @@ async def test_today_upcoming_and_stats_count_the_bookings(
     assert stats.json()["by_channel"].get("whatsapp", 0) >= 1
     assert stats.json()["by_channel"].get("voice", 0) >= 1
     assert stats.json()["by_status"]["booked"] >= 2
+
+
+async def test_a_booking_is_two_hapi_round_trips_one_batch_of_reads_and_the_transaction(
+    api: httpx.AsyncClient,
+    admin: dict[str, str],
+    staff: dict[str, str],
+    clinic: Clinic,
+    fhir: FhirClient,
+    settings: Settings,
+) -> None:
+    _doctor, slot, patient = await bookable(api, admin, staff, clinic)
+    counting = CountingTransport()
+    app = create_app(
+        make_settings(fhir_base_url=settings.fhir_base_url, redis_url=settings.redis_url),
+        fhir=FhirClient(settings.fhir_base_url, transport=counting),
+    )
+
+    async for client in started(app):
+        await app.state.services.directory.get()  # the directory snapshot, read once per 30 s
+        counting.sent.clear()
+        response = await _book(client, staff, slot, patient["id"])
+
+    assert response.status_code == 201, response.text
+    assert counting.sent == ["POST /fhir/", "POST /fhir/"]  # the batch of reads, the transaction
+    assert (await fhir.read("Slot", slot))["status"] == "busy"
+
+
+async def test_the_overlap_check_reads_every_page_of_the_patients_appointments(
+    api: httpx.AsyncClient,
+    admin: dict[str, str],
+    staff: dict[str, str],
+    clinic: Clinic,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    first_doctor = await make_practitioner(api, admin, clinic)
+    second_doctor = await make_practitioner(api, admin, clinic)
+    slots = await free_slots(api, staff, first_doctor)
+    early, late = slots[0], slots[-1]
+    clash = next(s for s in await free_slots(api, staff, second_doctor) if s["start"] == late["start"])
+    patient = await make_patient(api, staff)
+    assert (await _book(api, staff, early["id"], patient["id"])).status_code == 201
+    assert (await _book(api, staff, late["id"], patient["id"])).status_code == 201
+    # One appointment per page: the clashing one (the later, by date) is only on the second page.
+    monkeypatch.setattr(booking, "NEARBY_PAGE", 1)
+
+    refused = await _book(api, staff, clash["id"], patient["id"])
+
+    assert refused.status_code == 409
+    assert refused.json()["error"] == "patient_busy"
