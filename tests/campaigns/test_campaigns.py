@@ -3,6 +3,8 @@ through the messaging pipeline (sandbox messenger), jobs run through workers.reg
 
 from __future__ import annotations
 
+import asyncio
+import itertools
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
@@ -19,6 +21,7 @@ from app.consents.resources import Decision
 from app.fhir.builders import Actor, AgentKind
 from app.fhir.client import FhirClient
 from app.messaging import resources as res
+from app.messaging import throttle
 from app.opportunities.resources import Stage, opportunity_resource
 from app.ports.jobs import Job
 from app.segments import service as segments
@@ -27,6 +30,7 @@ from app.services import Services, build_services
 from tests.campaigns.support import MemoryQueue, drain, messages_of, replay
 from tests.messaging.support import KOLKATA, today_at
 from tests.segments.support import Seed, Seeded, seed
+from workers.registry import JOBS
 
 pytestmark = pytest.mark.integration
 STAFF = Actor(kind=AgentKind.STAFF, user="marketing@test")
@@ -48,6 +52,8 @@ async def world(
         update={"campaign_batch_size": 10, "campaign_messages_per_second": 1.0, "twilio_content_sids": SIDS}
     )
     services = build_services(paced, clock=clock, messenger=sandbox, queue=queue, transcriber=None)
+    for sender in throttle.senders(paced).values():  # each test's fake clock starts the day afresh
+        await services.state.delete(throttle.key_of(sender))
     try:
         yield services, queue, sandbox, clock
     finally:
@@ -161,6 +167,36 @@ async def test_a_campaign_messages_each_eligible_patient_once_paced_and_counts_t
         "pending": 0, "sent": 20, "delivered": 20, "read": 0, "replied": 1, "booked": 1,
     }  # fmt: skip
     assert analytics.json()["variants"]["A"]["sent"] == 20
+
+
+async def test_two_campaigns_at_once_share_the_senders_rate(
+    world: tuple[Services, MemoryQueue, SandboxMessenger, FakeClock], fhir: FhirClient
+) -> None:
+    services, queue, sandbox, clock = world
+    seeded = await seed(fhir, [Seed()] * 25, at=clock.now())
+    segment = await _segment(services, seeded)
+    ours = [await _campaign(services, segment, name=f"Drive {n}") for n in (1, 2)]
+    dispatches = queue.waiting(Job.DISPATCH_CAMPAIGN_RUN)
+    assert len(dispatches) == 2
+    for job in dispatches:
+        job.done = True
+    await asyncio.gather(*(JOBS[q.job](services, dict(q.payload)) for q in dispatches))  # together
+
+    batches = sorted(
+        ((q.at or clock.now(), len(q.payload["patients"])) for q in queue.waiting(Job.SEND_CAMPAIGN_BATCH)),
+        key=lambda b: b[0],
+    )
+    assert [size for _, size in batches].count(10) == 4 and len(batches) == 6
+    assert batches[0][0] == clock.now()
+    for (at, size), (following, _) in itertools.pairwise(batches):
+        assert following >= at + timedelta(seconds=size / 1.0), batches  # 1 message/s on the one sender
+    assert batches[-1][0] >= clock.now() + timedelta(seconds=45)  # 50 messages, 5 in the last batch
+
+    await _run_to_the_end(services, queue, clock)
+    for campaign in ours:
+        run = (await campaigns.runs_of(fhir, campaign.id))[0]
+        assert len(await messages_of(fhir, run.id)) == 25
+    assert len(sandbox.sent) == 50
 
 
 async def test_quiet_hours_recipients_wait_and_are_sent_in_the_morning(
