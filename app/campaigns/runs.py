@@ -33,13 +33,14 @@ from app.campaigns.resources import (
     run_resource,
 )
 from app.campaigns.schedule import due_occurrence, window_opens
-from app.errors import Conflict, Invalid, NotFound, OptedOut
+from app.errors import Conflict, Invalid, MarketingOptedOut, NotFound, OptedOut
 from app.fhir.builders import Actor, AgentKind
 from app.fhir.canonical import PROFILE_CAMPAIGN, SID_CAMPAIGN_RUN, SID_MESSAGE_KEY
 from app.fhir.client import FhirClient, Resource
 from app.fhir.errors import FhirNotFound
 from app.fhir.records import create_with_provenance, update_edited
 from app.messaging import catalog
+from app.messaging.resources import MARKETING_OPT_OUT
 from app.messaging.service import prepare_template_message
 from app.messaging.throttle import Reservation, reserve
 from app.patients.resources import preferred_language
@@ -290,7 +291,8 @@ async def _prepare_one(
     now: datetime,
     window_hours: int,
 ) -> str:
-    """One patient's message: prepared, or left out (opted out, no address) as a not-done Communication."""
+    """One patient's message (marketing: a marketing opt-out stops it too): prepared, or left out (opted
+    out of the channel or of marketing, no address) as a not-done Communication."""
     try:
         patient = await fhir.read("Patient", patient_id)
     except FhirNotFound:
@@ -315,8 +317,11 @@ async def _prepare_one(
             key=message_key(run.id, patient_id),
             window_hours=window_hours,
             language=language,
+            marketing=True,
         )
         return "prepared"
+    except MarketingOptedOut:
+        reason = MARKETING_OPT_OUT
     except OptedOut:
         reason = "opted-out"
     except (Invalid, NotFound):

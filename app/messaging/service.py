@@ -8,9 +8,10 @@ from datetime import datetime
 
 import structlog
 
-from app.consents.service import opted_out
+from app.consents.resources import Purpose
+from app.consents.service import opt_out_of
 from app.conversations import service as conversations
-from app.errors import Invalid, OptedOut, OutsideSessionWindow
+from app.errors import Invalid, MarketingOptedOut, OptedOut, OutsideSessionWindow
 from app.fhir.builders import Actor
 from app.fhir.canonical import SID_MESSAGE_KEY
 from app.fhir.client import FhirClient, Resource
@@ -61,12 +62,14 @@ async def prepare_message(
     identifier: dict[str, str] | None = None,
     key: str | None = None,
     window_hours: int = DEFAULT_WINDOW_HOURS,
+    marketing: bool = False,
 ) -> Resource:
     """Record an outbound message on its conversation (the patient's on `channel`, or the one given)
     and queue its send job; the stored Communication (status preparation).
 
     With `key` (the business event it is for) the message is created once: a second call returns the first.
-    WhatsApp free text outside the session window is refused at once (OutsideSessionWindow naming the
+    A patient who opted out of the channel is refused (OptedOut), and of marketing, a `marketing`
+    message (MarketingOptedOut). WhatsApp free text outside the session window is refused at once (OutsideSessionWindow naming the
     templates that would go); the send job checks every rule again at send time.
     """
     if conversation_id is not None:
@@ -86,8 +89,12 @@ async def prepare_message(
     else:
         raise Invalid("patient", "a message needs a patient or a conversation")
     confirms_opt_out = template is not None and template.name == OPT_OUT_CONFIRMATION
-    if patient_id and not confirms_opt_out and await opted_out(fhir, patient_id=patient_id, channel=channel):
-        raise OptedOut(patient_id, channel)
+    if patient_id and not confirms_opt_out:
+        stop = await opt_out_of(fhir, patient_id=patient_id, channel=channel, marketing=marketing)
+        if stop is Purpose.CONTACT:
+            raise OptedOut(patient_id, channel)
+        if stop is Purpose.MARKETING:
+            raise MarketingOptedOut(patient_id)
     free_text_on_whatsapp = channel == ContactChannel.WHATSAPP and template is None
     if free_text_on_whatsapp and not await session_open(
         fhir, conversation_id=conversation_id, now=at, hours=window_hours
@@ -107,6 +114,7 @@ async def prepare_message(
         template=template,
         about=about,
         based_on=based_on,
+        marketing=marketing,
     )
     identifiers = [identifier] if identifier else []
     if key:
@@ -161,6 +169,7 @@ async def prepare_template_message(
     key: str | None = None,
     window_hours: int = DEFAULT_WINDOW_HOURS,
     language: str | None = None,
+    marketing: bool = False,
 ) -> Resource:
     """Render a template in `language`, else the patient's preferred one (English otherwise), and prepare
     it on the conversation given, or on the patient's `channel` (their preferred one when None).
@@ -200,4 +209,5 @@ async def prepare_template_message(
         instruction=instruction,
         key=key,
         window_hours=window_hours,
+        marketing=marketing,
     )

@@ -46,7 +46,7 @@ async def test_second_load_changes_nothing(fhir: FhirClient) -> None:
     report = await load_conformance(fhir)
 
     assert (report.created, report.updated) == ([], [])
-    assert len(report.unchanged) == len(ALL) == 163  # 127 conformance resources + 36 examples
+    assert len(report.unchanged) == len(ALL) == 164  # 127 conformance resources + 37 examples
     assert report.activated_search_parameters == {}
     assert await versions(fhir) == before
 
