@@ -78,6 +78,8 @@ async def test_do_not_disturb_stops_campaigns_not_care_messages_and_stop_stops_b
     assert put.status_code == 200, put.text
     assert put.json()["marketing"]["decision"] == "opt-out" and put.json()["marketing"]["channel"] is None
     assert put.json()["current"]["whatsapp"]["decision"] == "opt-in"  # the channel is untouched
+    view = await api.get(f"/api/v1/patients/{dnd}/360", headers=staff)
+    assert view.json()["consent_decisions"]["marketing"]["decision"] == "opt-out", view.text
     await consent(fhir, stopped, "whatsapp", Decision.OPT_OUT, clock.now())  # STOP
 
     campaign = await make_campaign(services, await make_segment(services, seeded))
@@ -91,31 +93,29 @@ async def test_do_not_disturb_stops_campaigns_not_care_messages_and_stop_stops_b
     _, report = await campaigns.analytics(fhir, campaign_id=campaign.id)
     assert report.total.suppressed == {"consent": 1, "dnd": 1, "quiet_hours": 0, "no_number": 0}
 
-    care = {**OFFER_A, "practitioner_name": "Dr. Rao", "date": "1 Dec", "time": "10:30 AM",
-            "location_name": "Indiranagar", "maps_link": "https://maps.example/x", "patient_name": "A"}  # fmt: skip
+    care = {"patient_name": "A", "clinic_name": "Sunrise", "practitioner_name": "Dr. Rao", "date": "1 Dec",
+            "time": "10:30 AM", "location_name": "Indiranagar", "maps_link": "https://maps.example/x",
+            "clinic_phone": "+918041234567"}  # fmt: skip
     confirmation = await prepare_template_message(
         services.fhir, services.state, queue, template="appointment_confirmation", variables=care,
         sender=STAFF, at=clock.now(), patient_id=dnd, channel="whatsapp",
     )  # fmt: skip
-    with pytest.raises(OptedOut):  # STOP stops care messages on the channel too
+    with pytest.raises(OptedOut) as refused:  # STOP stops care messages on the channel too
         await prepare_template_message(
             services.fhir, services.state, queue, template="appointment_confirmation", variables=care,
             sender=STAFF, at=clock.now(), patient_id=stopped, channel="whatsapp",
         )  # fmt: skip
+    assert type(refused.value) is OptedOut
     late = await prepare_template_message(
         services.fhir, services.state, queue, template="health_checkup_invitation",
         variables={**OFFER_A, "patient_name": "B"}, sender=STAFF, at=clock.now(), patient_id=reachable,
         channel="whatsapp", marketing=True,
     )  # fmt: skip
+    # Opted out of marketing after the message was prepared, before its send job ran.
     await consents.record(
-        fhir,
-        patient_id=reachable,
-        channel=None,
-        decision=Decision.OPT_OUT,
-        source=ConsentSource.STAFF,
-        actors=[STAFF],
-        recorded_at=clock.now(),
-    )  # fmt: skip: opted out of marketing after the message was prepared, before its send job ran
+        fhir, patient_id=reachable, channel=None, decision=Decision.OPT_OUT, source=ConsentSource.STAFF,
+        actors=[STAFF], recorded_at=clock.now(),
+    )  # fmt: skip
     await drain(services, queue)
     assert res.message_of(await fhir.read("Communication", confirmation["id"])).status == "completed"
     assert await reason_of(fhir, late) == ("not-done", "marketing-opt-out", None)
