@@ -3,7 +3,7 @@
 Every decision is a NEW Consent; earlier ones are kept unchanged (status stays `active`) as the
 history, and the latest by `dateTime`, then `_lastUpdated`, wins. Nothing is ever set `inactive`,
 so recording is a single create with no race on older resources, and every reader (`current`,
-`opted_out`, `may_contact`, `opt_out_of`) applies the same latest-wins rule. Marketing (campaigns) is
+`may_contact`, `opt_out_of`) applies the same latest-wins rule. Marketing (campaigns) is
 one more decision across channels: an opt-out of it (do not disturb) stops campaigns only, while a
 channel's opt-out (STOP) stops everything on that channel, marketing included.
 """
@@ -133,11 +133,6 @@ async def may_contact(fhir: FhirClient, *, patient_id: str, channel: str, busine
     """Whether the clinic may message the patient on the channel now."""
     decision = (await current(fhir, patient_id=patient_id)).get(channel)
     return allows(decision, business_initiated=business_initiated)
-
-
-async def opted_out(fhir: FhirClient, *, patient_id: str, channel: str) -> bool:
-    """Whether the patient's winning decision for the channel is an opt-out."""
-    return (await current(fhir, patient_id=patient_id)).get(channel) == Decision.OPT_OUT
 
 
 def opt_out_among(records: Sequence[ConsentRecord], *, channel: str, marketing: bool) -> Purpose | None:
