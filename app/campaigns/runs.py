@@ -318,6 +318,7 @@ async def _prepare_one(
             window_hours=window_hours,
             language=language,
             marketing=True,
+            patient=patient,
         )
         return "prepared"
     except MarketingOptedOut:

@@ -63,13 +63,14 @@ async def prepare_message(
     key: str | None = None,
     window_hours: int = DEFAULT_WINDOW_HOURS,
     marketing: bool = False,
+    patient: Resource | None = None,
 ) -> Resource:
     """Record an outbound message on its conversation (the patient's on `channel`, or the one given)
     and queue its send job; the stored Communication (status preparation).
 
     With `key` (the business event it is for) the message is created once: a second call returns the first.
     A patient who opted out of the channel is refused (OptedOut), and of marketing, a `marketing`
-    message (MarketingOptedOut). WhatsApp free text outside the session window is refused at once (OutsideSessionWindow naming the
+    message (MarketingOptedOut). `patient`: the Patient already read (spares a read per message). WhatsApp free text outside the session window is refused at once (OutsideSessionWindow naming the
     templates that would go); the send job checks every rule again at send time.
     """
     if conversation_id is not None:
@@ -78,7 +79,8 @@ async def prepare_message(
             raise Invalid("channel", f"the conversation is on {conversation.channel}, not {channel}")
         patient_id = patient_id or conversation.patient_id
     elif patient_id is not None:
-        patient = await require(fhir, "Patient", patient_id, what="Patient")
+        if patient is None or patient.get("id") != patient_id:
+            patient = await require(fhir, "Patient", patient_id, what="Patient")
         address = address_of(patient, channel)
         if address is None:
             raise Invalid("channel", f"the patient has no address for {channel}")
@@ -170,17 +172,22 @@ async def prepare_template_message(
     window_hours: int = DEFAULT_WINDOW_HOURS,
     language: str | None = None,
     marketing: bool = False,
+    patient: Resource | None = None,
 ) -> Resource:
     """Render a template in `language`, else the patient's preferred one (English otherwise), and prepare
     it on the conversation given, or on the patient's `channel` (their preferred one when None).
 
-    Invalid names a missing or unknown variable, or a channel the template is not made for.
+    Invalid names a missing or unknown variable, or a channel the template is not made for. `patient`:
+    the Patient already read, if the caller has it (a campaign reads it once for all three steps).
     """
     if conversation_id is not None:
         conversation = await conversations.get(fhir, conversation_id)
         channel = channel or conversation.channel
         patient_id = patient_id or conversation.patient_id
-    patient = await require(fhir, "Patient", patient_id, what="Patient") if patient_id else None
+    if patient_id and (patient is None or patient.get("id") != patient_id):
+        patient = await require(fhir, "Patient", patient_id, what="Patient")
+    elif not patient_id:
+        patient = None
     if channel is None and patient is not None:
         channel = contact_channel(patient)
     if channel is None:
@@ -210,4 +217,5 @@ async def prepare_template_message(
         key=key,
         window_hours=window_hours,
         marketing=marketing,
+        patient=patient,
     )
