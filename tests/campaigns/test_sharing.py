@@ -83,7 +83,7 @@ async def test_do_not_disturb_stops_campaigns_not_care_messages_and_stop_stops_b
     await consent(fhir, stopped, "whatsapp", Decision.OPT_OUT, clock.now())  # STOP
     for flag, members in ((True, 1), (False, 2)):  # the segment criterion
         criteria = {"search": f"family={seeded.family}", "marketing_opt_out": flag}
-        preview = await api.post("/api/v1/segments/preview", json={"criteria": criteria}, headers=staff)
+        preview = await api.post("/api/v1/segments/preview", json=criteria, headers=staff)
         assert preview.json() == {"count": members}, preview.text
 
     campaign = await make_campaign(services, await make_segment(services, seeded))
