@@ -84,11 +84,20 @@ async def _evaluation(services: Services, criteria: Criteria, expected: int, run
 
 
 async def _writes_since(fhir_url: str, since: str) -> int:
-    """Resource versions HAPI stored since `since` (every create and update, of every type)."""
-    async with httpx.AsyncClient(base_url=fhir_url, timeout=120) as client:
-        response = await client.get("/_history", params={"_since": since, "_summary": "count"})
-        response.raise_for_status()
-        return int(response.json()["total"])
+    """Resource versions HAPI stored since `since` (every create and update, of every type): the system
+    history paged through (HAPI gives a history no total)."""
+    count = 0
+    async with httpx.AsyncClient(timeout=300) as client:
+        url: str | None = f"{fhir_url}/_history"
+        params: dict[str, str] | None = {"_since": since, "_count": "1000"}
+        while url:
+            response = await client.get(url, params=params)
+            response.raise_for_status()
+            page = response.json()
+            count += len(page.get("entry", []))
+            url = next((link["url"] for link in page.get("link", []) if link.get("relation") == "next"), None)
+            params = None
+    return count
 
 
 async def _sent(fhir: FhirClient, run_id: str) -> int:
