@@ -124,6 +124,15 @@ class OptedOut(Conflict):
         super().__init__(f"Patient/{patient_id} opted out of {channel} messages")
 
 
+class MarketingOptedOut(OptedOut):
+    """The patient opted out of marketing (do not disturb): no campaign message on any channel."""
+
+    code = "marketing_opted_out"
+
+    def __init__(self, patient_id: str) -> None:
+        Conflict.__init__(self, f"Patient/{patient_id} opted out of marketing messages")
+
+
 class OutsideSessionWindow(Conflict):
     """WhatsApp allows free text only within 24 hours of the patient's last message."""
 

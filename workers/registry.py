@@ -188,14 +188,13 @@ async def _run_due_campaigns(services: Services, payload: dict[str, Any]) -> obj
 
 
 async def _dispatch_campaign_run(services: Services, payload: dict[str, Any]) -> object:
-    settings = services.settings
     return await campaigns.dispatch_campaign_run(
         fhir=services.fhir,
+        state=services.state,
         queue=services.queue,
         now=services.clock.now(),
-        timezone=settings.default_timezone,
-        per_second=settings.campaign_messages_per_second,
-        batch=settings.campaign_batch_size,
+        timezone=services.settings.default_timezone,
+        pace=campaigns.pace_of(services.settings),
         **payload,
     )
 
@@ -208,6 +207,7 @@ async def _send_campaign_batch(services: Services, payload: dict[str, Any]) -> o
         now=services.clock.now(),
         timezone=services.settings.default_timezone,
         window_hours=services.settings.session_window_hours,
+        pace=campaigns.pace_of(services.settings),
         **payload,
     )
 

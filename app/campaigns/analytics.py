@@ -2,7 +2,8 @@
 and the campaign-sourced opportunities booked within the attribution window, per variant.
 
 Definitions (docs/campaigns.md): targeted = members a run has a message for; suppressed = left out for
-consent (opted out, or no opt-in at send time), no number, or waiting for quiet hours to end (on-hold
+consent (opted out of the channel, or no opt-in at send time), do not disturb (opted out of
+marketing), no number, or waiting for quiet hours to end (on-hold
 now); failed = refused for another reason (the provider rejected it); sent = completed; delivered and
 read from the delivery status; replied = the patient wrote on the thread after it was sent; booked = the
 patient has an opportunity with source `campaign` at stage booked or won, opened within
@@ -20,7 +21,7 @@ from app.fhir.builders import code_in, instant
 from app.fhir.canonical import CS_OPPORTUNITY_STAGE, PROFILE_OPPORTUNITY
 from app.fhir.client import FhirClient, Resource
 from app.fhir.dates import parse_datetime
-from app.messaging.resources import Message, message_of
+from app.messaging.resources import MARKETING_OPT_OUT, Message, message_of
 
 PAGE = 1000
 # Threads per reply search (the query string stays short).
@@ -35,7 +36,7 @@ class Figures:
 
     targeted: int = 0
     suppressed: dict[str, int] = field(
-        default_factory=lambda: {"consent": 0, "quiet_hours": 0, "no_number": 0}
+        default_factory=lambda: {"consent": 0, "dnd": 0, "quiet_hours": 0, "no_number": 0}
     )
     failed: int = 0
     pending: int = 0
@@ -79,6 +80,8 @@ def _count(figures: Figures, message: Message, *, replied: bool, booked: bool) -
     if message.status == "not-done":
         if message.reason in CONSENT_REASONS:
             figures.suppressed["consent"] += 1
+        elif message.reason == MARKETING_OPT_OUT:
+            figures.suppressed["dnd"] += 1
         elif message.reason == "no-address":
             figures.suppressed["no_number"] += 1
         else:

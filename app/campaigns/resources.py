@@ -17,6 +17,7 @@ from typing import Any
 
 from app.fhir.builders import coding, extension, extension_value, instant, meta_profile
 from app.fhir.canonical import (
+    CS_ACT_REASON,
     CS_CHANNEL,
     CS_MESSAGE_STATUS_REASON,
     EXT_CAMPAIGN,
@@ -24,6 +25,7 @@ from app.fhir.canonical import (
     PROFILE_CAMPAIGN,
     PROFILE_CAMPAIGN_RUN,
     PROFILE_COMMUNICATION,
+    PURPOSE_MARKETING,
     SID_CAMPAIGN_RUN,
     SID_MESSAGE_KEY,
 )
@@ -249,6 +251,7 @@ def left_out(*, run: Run, channel: str, patient_id: str, reason: str) -> Resourc
         "basedOn": [{"reference": f"CommunicationRequest/{run.id}"}],
         "status": "not-done",
         "statusReason": {"coding": [coding(CS_MESSAGE_STATUS_REASON, reason)]},
+        "category": [{"coding": [coding(CS_ACT_REASON, PURPOSE_MARKETING)]}],
         "medium": [{"coding": [coding(CS_CHANNEL, channel)]}],
         "subject": {"reference": f"Patient/{patient_id}"},
         "recipient": [{"reference": f"Patient/{patient_id}"}],

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import math
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -32,14 +33,16 @@ from app.campaigns.resources import (
     run_resource,
 )
 from app.campaigns.schedule import due_occurrence, window_opens
-from app.errors import Conflict, Invalid, NotFound, OptedOut
+from app.errors import Conflict, Invalid, MarketingOptedOut, NotFound, OptedOut
 from app.fhir.builders import Actor, AgentKind
 from app.fhir.canonical import PROFILE_CAMPAIGN, SID_CAMPAIGN_RUN, SID_MESSAGE_KEY
 from app.fhir.client import FhirClient, Resource
 from app.fhir.errors import FhirNotFound
 from app.fhir.records import create_with_provenance, update_edited
 from app.messaging import catalog
+from app.messaging.resources import MARKETING_OPT_OUT
 from app.messaging.service import prepare_template_message
+from app.messaging.throttle import Reservation, reserve
 from app.patients.resources import preferred_language
 from app.ports.jobs import Job, JobQueue
 from app.ports.state import StateStore
@@ -59,15 +62,33 @@ PREPARE_CONCURRENCY = 4
 
 @dataclass(frozen=True)
 class Pace:
-    """How fast a run goes out: batches of `batch` patients, `per_second` messages a second per sender."""
+    """How fast runs go out: batches of `batch` patients, `per_second` messages a second per sender
+    (the budget every run on that sender shares: app/messaging/throttle.py)."""
 
     per_second: float
     batch: int
+    senders: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def interval(self) -> timedelta:
-        """The time between two batches."""
+        """The time one full batch takes on its sender."""
         return timedelta(seconds=self.batch / self.per_second)
+
+    async def reserve(
+        self,
+        state: StateStore,
+        *,
+        channel: str,
+        count: int,
+        now: datetime,
+        ticket: str,
+        not_before: datetime | None = None,
+    ) -> Reservation:
+        """The slot `count` messages on the channel's sender get (after those other runs reserved)."""
+        return await reserve(
+            state, sender=self.senders.get(channel, f"{channel}:sandbox"), count=count,
+            per_second=self.per_second, now=now, ticket=ticket, not_before=not_before,
+        )  # fmt: skip
 
 
 async def open_due_run(
@@ -124,6 +145,7 @@ async def _current(fhir: FhirClient, run_id: str) -> tuple[Run, Campaign] | None
 
 async def dispatch_run(
     fhir: FhirClient,
+    state: StateStore,
     queue: JobQueue,
     *,
     run_id: str,
@@ -133,7 +155,8 @@ async def dispatch_run(
     tz: ZoneInfo,
     pace: Pace,
 ) -> str:
-    """One round of a run: queue paced batches of the members without a message yet, then the next round."""
+    """One round of a run: reserve the members' time on the sender, queue their batches in it, and the
+    next round at its end (the members without a message yet)."""
     found = await _current(fhir, run_id)
     if found is None:
         return "done"
@@ -162,19 +185,24 @@ async def dispatch_run(
         log.info("campaign.run.completed", run=f"CommunicationRequest/{run_id}", left=len(remaining))
         return "completed"
     batches = math.ceil(len(remaining) / pace.batch)
+    this_round = dispatch_id(run_id, round_=round_, pass_=pass_)
+    slot = await pace.reserve(
+        state, channel=campaign.channel, count=len(remaining), now=now, ticket=this_round
+    )
     for index in range(batches):
         patients = remaining[index * pace.batch : (index + 1) * pace.batch]
+        at = slot.start + pace.interval * index
         await queue.enqueue(
             Job.SEND_CAMPAIGN_BATCH,
             {"run": run_id, "patients": patients},
             job_id=f"campaign-batch-{run_id}-{pass_}-{round_}-{index}",
-            at=now + pace.interval * index if index else None,
+            at=at if at > now else None,
         )
     await queue.enqueue(
         Job.DISPATCH_CAMPAIGN_RUN,
         dispatch_payload(run_id, round_=round_ + 1, pass_=pass_),
         job_id=dispatch_id(run_id, round_=round_ + 1, pass_=pass_),
-        at=now + pace.interval * batches,
+        at=slot.end,
     )
     log.info(
         "campaign.run.dispatched",
@@ -205,6 +233,7 @@ async def send_batch(
     now: datetime,
     tz: ZoneInfo,
     window_hours: int,
+    pace: Pace,
 ) -> dict[str, int]:
     """Prepare the run's message to each patient of the batch (none twice); counts by outcome."""
     counts = {"prepared": 0, "left-out": 0, "done-already": 0, "gone": 0}
@@ -213,9 +242,13 @@ async def send_batch(
         return counts
     run, campaign = found
     if (opens := window_opens(now, start=campaign.window_start, end=campaign.window_end, tz=tz)) is not None:
+        # Past the window's end: the batch takes a new slot on the sender from the window's next opening.
         job_id = f"campaign-batch-{run_id}-{patients[0] if patients else ''}-{int(opens.timestamp())}"
+        slot = await pace.reserve(
+            state, channel=campaign.channel, count=len(patients), now=now, ticket=job_id, not_before=opens
+        )
         await queue.enqueue(
-            Job.SEND_CAMPAIGN_BATCH, {"run": run_id, "patients": patients}, job_id=job_id, at=opens
+            Job.SEND_CAMPAIGN_BATCH, {"run": run_id, "patients": patients}, job_id=job_id, at=slot.start
         )
         return counts
     keys = [f"{SID_MESSAGE_KEY}|{message_key(run_id, p)}" for p in patients]
@@ -258,7 +291,8 @@ async def _prepare_one(
     now: datetime,
     window_hours: int,
 ) -> str:
-    """One patient's message: prepared, or left out (opted out, no address) as a not-done Communication."""
+    """One patient's message (marketing: a marketing opt-out stops it too): prepared, or left out (opted
+    out of the channel or of marketing, no address) as a not-done Communication."""
     try:
         patient = await fhir.read("Patient", patient_id)
     except FhirNotFound:
@@ -283,8 +317,12 @@ async def _prepare_one(
             key=message_key(run.id, patient_id),
             window_hours=window_hours,
             language=language,
+            marketing=True,
+            patient=patient,
         )
         return "prepared"
+    except MarketingOptedOut:
+        reason = MARKETING_OPT_OUT
     except OptedOut:
         reason = "opted-out"
     except (Invalid, NotFound):

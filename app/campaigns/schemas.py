@@ -134,7 +134,8 @@ class CampaignOut(BaseModel):
 class SuppressedOut(BaseModel):
     """Recipients left out, by reason."""
 
-    consent: int
+    consent: int = Field(description="Opted out of the channel (STOP), or no opt-in at send time")
+    dnd: int = Field(description="Opted out of marketing (do not disturb), on any channel")
     quiet_hours: int = Field(description="Waiting now for quiet hours to end (sent when they do)")
     no_number: int
 

@@ -24,6 +24,28 @@ async def get_consents(patient_id: PathId, fhir: Fhir, _: StaffUser) -> Consents
 
 
 @router.put(
+    "/{patient_id}/consents/marketing",
+    response_model=ConsentsOut,
+    responses=error_responses(401, 403, 404, 422),
+)
+async def put_marketing_consent(
+    patient_id: PathId, body: ConsentIn, fhir: Fhir, now: Now, principal: StaffUser
+) -> ConsentsOut:
+    """Record an opt-in or opt-out (do not disturb) for marketing: campaigns on every channel; care
+    messages (confirmations, reminders) are not affected."""
+    await service.record(
+        fhir,
+        patient_id=patient_id,
+        channel=None,
+        decision=body.decision,
+        source=body.source,
+        actors=[principal.actor()],
+        recorded_at=now,
+    )
+    return ConsentsOut.of(await service.history(fhir, patient_id=patient_id))
+
+
+@router.put(
     "/{patient_id}/consents/{channel}",
     response_model=ConsentsOut,
     responses=error_responses(401, 403, 404, 422),

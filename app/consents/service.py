@@ -1,9 +1,11 @@
-"""Consent use cases: whether a patient agreed to be contacted on a channel.
+"""Consent use cases: whether a patient agreed to be contacted on a channel, and to be sent marketing.
 
 Every decision is a NEW Consent; earlier ones are kept unchanged (status stays `active`) as the
 history, and the latest by `dateTime`, then `_lastUpdated`, wins. Nothing is ever set `inactive`,
 so recording is a single create with no race on older resources, and every reader (`current`,
-`opted_out`, `may_contact`) applies the same latest-wins rule.
+`may_contact`, `opt_out_of`) applies the same latest-wins rule. Marketing (campaigns) is
+one more decision across channels: an opt-out of it (do not disturb) stops campaigns only, while a
+channel's opt-out (STOP) stops everything on that channel, marketing included.
 """
 
 from __future__ import annotations
@@ -18,8 +20,10 @@ from app.consents.resources import (
     ConsentRecord,
     ConsentSource,
     Decision,
+    Purpose,
     consent_resource,
     current_of,
+    marketing_of,
     newest_first,
     record_of,
 )
@@ -40,7 +44,7 @@ def _recordable(channel: str) -> str:
 
 
 async def history(fhir: FhirClient, *, patient_id: str) -> list[ConsentRecord]:
-    """Every contact decision of the patient, newest first."""
+    """Every contact and marketing decision of the patient, newest first."""
     consents = await fhir.search("Consent", {"patient": f"Patient/{patient_id}", "status": "active"})
     return newest_first(consents)
 
@@ -57,18 +61,26 @@ async def current(fhir: FhirClient, *, patient_id: str) -> dict[str, Decision | 
     return {c.value: (latest[c.value].decision if c.value in latest else None) for c in ContactChannel}
 
 
+async def marketing(fhir: FhirClient, *, patient_id: str) -> Decision | None:
+    """The winning marketing decision (None: never asked; campaigns then follow the channel's consent)."""
+    latest = marketing_of(await history(fhir, patient_id=patient_id))
+    return latest.decision if latest else None
+
+
 async def record(
     fhir: FhirClient,
     *,
     patient_id: str,
-    channel: str,
+    channel: str | None,
     decision: Decision,
     source: ConsentSource,
     actors: Sequence[Actor],
     recorded_at: datetime,
 ) -> ConsentRecord:
-    """Record a decision as a new Consent (with Provenance); earlier ones stay as history."""
-    _recordable(channel)
+    """Record a decision for a channel, or with `channel` None for marketing, as a new Consent (with
+    Provenance); earlier ones stay as history."""
+    if channel is not None:
+        _recordable(channel)
     await require(fhir, "Patient", patient_id, what="Patient")
     resource = consent_resource(
         patient_id=patient_id, channel=channel, decision=decision, source=source, recorded_at=recorded_at
@@ -78,7 +90,7 @@ async def record(
         "consent.recorded",
         patient=f"Patient/{patient_id}",
         consent=f"Consent/{stored.get('id')}",
-        channel=channel,
+        channel=channel or Purpose.MARKETING.value,
         decision=decision.value,
     )
     written = record_of(stored)
@@ -123,6 +135,16 @@ async def may_contact(fhir: FhirClient, *, patient_id: str, channel: str, busine
     return allows(decision, business_initiated=business_initiated)
 
 
-async def opted_out(fhir: FhirClient, *, patient_id: str, channel: str) -> bool:
-    """Whether the patient's winning decision for the channel is an opt-out."""
-    return (await current(fhir, patient_id=patient_id)).get(channel) == Decision.OPT_OUT
+def opt_out_among(records: Sequence[ConsentRecord], *, channel: str, marketing: bool) -> Purpose | None:
+    """Which opt-out stops a message on the channel (records newest first): the channel's (STOP) first,
+    then, for a marketing message, the marketing one; None when neither does."""
+    latest = current_of(records).get(channel)
+    if latest is not None and latest.decision == Decision.OPT_OUT:
+        return Purpose.CONTACT
+    chosen = marketing_of(records) if marketing else None
+    return Purpose.MARKETING if chosen is not None and chosen.decision == Decision.OPT_OUT else None
+
+
+async def opt_out_of(fhir: FhirClient, *, patient_id: str, channel: str, marketing: bool) -> Purpose | None:
+    """Which of the patient's opt-outs stops a message on the channel (one search), if any."""
+    return opt_out_among(await history(fhir, patient_id=patient_id), channel=channel, marketing=marketing)

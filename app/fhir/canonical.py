@@ -172,6 +172,11 @@ TASK_TYPE_JOURNEY_STAGE = "journey-stage"
 LIBRARY_TYPE_CANNED_RESPONSE = "canned-response"
 # Consent (profile prm-consent): category and policyRule codes in CS_CONSENT_POLICY, core scope.
 CONSENT_CATEGORY_CONTACT = "contact-channel"
+# A marketing consent (do not disturb) denies or permits this purpose of use on every channel; campaign
+# messages carry it as Communication.category, which is how the send job knows them.
+CONSENT_CATEGORY_MARKETING = "marketing"
+CS_ACT_REASON = "http://terminology.hl7.org/CodeSystem/v3-ActReason"
+PURPOSE_MARKETING = "HMARKT"
 CONSENT_POLICY_CONTACT = "clinic-contact-policy"
 CONSENT_SCOPE_SYSTEM = "http://terminology.hl7.org/CodeSystem/consentscope"
 CONSENT_SCOPE_PRIVACY = "patient-privacy"

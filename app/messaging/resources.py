@@ -16,6 +16,7 @@ from enum import StrEnum
 
 from app.fhir.builders import Actor, AgentKind, coding, extension, extension_value, instant, meta_profile
 from app.fhir.canonical import (
+    CS_ACT_REASON,
     CS_CHANNEL,
     CS_MESSAGE_STATUS_REASON,
     EXT_CHANNEL,
@@ -24,6 +25,7 @@ from app.fhir.canonical import (
     EXT_MESSAGE_TEMPLATE,
     EXT_THREAD,
     PROFILE_COMMUNICATION,
+    PURPOSE_MARKETING,
     SID_PRM_AGENT,
     SID_STAFF_USER,
     SID_TWILIO_MESSAGE,
@@ -113,10 +115,11 @@ def outbound_message(
     about: Sequence[str] = (),
     based_on: Sequence[str] = (),
     choices: ChoiceList | None = None,
+    marketing: bool = False,
 ) -> Resource:
     """A message the clinic will send, recorded before it is sent (status preparation); `based_on`: the
     requests it fulfils (a campaign run); `choices`: the options its text numbers, sent as a list where
-    the channel has one."""
+    the channel has one; `marketing`: category HMARKT, which a marketing opt-out stops."""
     message = base_message(channel=channel, thread_id=thread_id, delivery="queued", status="preparation")
     message["priority"] = priority.value
     message["sender"] = sender.agent()["who"]
@@ -130,6 +133,8 @@ def outbound_message(
         message["extension"].append(choices_extension(choices))
     if based_on:
         message["basedOn"] = [{"reference": ref} for ref in based_on]
+    if marketing:
+        message["category"] = [{"coding": [coding(CS_ACT_REASON, PURPOSE_MARKETING)]}]
     if about:
         message["about"] = [{"reference": ref} for ref in about]
     return message
@@ -220,6 +225,8 @@ def set_status_reason(message: Resource, reason: str, *, provider_code: str | No
     message["statusReason"] = {"coding": codings}
 
 
+# The status reason of a marketing message to a patient who opted out of marketing (do not disturb).
+MARKETING_OPT_OUT = "marketing-opt-out"
 # Where Twilio's error codes are defined (not ours: a code system URI for their numbers).
 PROVIDER_ERRORS = "https://www.twilio.com/docs/api/errors"
 
@@ -245,6 +252,7 @@ class Message:
     reason: str | None
     provider_code: str | None
     choices: ChoiceList | None = None
+    marketing: bool = False  # category HMARKT: a campaign's message, stopped by a marketing opt-out
 
 
 def _sender(message: Resource, direction: Direction) -> tuple[str, str | None]:
@@ -301,4 +309,9 @@ def message_of(message: Resource) -> Message:
         reason=reason,
         provider_code=provider_code,
         choices=choices_of(message),
+        marketing=any(
+            c.get("system") == CS_ACT_REASON and c.get("code") == PURPOSE_MARKETING
+            for category in message.get("category") or []
+            for c in category.get("coding") or []
+        ),
     )

@@ -1,6 +1,7 @@
 """Sending one outbound Communication: the rules at send time, then the Messenger, exactly once.
 
-In order: consent (opt-out or missing opt-in: `not-done`), quiet hours (a routine message waits,
+In order: consent (opt-out or missing opt-in: `not-done`; a marketing message also a marketing opt-out,
+`marketing-opt-out`), quiet hours (a routine message waits,
 `on-hold`, re-queued for their end), WhatsApp's session window (outside it only a template with a
 ContentSid), then the claim (`in-progress` under If-Match: a concurrent worker loses and stops) and
 the send. A passing provider failure puts the message back to `preparation` and re-raises so the job
@@ -18,7 +19,7 @@ from enum import StrEnum
 import structlog
 
 from app.consents import service as consents
-from app.consents.resources import CONSENT_CHANNELS, ConsentSource, Decision
+from app.consents.resources import CONSENT_CHANNELS, ConsentSource, Decision, Purpose, current_of
 from app.conversations import service as conversations
 from app.conversations.resources import Conversation
 from app.errors import Conflict, Invalid, NotFound
@@ -105,9 +106,11 @@ async def send_message(
     message, read, conversation = draft.message, draft.read, draft.conversation
     channel = str(read.channel)
     inside = await session_open(fhir, conversation_id=conversation.id, now=now, hours=policy.window_hours)
-    decision = None
-    if read.patient_id and channel in CONSENT_CHANNELS:
-        decision = (await consents.current(fhir, patient_id=read.patient_id)).get(channel)
+    records = []
+    if read.patient_id and (channel in CONSENT_CHANNELS or read.marketing):
+        records = await consents.history(fhir, patient_id=read.patient_id)
+    latest = current_of(records).get(channel) if channel in CONSENT_CHANNELS else None
+    decision = latest.decision if latest else None
     refusal = consent_refusal(
         channel=channel,
         decision=decision,
@@ -115,6 +118,9 @@ async def send_message(
         inside_window=inside,
         template=read.template.name if read.template else None,
     )
+    if refusal is None and read.marketing:
+        marketing_stop = consents.opt_out_among(records, channel=channel, marketing=True)
+        refusal = res.MARKETING_OPT_OUT if marketing_stop is Purpose.MARKETING else None
     if refusal is not None:
         return await _refuse(fhir, message, refusal)
     if message.get("priority") not in URGENT and (

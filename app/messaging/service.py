@@ -8,9 +8,10 @@ from datetime import datetime
 
 import structlog
 
-from app.consents.service import opted_out
+from app.consents.resources import Purpose
+from app.consents.service import opt_out_of
 from app.conversations import service as conversations
-from app.errors import Invalid, OptedOut, OutsideSessionWindow
+from app.errors import Invalid, MarketingOptedOut, OptedOut, OutsideSessionWindow
 from app.fhir.builders import Actor
 from app.fhir.canonical import SID_MESSAGE_KEY
 from app.fhir.client import FhirClient, Resource
@@ -63,12 +64,16 @@ async def prepare_message(
     key: str | None = None,
     window_hours: int = DEFAULT_WINDOW_HOURS,
     choices: ChoiceList | None = None,
+    marketing: bool = False,
+    patient: Resource | None = None,
 ) -> Resource:
     """Record an outbound message on its conversation (the patient's on `channel`, or the one given)
     and queue its send job; the stored Communication (status preparation). `choices`: the options the
     text numbers, sent as a list where the channel has one.
 
     With `key` (the business event it is for) the message is created once: a second call returns the first.
+    A patient who opted out of the channel is refused (OptedOut), and of marketing, a `marketing`
+    message (MarketingOptedOut). `patient`: the Patient already read (spares a read per message).
     WhatsApp free text outside the session window is refused at once (OutsideSessionWindow naming the
     templates that would go); the send job checks every rule again at send time.
     """
@@ -78,7 +83,8 @@ async def prepare_message(
             raise Invalid("channel", f"the conversation is on {conversation.channel}, not {channel}")
         patient_id = patient_id or conversation.patient_id
     elif patient_id is not None:
-        patient = await require(fhir, "Patient", patient_id, what="Patient")
+        if patient is None or patient.get("id") != patient_id:
+            patient = await require(fhir, "Patient", patient_id, what="Patient")
         address = address_of(patient, channel)
         if address is None:
             raise Invalid("channel", f"the patient has no address for {channel}")
@@ -89,8 +95,12 @@ async def prepare_message(
     else:
         raise Invalid("patient", "a message needs a patient or a conversation")
     confirms_opt_out = template is not None and template.name == OPT_OUT_CONFIRMATION
-    if patient_id and not confirms_opt_out and await opted_out(fhir, patient_id=patient_id, channel=channel):
-        raise OptedOut(patient_id, channel)
+    if patient_id and not confirms_opt_out:
+        stop = await opt_out_of(fhir, patient_id=patient_id, channel=channel, marketing=marketing)
+        if stop is Purpose.CONTACT:
+            raise OptedOut(patient_id, channel)
+        if stop is Purpose.MARKETING:
+            raise MarketingOptedOut(patient_id)
     free_text_on_whatsapp = channel == ContactChannel.WHATSAPP and template is None
     if free_text_on_whatsapp and not await session_open(
         fhir, conversation_id=conversation_id, now=at, hours=window_hours
@@ -111,6 +121,7 @@ async def prepare_message(
         about=about,
         based_on=based_on,
         choices=choices,
+        marketing=marketing,
     )
     identifiers = [identifier] if identifier else []
     if key:
@@ -165,17 +176,23 @@ async def prepare_template_message(
     key: str | None = None,
     window_hours: int = DEFAULT_WINDOW_HOURS,
     language: str | None = None,
+    marketing: bool = False,
+    patient: Resource | None = None,
 ) -> Resource:
     """Render a template in `language`, else the patient's preferred one (English otherwise), and prepare
     it on the conversation given, or on the patient's `channel` (their preferred one when None).
 
-    Invalid names a missing or unknown variable, or a channel the template is not made for.
+    Invalid names a missing or unknown variable, or a channel the template is not made for. `patient`:
+    the Patient already read, if the caller has it (a campaign reads it once for all three steps).
     """
     if conversation_id is not None:
         conversation = await conversations.get(fhir, conversation_id)
         channel = channel or conversation.channel
         patient_id = patient_id or conversation.patient_id
-    patient = await require(fhir, "Patient", patient_id, what="Patient") if patient_id else None
+    if patient_id and (patient is None or patient.get("id") != patient_id):
+        patient = await require(fhir, "Patient", patient_id, what="Patient")
+    elif not patient_id:
+        patient = None
     if channel is None and patient is not None:
         channel = contact_channel(patient)
     if channel is None:
@@ -204,4 +221,6 @@ async def prepare_template_message(
         instruction=instruction,
         key=key,
         window_hours=window_hours,
+        marketing=marketing,
+        patient=patient,
     )

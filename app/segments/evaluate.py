@@ -8,11 +8,17 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
-from app.consents.resources import Decision, current_of, newest_first
+from app.consents.resources import ConsentRecord, Decision, current_of, marketing_of, newest_first
 from app.engagement import service as engagement
 from app.errors import Invalid
 from app.fhir.builders import instant
-from app.fhir.canonical import CS_SPECIALTY, PROFILE_JOURNEY, journey_template_url
+from app.fhir.canonical import (
+    CONSENT_CATEGORY_MARKETING,
+    CS_CONSENT_POLICY,
+    CS_SPECIALTY,
+    PROFILE_JOURNEY,
+    journey_template_url,
+)
 from app.fhir.client import FhirClient, Resource
 from app.fhir.errors import FhirInvalid
 from app.segments.resources import Criteria, age_search, static_search
@@ -101,6 +107,8 @@ async def _code_sets(
             visits=False,
         )
         sets.append((upcoming, c.upcoming_appointment))
+    if c.marketing_opt_out is not None:
+        sets.append((await _marketing_opted_out(fhir, among), c.marketing_opt_out))
     return sets
 
 
@@ -167,15 +175,31 @@ async def _journey(fhir: FhirClient, among: frozenset[str], template: str) -> se
 async def _opted_in(fhir: FhirClient, among: frozenset[str], channel: str) -> set[str]:
     """Patients whose latest decision for the channel is an opt-in (latest wins, as the send job reads it)."""
     consents = await _search(fhir, among, "Consent", [("channel", channel), ("status", "active")])
-    by_patient: dict[str, list[Resource]] = {}
+    return {
+        patient
+        for patient, theirs in _by_patient(consents).items()
+        if (latest := current_of(theirs).get(channel)) and latest.decision == Decision.OPT_IN
+    }
+
+
+def _by_patient(consents: list[Resource]) -> dict[str, list[ConsentRecord]]:
+    """Each patient's readable decisions, newest first."""
+    found: dict[str, list[Resource]] = {}
     for consent in consents:
         ref = str((consent.get("patient") or {}).get("reference", ""))
         if ref.startswith("Patient/"):
-            by_patient.setdefault(ref.removeprefix("Patient/"), []).append(consent)
+            found.setdefault(ref.removeprefix("Patient/"), []).append(consent)
+    return {patient: newest_first(theirs) for patient, theirs in found.items()}
+
+
+async def _marketing_opted_out(fhir: FhirClient, among: frozenset[str]) -> set[str]:
+    """Patients whose latest marketing decision is an opt-out (do not disturb)."""
+    category = f"{CS_CONSENT_POLICY}|{CONSENT_CATEGORY_MARKETING}"
+    consents = await _search(fhir, among, "Consent", [("category", category), ("status", "active")])
     return {
         patient
-        for patient, theirs in by_patient.items()
-        if (latest := current_of(newest_first(theirs)).get(channel)) and latest.decision == Decision.OPT_IN
+        for patient, theirs in _by_patient(consents).items()
+        if (latest := marketing_of(theirs)) and latest.decision == Decision.OPT_OUT
     }
 
 

@@ -58,6 +58,7 @@ class Criteria:
     opportunity_stage: str | None = None
     language: str | None = None
     channel_consent: str | None = None
+    marketing_opt_out: bool | None = None
     engagement: str | None = None
     search: str | None = None
 
@@ -73,6 +74,7 @@ class Criteria:
                 "upcoming_appointment",
                 "journey",
                 "channel_consent",
+                "marketing_opt_out",
                 "engagement",
             )
         )
@@ -170,6 +172,8 @@ def _characteristics(c: Criteria) -> list[Resource]:
         found.append(_criterion("last-visit", valueBoolean=True, period=period))
     if c.upcoming_appointment is not None:
         found.append(_criterion("upcoming-appointment", valueBoolean=c.upcoming_appointment))
+    if c.marketing_opt_out is not None:
+        found.append(_criterion("marketing-opt-out", valueBoolean=c.marketing_opt_out))
     if c.journey:
         found.append(_criterion("journey", valueCodeableConcept={"text": c.journey}))
     return found
@@ -229,8 +233,10 @@ def criteria_of(group: Resource) -> Criteria:
             period = item.get("period") or {}
             values["last_visit_before"] = _date(period.get("end"))
             values["last_visit_after"] = _date(period.get("start"))
-        elif code == "upcoming-appointment" and isinstance(item.get("valueBoolean"), bool):
-            values["upcoming_appointment"] = item["valueBoolean"]
+        elif code in ("upcoming-appointment", "marketing-opt-out") and isinstance(
+            item.get("valueBoolean"), bool
+        ):
+            values[code.replace("-", "_")] = item["valueBoolean"]
         elif code == "journey":
             values["journey"] = (concept or {}).get("text")
     search = str(extension_value(group, EXT_SEGMENT_SEARCH) or "")

@@ -41,6 +41,10 @@ class CriteriaIn(InputModel):
     channel_consent: Literal[ContactChannel.WHATSAPP, ContactChannel.SMS, ContactChannel.VOICE] | None = (
         Field(default=None, description="Opted in to this channel (latest decision)")
     )
+    marketing_opt_out: bool | None = Field(
+        default=None,
+        description="Opted out of marketing, do not disturb (true), or not (false: opted in or never asked)",
+    )
     engagement: Literal["high", "medium", "low"] | None = None
     search: Annotated[str, StringConstraints(max_length=1000)] | None = Field(
         default=None,
@@ -75,6 +79,7 @@ class CriteriaOut(BaseModel):
     opportunity_stage: str | None
     language: str | None
     channel_consent: str | None
+    marketing_opt_out: bool | None
     engagement: str | None
     search: str | None
 

@@ -7,6 +7,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from app.consents.resources import newest_first
+from app.consents.schemas import ConsentsOut
 from app.deps import Fhir, Now
 from app.engagement.schemas import EngagementOut
 from app.errors import error_responses
@@ -55,6 +57,7 @@ async def patient_360(patient_id: PathId, fhir: Fhir, now: Now, _: StaffUser) ->
         ticket_summaries=[TicketSummary.of(t, now=now) for t in view.tickets],
         open_opportunity=OpportunityOut.of(view.open_opportunity) if view.open_opportunity else None,
         consents=view.consents,
+        consent_decisions=ConsentsOut.of(newest_first(view.consents)),
         coverages=[CoverageOut.of(c) for c in view.coverages],
         timeline=f"/api/v1/patients/{patient_id}/timeline",
         intake=IntakeSummaryOut.of(view.intake),

@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from app.consents.schemas import ConsentsOut
 from app.engagement.schemas import EngagementOut
 from app.intake.schemas import IntakeSummaryOut
 from app.journeys.schemas import JourneyOut
@@ -56,6 +57,11 @@ class Patient360Out(BaseModel):
     ticket_summaries: list[TicketSummary] = Field(description="The patient's tickets, newest first")
     open_opportunity: OpportunityOut | None = Field(description="The newest lead not yet won or lost")
     consents: list[dict[str, Any]] = Field(description="FHIR Consent resources")
+    consent_decisions: ConsentsOut | None = Field(
+        default=None,
+        description="The winning decision per channel and for marketing (opt-out = do not disturb: no "
+        "campaigns), read from `consents`",
+    )
     coverages: list[CoverageOut] = Field(default_factory=list, description="Insurance, newest first")
     timeline: str = Field(
         description="Path of the patient's single timeline (appointments, messages, calls, tickets, journey "

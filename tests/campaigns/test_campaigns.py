@@ -3,109 +3,38 @@ through the messaging pipeline (sandbox messenger), jobs run through workers.reg
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
 
-from adapters.clock import FakeClock
-from adapters.sandbox.messenger import SandboxMessenger
 from app.campaigns import service as campaigns
-from app.campaigns.resources import Campaign, Schedule, Variant
-from app.config import Settings
+from app.campaigns.resources import Schedule, Variant
 from app.consents.resources import Decision
-from app.fhir.builders import Actor, AgentKind
 from app.fhir.client import FhirClient
 from app.messaging import resources as res
 from app.opportunities.resources import Stage, opportunity_resource
 from app.ports.jobs import Job
-from app.segments import service as segments
-from app.segments.resources import Criteria
-from app.services import Services, build_services
-from tests.campaigns.support import MemoryQueue, drain, messages_of, replay
-from tests.messaging.support import KOLKATA, today_at
-from tests.segments.support import Seed, Seeded, seed
+from tests.campaigns.support import (
+    OFFER_A,
+    OFFER_B,
+    STAFF,
+    World,
+    drain,
+    make_campaign,
+    make_segment,
+    messages_of,
+    replay,
+    run_to_the_end,
+)
+from tests.segments.support import Seed, seed
 
 pytestmark = pytest.mark.integration
-STAFF = Actor(kind=AgentKind.STAFF, user="marketing@test")
-OFFER_A = {"clinic_name": "Sunrise Clinic", "offer": "a free ECG", "clinic_phone": "+918041234567"}
-OFFER_B = {**OFFER_A, "offer": "20% off a full check-up"}
-# Approved WhatsApp templates: a campaign starts the conversation, outside the session window.
-SIDS = {
-    f"health_checkup_invitation.{lang}": "HX" + digit * 32
-    for lang, digit in (("en", "a"), ("hi", "b"), ("kn", "c"))
-}
-
-
-@pytest.fixture
-async def world(
-    settings: Settings,
-) -> AsyncIterator[tuple[Services, MemoryQueue, SandboxMessenger, FakeClock]]:
-    clock, sandbox, queue = FakeClock(today_at(11)), SandboxMessenger(), MemoryQueue()
-    paced = settings.model_copy(
-        update={"campaign_batch_size": 10, "campaign_messages_per_second": 1.0, "twilio_content_sids": SIDS}
-    )
-    services = build_services(paced, clock=clock, messenger=sandbox, queue=queue, transcriber=None)
-    try:
-        yield services, queue, sandbox, clock
-    finally:
-        await services.aclose()
-
-
-async def _segment(services: Services, seeded: Seeded) -> str:
-    segment = await segments.create(
-        services.fhir,
-        name="Campaign test",
-        description=None,
-        criteria=Criteria(search=f"family={seeded.family}"),
-        actor=STAFF,
-        now=services.clock.now(),
-        tz=KOLKATA,
-    )
-    return segment.id
-
-
-async def _campaign(
-    services: Services, segment_id: str, *, channel: str = "whatsapp", **overrides: Any
-) -> Campaign:
-    values: dict[str, Any] = {
-        "name": "Check-up drive",
-        "segment_id": segment_id,
-        "channel": channel,
-        "variants": [Variant("A", "health_checkup_invitation", OFFER_A)],
-        "split_b": 0,
-        "languages": (),
-        "schedule": Schedule.ONCE,
-        "start": None,
-        "end": None,
-        "weekdays": (),
-        "window": None,
-        "attribution_days": 14,
-        **overrides,
-    }
-    return await campaigns.create(
-        services.fhir,
-        services.queue,
-        content_sids=services.settings.twilio_content_sids,
-        actor=STAFF,
-        now=services.clock.now(),
-        tz=KOLKATA,
-        **values,
-    )
-
-
-async def _run_to_the_end(services: Services, queue: MemoryQueue, clock: FakeClock) -> list[Any]:
-    ran = await drain(services, queue)
-    while queue.waiting(Job.DISPATCH_CAMPAIGN_RUN) or queue.waiting(Job.SEND_CAMPAIGN_BATCH):
-        clock.advance(seconds=10)
-        ran += await drain(services, queue)
-    return ran
 
 
 async def test_a_campaign_messages_each_eligible_patient_once_paced_and_counts_the_rest(
-    world: tuple[Services, MemoryQueue, SandboxMessenger, FakeClock],
+    world: World,
     fhir: FhirClient,
     api: httpx.AsyncClient,
     staff: dict[str, str],
@@ -117,13 +46,13 @@ async def test_a_campaign_messages_each_eligible_patient_once_paced_and_counts_t
         + [Seed(whatsapp=None)] * 2
     )
     seeded = await seed(fhir, plan, at=clock.now())
-    campaign = await _campaign(services, await _segment(services, seeded))
+    campaign = await make_campaign(services, await make_segment(services, seeded))
     run = (await campaigns.runs_of(fhir, campaign.id))[0]
 
     first = await drain(services, queue)
     # Paced: 10 a batch, one batch per 10 s at 1 message/s; only the first is due.
     assert len(await messages_of(fhir, run.id)) == 10
-    ran = first + await _run_to_the_end(services, queue, clock)
+    ran = first + await run_to_the_end(services, queue, clock)
 
     stored = [res.message_of(m) for m in await messages_of(fhir, run.id)]
     by_patient = {m.patient_id: m for m in stored}
@@ -157,14 +86,14 @@ async def test_a_campaign_messages_each_eligible_patient_once_paced_and_counts_t
     analytics = await api.get(f"/api/v1/campaigns/{campaign.id}/analytics", headers=staff)
     assert analytics.status_code == 200, analytics.text
     assert analytics.json()["total"] == {
-        "targeted": 24, "suppressed": {"consent": 4, "quiet_hours": 0, "no_number": 0}, "failed": 0,
+        "targeted": 24, "suppressed": {"consent": 4, "dnd": 0, "quiet_hours": 0, "no_number": 0}, "failed": 0,
         "pending": 0, "sent": 20, "delivered": 20, "read": 0, "replied": 1, "booked": 1,
     }  # fmt: skip
     assert analytics.json()["variants"]["A"]["sent"] == 20
 
 
 async def test_quiet_hours_recipients_wait_and_are_sent_in_the_morning(
-    world: tuple[Services, MemoryQueue, SandboxMessenger, FakeClock],
+    world: World,
     fhir: FhirClient,
     api: httpx.AsyncClient,
     staff: dict[str, str],
@@ -172,9 +101,9 @@ async def test_quiet_hours_recipients_wait_and_are_sent_in_the_morning(
     services, queue, sandbox, clock = world
     clock.advance(hours=11)  # 22:00
     seeded = await seed(fhir, [Seed()] * 3, at=clock.now())
-    campaign = await _campaign(services, await _segment(services, seeded))
+    campaign = await make_campaign(services, await make_segment(services, seeded))
 
-    await _run_to_the_end(services, queue, clock)
+    await run_to_the_end(services, queue, clock)
     night = await api.get(f"/api/v1/campaigns/{campaign.id}/analytics", headers=staff)
     assert night.json()["total"]["suppressed"]["quiet_hours"] == 3
     assert night.json()["total"]["sent"] == 0 and sandbox.sent == []
@@ -188,7 +117,7 @@ async def test_quiet_hours_recipients_wait_and_are_sent_in_the_morning(
 
 
 async def test_a_b_split_is_stable_across_the_runs_of_a_daily_campaign(
-    world: tuple[Services, MemoryQueue, SandboxMessenger, FakeClock], fhir: FhirClient
+    world: World, fhir: FhirClient
 ) -> None:
     services, queue, sandbox, clock = world
     seeded = await seed(fhir, [Seed()] * 16, at=clock.now())
@@ -196,10 +125,10 @@ async def test_a_b_split_is_stable_across_the_runs_of_a_daily_campaign(
         Variant("A", "health_checkup_invitation", OFFER_A),
         Variant("B", "health_checkup_invitation", OFFER_B),
     ]
-    campaign = await _campaign(
-        services, await _segment(services, seeded), variants=variants, split_b=50, schedule=Schedule.DAILY
+    campaign = await make_campaign(
+        services, await make_segment(services, seeded), variants=variants, split_b=50, schedule=Schedule.DAILY
     )
-    await _run_to_the_end(services, queue, clock)
+    await run_to_the_end(services, queue, clock)
 
     def offers(messages: list[Any]) -> dict[str, str]:
         read = [res.message_of(m) for m in messages]
@@ -216,7 +145,7 @@ async def test_a_b_split_is_stable_across_the_runs_of_a_daily_campaign(
     await queue.enqueue(Job.RUN_DUE_CAMPAIGNS, {}, job_id="due-1")
     await queue.enqueue(Job.RUN_DUE_CAMPAIGNS, {}, job_id="due-2")  # a second tick opens nothing new
     try:
-        await _run_to_the_end(services, queue, clock)
+        await run_to_the_end(services, queue, clock)
         runs = await campaigns.runs_of(fhir, campaign.id)
         assert len(runs) == 2 and [r.status for r in runs] == ["completed", "completed"]
         second = await messages_of(fhir, runs[1].id)
@@ -229,22 +158,22 @@ async def test_a_b_split_is_stable_across_the_runs_of_a_daily_campaign(
 
 
 async def test_pause_holds_the_run_resume_finishes_it_and_finished_campaigns_refuse_changes(
-    world: tuple[Services, MemoryQueue, SandboxMessenger, FakeClock],
+    world: World,
     fhir: FhirClient,
     api: httpx.AsyncClient,
     staff: dict[str, str],
 ) -> None:
     services, queue, sandbox, clock = world
     seeded = await seed(fhir, [Seed()] * 4, at=clock.now())
-    campaign = await _campaign(services, await _segment(services, seeded))
+    campaign = await make_campaign(services, await make_segment(services, seeded))
 
     paused = await api.post(f"/api/v1/campaigns/{campaign.id}/pause", headers=staff)
     assert paused.status_code == 200 and paused.json()["status"] == "paused"
-    await _run_to_the_end(services, queue, clock)
+    await run_to_the_end(services, queue, clock)
     assert sandbox.sent == []
 
     await campaigns.resume(services.fhir, queue, campaign_id=campaign.id, actor=STAFF, now=clock.now())
-    await _run_to_the_end(services, queue, clock)
+    await run_to_the_end(services, queue, clock)
     assert len(sandbox.sent) == 4
     assert (await campaigns.get(fhir, campaign.id)).status == "completed"
 
@@ -253,21 +182,21 @@ async def test_pause_holds_the_run_resume_finishes_it_and_finished_campaigns_ref
         assert refused.status_code == 409, refused.text
         assert "completed" in refused.json()["message"]
 
-    other = await _campaign(services, await _segment(services, seeded), start=clock.now() + timedelta(days=1))
+    other = await make_campaign(
+        services, await make_segment(services, seeded), start=clock.now() + timedelta(days=1)
+    )
     cancelled = await api.post(f"/api/v1/campaigns/{other.id}/cancel", headers=staff)
     assert cancelled.json()["status"] == "cancelled"
     assert (await api.post(f"/api/v1/campaigns/{other.id}/pause", headers=staff)).status_code == 409
 
 
-async def test_an_email_campaign_counts_patients_without_an_address(
-    world: tuple[Services, MemoryQueue, SandboxMessenger, FakeClock], fhir: FhirClient
-) -> None:
+async def test_an_email_campaign_counts_patients_without_an_address(world: World, fhir: FhirClient) -> None:
     services, queue, sandbox, clock = world
     seeded = await seed(
         fhir, [Seed(email="a@example.org"), Seed(email="b@example.org"), Seed()], at=clock.now()
     )
-    campaign = await _campaign(services, await _segment(services, seeded), channel="email")
-    await _run_to_the_end(services, queue, clock)
+    campaign = await make_campaign(services, await make_segment(services, seeded), channel="email")
+    await run_to_the_end(services, queue, clock)
 
     _, report = await campaigns.analytics(fhir, campaign_id=campaign.id)
     assert report.total.sent == 2 and report.total.suppressed["no_number"] == 1
@@ -279,7 +208,7 @@ async def test_campaigns_that_cannot_be_sent_are_refused_at_save_time(
 ) -> None:
     services = world[0]
     seeded = await seed(fhir, [Seed()], at=services.clock.now())
-    segment = await _segment(services, seeded)
+    segment = await make_segment(services, seeded)
     base = {"name": "Bad", "segment": segment, "channel": "sms"}
     before = await fhir.count(
         "CommunicationRequest", {"_profile": "https://fhir.prm.health/StructureDefinition/prm-campaign"}

@@ -46,7 +46,7 @@ async def test_second_load_changes_nothing(fhir: FhirClient) -> None:
     report = await load_conformance(fhir)
 
     assert (report.created, report.updated) == ([], [])
-    assert len(report.unchanged) == len(ALL) == 165  # 128 conformance resources + 37 examples
+    assert len(report.unchanged) == len(ALL) == 166  # 128 conformance resources + 38 examples
     assert report.activated_search_parameters == {}
     assert await versions(fhir) == before
 

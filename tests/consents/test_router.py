@@ -10,11 +10,11 @@ import pytest
 from fastapi import FastAPI
 
 from app.consents import service
-from app.consents.resources import ConsentSource, Decision, record_of
+from app.consents.resources import ConsentSource, Decision, Purpose, record_of
 from app.demo.seed import ORGANIZATION_ID, demo_directory, load_demo
 from app.errors import OptedOut
 from app.fhir.builders import Actor, AgentKind
-from app.fhir.canonical import EXT_PREFERRED_CHANNEL, PROFILE_CONSENT
+from app.fhir.canonical import EXT_CHANNEL, EXT_PREFERRED_CHANNEL, PROFILE_CONSENT
 from app.fhir.client import FhirClient
 from app.messaging.service import prepare_message
 from app.patients.service import find_by_phone
@@ -27,6 +27,35 @@ async def _put(
     api: httpx.AsyncClient, staff: dict[str, str], pid: str, channel: str, body: Any
 ) -> httpx.Response:
     return await api.put(f"/api/v1/patients/{pid}/consents/{channel}", json=body, headers=staff)
+
+
+async def test_a_marketing_opt_out_is_its_own_valid_consent_beside_the_channels(
+    api: httpx.AsyncClient, staff: dict[str, str], fhir: FhirClient
+) -> None:
+    pid = (await make_patient(api, staff))["id"]
+    await _put(api, staff, pid, "sms", {"decision": "opt-in"})
+
+    put = await _put(api, staff, pid, "marketing", {"decision": "opt-out"})
+
+    assert put.status_code == 200, put.text
+    assert (
+        put.json()["marketing"]["decision"] == "opt-out"
+        and put.json()["current"]["sms"]["decision"] == "opt-in"
+    )
+    assert [(h["purpose"], h["channel"]) for h in put.json()["history"]] == [
+        ("marketing", None),
+        ("contact", "sms"),
+    ]
+    assert await service.opt_out_of(fhir, patient_id=pid, channel="sms", marketing=False) is None
+    assert await service.opt_out_of(fhir, patient_id=pid, channel="sms", marketing=True) is Purpose.MARKETING
+    [stored] = await fhir.search("Consent", {"patient": f"Patient/{pid}", "category": "marketing"})
+    outcome = await fhir.validate(stored, profile=PROFILE_CONSENT)
+    assert [i for i in outcome.get("issue", []) if i["severity"] in ("error", "fatal")] == []
+    both = {**stored, "extension": [*stored["extension"], {"url": EXT_CHANNEL, "valueCode": "sms"}]}
+    refused = await fhir.validate(both, profile=PROFILE_CONSENT)  # prm-con-2: marketing has no channel
+    assert any("prm-con-2" in str(i) for i in refused.get("issue", []) if i["severity"] == "error"), refused
+    bad = await _put(api, staff, pid, "marketing", {"decision": "maybe"})
+    assert bad.status_code == 422 and "decision" in bad.text
 
 
 async def test_opt_in_then_opt_out_keeps_history_and_the_latest_wins(
@@ -61,8 +90,10 @@ async def test_opt_in_then_opt_out_keeps_history_and_the_latest_wins(
         outcome = await fhir.validate(consent, profile=PROFILE_CONSENT)
         errors = [i for i in outcome.get("issue", []) if i["severity"] in ("error", "fatal")]
         assert errors == []
-    assert await service.opted_out(fhir, patient_id=pid, channel="whatsapp") is True
-    assert await service.opted_out(fhir, patient_id=pid, channel="sms") is False
+    assert (
+        await service.opt_out_of(fhir, patient_id=pid, channel="whatsapp", marketing=False) is Purpose.CONTACT
+    )
+    assert await service.opt_out_of(fhir, patient_id=pid, channel="sms", marketing=True) is None
     assert (
         await service.may_contact(fhir, patient_id=pid, channel="whatsapp", business_initiated=False) is False
     )

@@ -115,7 +115,8 @@ async def test_a_saved_segment_pages_through_exactly_its_members(
         "age_min": None, "age_max": None, "gender": None, "specialty_seen": "cardiology",
         "practitioner_seen": None, "last_visit_before": None, "last_visit_after": None,
         "upcoming_appointment": False, "journey": None, "opportunity_stage": None, "language": "hi",
-        "channel_consent": "whatsapp", "engagement": None, "search": f"family={seeded.family}",
+        "channel_consent": "whatsapp", "marketing_opt_out": None, "engagement": None,
+        "search": f"family={seeded.family}",
     }  # fmt: skip
 
 

@@ -13,6 +13,7 @@ from app.errors import (
     Expired,
     Invalid,
     InvalidTransition,
+    MarketingOptedOut,
     NotFound,
     NotSupported,
     OptedOut,
@@ -55,6 +56,11 @@ from app.errors import (
             OptedOut("p1", "whatsapp"),
             409,
             {"error": "opted_out", "message": "Patient/p1 opted out of whatsapp messages"},
+        ),
+        (
+            MarketingOptedOut("p1"),
+            409,
+            {"error": "marketing_opted_out", "message": "Patient/p1 opted out of marketing messages"},
         ),
         (Expired("gone", code="plan_expired"), 410, {"error": "plan_expired", "message": "gone"}),
         (

@@ -12,20 +12,22 @@ from app.conformance.loader import PROFILES_DIR
 from app.consents.resources import (
     ConsentSource,
     Decision,
+    Purpose,
     consent_resource,
     current_of,
+    marketing_of,
     newest_first,
     parse_datetime,
     record_of,
 )
-from app.consents.service import allows
+from app.consents.service import allows, opt_out_among
 
 IST = timezone(timedelta(hours=5, minutes=30))
 
 
-def _example() -> dict[str, Any]:
+def _example(name: str = "consent") -> dict[str, Any]:
     data: dict[str, Any] = json.loads(
-        (PROFILES_DIR / "examples" / "Consent-prm-example-consent.json").read_text()
+        (PROFILES_DIR / "examples" / f"Consent-prm-example-{name}.json").read_text()
     )
     return data
 
@@ -43,6 +45,52 @@ def test_the_consent_has_the_shape_of_the_profile_example() -> None:
     expected = {k: v for k, v in example.items() if k not in ("id", "organization")}
     expected["meta"] = {"profile": example["meta"]["profile"]}
     assert built == expected
+
+
+def test_a_marketing_opt_out_has_the_shape_of_its_example_and_reads_back_without_a_channel() -> None:
+    example = _example("marketing-opt-out")
+    built = consent_resource(
+        patient_id="prm-example-patient",
+        channel=None,
+        decision=Decision.OPT_OUT,
+        source=ConsentSource.STAFF,
+        recorded_at=datetime(2026, 2, 3, 10, 15, tzinfo=IST),
+    )
+
+    expected = {k: v for k, v in example.items() if k not in ("id", "organization")}
+    expected["meta"] = {"profile": example["meta"]["profile"]}
+    for purpose in expected["provision"]["purpose"]:
+        purpose.pop("display")
+    assert built == expected
+    record = record_of({**built, "id": "m1"})
+    assert record is not None
+    assert (record.purpose, record.channel, record.decision) == (Purpose.MARKETING, None, Decision.OPT_OUT)
+
+
+def test_marketing_and_channel_decisions_are_separate_and_stop_wins_over_both() -> None:
+    marketing = consent_resource(
+        patient_id="p1", channel=None, decision=Decision.OPT_OUT, source=ConsentSource.STAFF,
+        recorded_at=datetime(2026, 3, 2, tzinfo=UTC),
+    )  # fmt: skip
+    records = newest_first(
+        [
+            {**marketing, "id": "dnd"},
+            _consent("in", Decision.OPT_IN, "2026-03-01", "2026-03-01T00:00:00Z"),
+        ]
+    )
+
+    assert {c: r.consent_id for c, r in current_of(records).items()} == {"whatsapp": "in"}
+    assert (found := marketing_of(records)) is not None and found.consent_id == "dnd"
+    assert opt_out_among(records, channel="whatsapp", marketing=False) is None  # a reminder goes
+    assert opt_out_among(records, channel="whatsapp", marketing=True) is Purpose.MARKETING
+    stopped = newest_first(
+        [{**marketing, "id": "dnd"}, _consent("stop", Decision.OPT_OUT, "2026-03-03", "2026-03-03T00:00:00Z")]
+    )
+    assert opt_out_among(stopped, channel="whatsapp", marketing=False) is Purpose.CONTACT
+    assert opt_out_among(stopped, channel="whatsapp", marketing=True) is Purpose.CONTACT
+    assert (
+        marketing_of(newest_first([_consent("in", Decision.OPT_IN, "2026", "2026-01-01T00:00:00Z")])) is None
+    )
 
 
 def test_an_opt_out_is_a_deny_provision_from_its_time() -> None:

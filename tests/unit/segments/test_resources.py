@@ -11,6 +11,7 @@ EVERYTHING = Criteria(
     age_min=30, age_max=50, gender="female", specialty_seen="cardiology", practitioner_seen="pr1",
     last_visit_before=date(2026, 10, 1), last_visit_after=date(2026, 1, 1), upcoming_appointment=False,
     journey="diabetes-management", opportunity_stage="qualified", language="hi", channel_consent="whatsapp",
+    marketing_opt_out=False,
     engagement="high", search="address-city=Bengaluru",
 )  # fmt: skip
 
