@@ -81,6 +81,11 @@ def make_settings(*, fhir_base_url: str, redis_url: str, **overrides: object) ->
         # Only tests/changes subscribe HAPI to a receiver (their own port); others must not point it at :8000.
         "change_feed_subscribe_on_startup": False,
         "log_json": True,
+        # One HAPI on H2 serves the whole session and grows to hundreds of thousands of resources, with
+        # earlier tests' subscriptions still retrying deliveries: late in a run a slot search by specialty
+        # (every schedule of it so far) has taken over the 15 s default (CI, 2026-11-29). The suite tests
+        # behaviour, bench/ measures speed; tests/fhir sets short timeouts where timeouts are the subject.
+        "fhir_timeout_seconds": 60.0,
         # Signs and verifies Twilio webhooks in tests (tests/support/twilio.py signs like Twilio).
         "twilio_auth_token": SecretStr(TWILIO_AUTH_TOKEN),
         # Signs and verifies the voice agent's events (tests/calls/support.py signs like a platform).
