@@ -56,9 +56,9 @@ async def setup_clinic(api: httpx.AsyncClient, *, patients: int) -> tuple[dict[s
     return doctor, registered
 
 
-async def run(fhir_url: str, redis_url: str) -> None:
-    """Measure and print."""
-    settings = Settings(
+def api_settings(fhir_url: str, redis_url: str) -> Settings:
+    """Settings of the benchmarked API: the bench's admin key, no rate limit, no change-feed subscription."""
+    return Settings(
         environment="test",
         fhir_base_url=fhir_url,
         redis_url=redis_url,
@@ -70,6 +70,11 @@ async def run(fhir_url: str, redis_url: str) -> None:
         change_feed_subscribe_on_startup=False,
         api_keys=[ApiKey(key=SecretStr(KEY), role=Role.ADMIN, user="bench")],
     )
+
+
+async def run(fhir_url: str, redis_url: str) -> None:
+    """Measure and print."""
+    settings = api_settings(fhir_url, redis_url)
     counting = CountingTransport()
     gateway = FhirClient(fhir_url, transport=counting)
     app = create_app(settings, fhir=gateway)

@@ -18,9 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import httpx
-from pydantic import SecretStr
 
-from app.config import ApiKey, Role, Settings
 from app.directory.index import RoleEntry
 from app.fhir.builders import Actor, AgentKind, instant, provenance
 from app.fhir.bundle import Transaction
@@ -28,7 +26,7 @@ from app.fhir.client import FhirClient, version_of
 from app.main import create_app
 from app.scheduling.resources import appointment_resource
 from app.vocabulary import Channel
-from bench.booking import HEADERS, KEY, setup_clinic
+from bench.booking import HEADERS, api_settings, setup_clinic
 from bench.support import CountingTransport, Timing, load_profiles, machine, servers
 
 # Bookings per side thrown away first: HAPI's JIT and caches warm up on both alike.
@@ -73,18 +71,7 @@ class Clinic:
 async def _clinic(
     stack: AsyncExitStack, label: str, url: str, redis_url: str, *, bookings: int, patients: int
 ) -> Clinic:
-    settings = Settings(
-        environment="test",
-        fhir_base_url=url,
-        redis_url=redis_url,
-        load_conformance_on_startup=False,
-        log_level="WARNING",
-        # A benchmark measures the API, not the per-key rate limit it would hit within a second.
-        rate_limit_per_key="1000000/minute",
-        # No rest-hook Subscription to a receiver that is not running (public_base_url names :8000).
-        change_feed_subscribe_on_startup=False,
-        api_keys=[ApiKey(key=SecretStr(KEY), role=Role.ADMIN, user="bench")],
-    )
+    settings = api_settings(url, redis_url)
     counting = CountingTransport()
     gateway = FhirClient(url, transport=counting)
     stack.push_async_callback(gateway.aclose)
