@@ -10,7 +10,6 @@ import uuid
 
 from pydantic import SecretStr
 from redis import Redis
-from rq import Queue
 
 from app.changes.model import Change
 from app.changes.registry import ChangeContext, registry
@@ -21,7 +20,7 @@ from app.ports.jobs import Job
 from bench.support import Timing, report, servers
 from tests.changes.support import WATCHED, ThreadWorker, environment, worker_env
 from tests.support.servers import free_port, start_api
-from workers.queue import RqJobQueue
+from workers.queue import RqJobQueue, lane_queues
 
 WRITES = 50
 # Writes are spaced like a busy clinic's, not a flood (HAPI delivers on a 1 s cycle).
@@ -46,9 +45,9 @@ def _work_until(settings: Settings, stop: threading.Event) -> None:
     redis = Redis.from_url(settings.redis_url)
     with environment(worker_env(settings)):
         while not stop.is_set():
-            queue = Queue(settings.queue_name, connection=redis)
-            if queue.count:
-                ThreadWorker([queue], connection=redis).work(burst=True, logging_level="WARNING")
+            queues = lane_queues(redis, settings.queue_name)
+            if any(queue.count for queue in queues):
+                ThreadWorker(queues, connection=redis).work(burst=True, logging_level="WARNING")
             else:
                 time.sleep(0.02)
 

@@ -28,9 +28,11 @@ import redis
 
 from app.demo.seed import demo_directory
 from app.fhir.client import FhirClient
+from app.ports.jobs import Lane
 from bench.support import machine, workers
 from tests.support.servers import ROOT, Server, free_port, run_hapi, start_api, start_postgres, start_redis
 from tests.support.twilio import INBOUND_PATH, inbound_form, signed_headers
+from workers.queue import lane_queue_name
 
 STAFF_KEY = "load-staff-key"
 TWILIO_TOKEN = "load-twilio-token"
@@ -163,7 +165,8 @@ async def _double_bookings(fhir_url: str) -> tuple[int, int]:
 
 def _busy(store: redis.Redis, queue: str) -> int:
     """Jobs queued or being worked (answers enqueue their sends, so both must be empty)."""
-    return int(store.llen(f"rq:queue:{queue}")) + int(store.zcard(f"rq:wip:{queue}"))
+    names = [lane_queue_name(queue, lane) for lane in Lane]
+    return sum(int(store.llen(f"rq:queue:{name}")) + int(store.zcard(f"rq:wip:{name}")) for name in names)
 
 
 def _quiet(store: redis.Redis, queue: str) -> float:

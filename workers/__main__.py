@@ -1,4 +1,5 @@
-"""`python -m workers [--burst]`: run an rq worker on the PRM queue, ticking the periodic schedule."""
+"""`python -m workers [--burst] [--lanes live,feed,bulk]`: run an rq worker on the PRM's lanes, in
+priority order, ticking the periodic schedule."""
 
 from __future__ import annotations
 
@@ -9,11 +10,13 @@ from zoneinfo import ZoneInfo
 
 import structlog
 from redis import Redis
-from rq import Queue, SimpleWorker
+from rq import SimpleWorker
 
 from app.config import Settings, get_settings
+from app.ports.jobs import Lane
 from app.services import build_queue
 from workers.bootstrap import close_runtime, configure_worker_logging, runtime
+from workers.queue import lane_queues
 from workers.schedule import TICK_SECONDS, tick
 
 log = structlog.get_logger(__name__)
@@ -32,10 +35,24 @@ def _tick_forever(settings: Settings, stop: threading.Event) -> None:
             log.warning("worker.schedule.tick_failed", error_type=type(exc).__name__)
 
 
+def _lanes(text: str) -> tuple[Lane, ...]:
+    """`live,feed` → those lanes, in the order given."""
+    try:
+        return tuple(Lane(name.strip()) for name in text.split(",") if name.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"lanes are {', '.join(Lane)}") from None
+
+
 def main() -> None:
     """Start a worker; with --burst it exits once the queue is empty."""
     parser = argparse.ArgumentParser(prog="python -m workers", description=__doc__)
     parser.add_argument("--burst", action="store_true", help="process what is queued, then exit")
+    parser.add_argument(
+        "--lanes",
+        type=_lanes,
+        default=tuple(Lane),
+        help="comma-separated lanes to work, highest priority first (default: live,feed,bulk)",
+    )
     args = parser.parse_args()
     settings = get_settings()
     configure_worker_logging(settings)
@@ -44,10 +61,10 @@ def main() -> None:
     if not args.burst:
         threading.Thread(target=_tick_forever, args=(settings, stop), daemon=True).start()
     redis = Redis.from_url(settings.redis_url)
-    log.info("worker.started", queue=settings.queue_name, burst=args.burst)
+    log.info("worker.started", queue=settings.queue_name, lanes=",".join(args.lanes), burst=args.burst)
     try:
         # SimpleWorker runs jobs in this process, so the services are built once, not per job.
-        SimpleWorker([Queue(settings.queue_name, connection=redis)], connection=redis).work(
+        SimpleWorker(lane_queues(redis, settings.queue_name, args.lanes), connection=redis).work(
             burst=args.burst, with_scheduler=True, logging_level="WARNING"
         )
     finally:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from redis import Redis
@@ -15,7 +15,7 @@ from rq.exceptions import DuplicateJobError, NoSuchJobError
 from rq.job import Job
 from rq.registry import FailedJobRegistry
 
-from app.ports.jobs import FailedJob, QueueUnavailable
+from app.ports.jobs import JOB_LANES, FailedJob, Lane, QueueUnavailable
 from app.ports.jobs import Job as JobName
 
 # A job is retried after a failure once per interval, waiting that many seconds each time.
@@ -41,6 +41,17 @@ PERFORM = "workers.bootstrap.perform"
 _RQ_JOB_ID = re.compile(r"[A-Za-z0-9_-]+")
 
 
+def lane_queue_name(base: str, lane: Lane) -> str:
+    """The rq queue of `lane`: the base name for live jobs (where every job went before lanes), else
+    `<base>-<lane>`."""
+    return base if lane is Lane.LIVE else f"{base}-{lane.value}"
+
+
+def lane_queues(redis: Redis, base: str, lanes: tuple[Lane, ...] = tuple(Lane)) -> list[Queue]:
+    """The rq queues of `lanes`, in the order a worker takes jobs from them."""
+    return [Queue(lane_queue_name(base, lane), connection=redis) for lane in lanes]
+
+
 def rq_job_id(job_id: str) -> str:
     """`job_id` as rq accepts it: unchanged when it can be, else made safe and kept distinct by a hash."""
     if _RQ_JOB_ID.fullmatch(job_id):
@@ -64,7 +75,7 @@ class RqJobQueue:
         self._redis = Redis.from_url(
             redis_url, socket_timeout=timeout_seconds, socket_connect_timeout=timeout_seconds
         )
-        self._queue = Queue(queue_name, connection=self._redis)
+        self._queues = dict(zip(Lane, lane_queues(self._redis, queue_name), strict=True))
         self._retry_intervals = retry_intervals
         self._job_retry_intervals = (
             RETRY_INTERVALS_SECONDS if job_retry_intervals is None else job_retry_intervals
@@ -80,8 +91,9 @@ class RqJobQueue:
         unique = job_id is not None
         intervals = self._job_retry_intervals.get(JobName(name), self._retry_intervals)
         job_id = rq_job_id(job_id) if job_id is not None else None
+        queue = self._queues[JOB_LANES[JobName(name)]]
         try:
-            job = self._queue.create_job(
+            job = queue.create_job(
                 PERFORM,
                 kwargs={"job": name, "payload": payload},
                 job_id=job_id,
@@ -92,9 +104,9 @@ class RqJobQueue:
                 description=name,
             )
             if at is None:
-                self._queue.enqueue_job(job, unique=unique)
+                queue.enqueue_job(job, unique=unique)
             else:
-                self._queue.schedule_job(job, at, unique=unique)
+                queue.schedule_job(job, at, unique=unique)
         except DuplicateJobError:
             return str(job_id)
         except RedisError as exc:
@@ -102,17 +114,22 @@ class RqJobQueue:
         return str(job.id)
 
     async def failed_jobs(self, *, limit: int = 50) -> list[FailedJob]:
-        """Jobs in rq's failed registry, newest first."""
+        """Jobs in the lanes' failed registries, newest first."""
         return await asyncio.to_thread(self._failed_jobs, limit)
 
     def _failed_jobs(self, limit: int) -> list[FailedJob]:
         try:
-            registry = FailedJobRegistry(queue=self._queue)
-            ids = registry.get_job_ids(0, limit - 1, desc=True)
+            ids = [
+                job_id
+                for queue in self._queues.values()
+                for job_id in FailedJobRegistry(queue=queue).get_job_ids(0, limit - 1, desc=True)
+            ]
             jobs = [job for job in Job.fetch_many(ids, connection=self._redis) if job is not None]
         except RedisError as exc:
             raise QueueUnavailable(f"job queue unavailable ({type(exc).__name__})") from exc
-        return [_failed(job, self._max_retries(job.description)) for job in jobs]
+        failed = [_failed(job, self._max_retries(job.description)) for job in jobs]
+        oldest = datetime.min.replace(tzinfo=UTC)
+        return sorted(failed, key=lambda job: job.failed_at or oldest, reverse=True)[:limit]
 
     def _max_retries(self, name: str | None) -> int:
         by_name = {job.value: intervals for job, intervals in self._job_retry_intervals.items()}

@@ -40,6 +40,43 @@ class Job(StrEnum):
     SEND_CAMPAIGN_BATCH = "send_campaign_batch"  # prepare a run's message to a batch of patient ids
 
 
+class Lane(StrEnum):
+    """The queue a job waits in. Workers take jobs from the lanes in this order, strictly: care before
+    marketing, so a bulk import's change-feed backlog or a campaign never delays a patient's turn."""
+
+    LIVE = "live"  # someone is waiting: an inbound message, the bot's turn, a send, a call's events
+    FEED = "feed"  # the change feed and periodic upkeep (reminders, holds, tickets, journeys)
+    BULK = "bulk"  # campaigns and report roll-ups: they wait behind the care the change feed carries
+
+
+# Every job's lane (a unit test checks the table covers every Job).
+JOB_LANES: dict[Job, Lane] = {
+    Job.RECEIVE_MESSAGE: Lane.LIVE,
+    Job.ANSWER_MESSAGE: Lane.LIVE,
+    Job.PROCESS_VOICE_EVENT: Lane.LIVE,
+    Job.SEND_MESSAGE: Lane.LIVE,
+    Job.RECORD_DELIVERY_STATUS: Lane.LIVE,
+    Job.START_INTAKE: Lane.LIVE,
+    Job.RELEASE_EXPIRED_HOLDS: Lane.LIVE,
+    Job.SEND_DUE_REMINDERS: Lane.LIVE,
+    Job.HANDLE_CHANGE: Lane.FEED,
+    Job.SWEEP_CHANGES: Lane.FEED,
+    Job.EXTEND_SLOT_HORIZONS: Lane.FEED,
+    Job.REQUEUE_PENDING_SENDS: Lane.FEED,
+    Job.ESCALATE_OVERDUE_TICKETS: Lane.FEED,
+    Job.LOSE_CANCELLED_OPPORTUNITIES: Lane.FEED,
+    Job.RUN_JOURNEY_ACTIONS: Lane.FEED,
+    Job.REMIND_HIGH_RISK: Lane.FEED,
+    Job.OFFER_NEW_SLOTS: Lane.FEED,
+    Job.OPEN_CARE_GAP_TICKETS: Lane.BULK,
+    Job.ROLL_UP_ANALYTICS_DAY: Lane.BULK,
+    Job.ROLL_UP_ANALYTICS: Lane.BULK,
+    Job.RUN_DUE_CAMPAIGNS: Lane.BULK,
+    Job.DISPATCH_CAMPAIGN_RUN: Lane.BULK,
+    Job.SEND_CAMPAIGN_BATCH: Lane.BULK,
+}
+
+
 @dataclass(frozen=True)
 class FailedJob:
     """A job that exhausted its retries (no payload: it may carry PHI)."""

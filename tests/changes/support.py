@@ -9,13 +9,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from redis import Redis
-from rq import Queue, SimpleWorker
+from rq import SimpleWorker
 from rq.timeouts import TimerDeathPenalty
 
 from app.changes.model import Change, ChangeKind
 from app.changes.registry import ChangeContext
 from app.config import Settings, get_settings
 from workers.bootstrap import close_runtime
+from workers.queue import lane_queues
 
 WATCHED = "Substance"  # unprofiled and written by no other test: cheap to write, no cross-talk
 
@@ -69,7 +70,7 @@ def run_jobs(settings: Settings) -> None:
     redis = Redis.from_url(settings.redis_url)
     with environment(worker_env(settings)):
         try:
-            ThreadWorker([Queue(settings.queue_name, connection=redis)], connection=redis).work(
+            ThreadWorker(lane_queues(redis, settings.queue_name), connection=redis).work(
                 burst=True, with_scheduler=False, logging_level="WARNING"
             )
         finally:

@@ -12,9 +12,10 @@ from rq import Queue
 
 from app.config import Settings
 from app.main import create_app
+from app.ports.jobs import Lane
 from tests.conftest import started
 from tests.support.servers import free_port
-from workers.queue import RqJobQueue
+from workers.queue import RqJobQueue, lane_queue_name
 
 pytestmark = pytest.mark.integration
 
@@ -45,7 +46,8 @@ def _delivery(resource_id: str, version: str = "1") -> dict[str, object]:
 
 
 def _queued(settings: Settings) -> list[str]:
-    return Queue(settings.queue_name, connection=Redis.from_url(settings.redis_url)).job_ids
+    feed = lane_queue_name(settings.queue_name, Lane.FEED)
+    return Queue(feed, connection=Redis.from_url(settings.redis_url)).job_ids
 
 
 async def test_a_replayed_notification_is_queued_once(receiver: tuple[httpx.AsyncClient, Settings]) -> None:

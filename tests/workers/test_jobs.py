@@ -23,14 +23,14 @@ from app.directory.resources import parse_hours
 from app.directory.service import create_practitioner
 from app.fhir.builders import Actor, AgentKind
 from app.fhir.client import FhirClient
-from app.ports.jobs import Job
+from app.ports.jobs import JOB_LANES, Job, Lane
 from app.scheduling import booking
 from app.scheduling.slots import slots_between
 from app.vocabulary import Channel
 from tests.clinic import Clinic, bookable
 from tests.factories import person_name
 from tests.support.servers import ROOT, free_port
-from workers.queue import JOB_MAX_RETRIES, RqJobQueue
+from workers.queue import JOB_MAX_RETRIES, RqJobQueue, lane_queue_name, lane_queues
 from workers.schedule import SCHEDULE
 
 pytestmark = pytest.mark.integration
@@ -172,13 +172,30 @@ async def test_enqueueing_the_same_job_id_twice_queues_it_once(settings: Setting
     assert Queue(name, connection=Redis.from_url(settings.redis_url)).count == 1
 
 
+async def test_a_worker_takes_a_live_job_before_a_backlog_of_feed_and_bulk_jobs(settings: Settings) -> None:
+    # A bulk import queues thousands of change-feed jobs; a patient's message must not wait behind them.
+    name = f"lanes-{time.time_ns()}"
+    queue = RqJobQueue(settings.redis_url, queue_name=name)
+    for n in range(20):
+        await queue.enqueue(Job.SEND_CAMPAIGN_BATCH, {"n": n})
+        await queue.enqueue(Job.HANDLE_CHANGE, {"n": n})
+    await queue.enqueue(Job.RECEIVE_MESSAGE, {"n": 0})
+    redis = Redis.from_url(settings.redis_url)
+
+    taken = []
+    while dequeued := Queue.dequeue_any(lane_queues(redis, name), timeout=None, connection=redis):
+        job, _ = dequeued
+        taken.append(JOB_LANES[Job(job.description)])
+
+    assert taken == [Lane.LIVE] + [Lane.FEED] * 20 + [Lane.BULK] * 20
+
+
 async def test_a_worker_start_queues_the_nightly_horizon_run_once(settings: Settings) -> None:
     run_worker(settings)
     run_worker(settings)
 
-    registry = ScheduledJobRegistry(
-        queue=Queue(settings.queue_name, connection=Redis.from_url(settings.redis_url))
-    )
+    feed = lane_queue_name(settings.queue_name, Lane.FEED)
+    registry = ScheduledJobRegistry(queue=Queue(feed, connection=Redis.from_url(settings.redis_url)))
     nightly = [j for j in registry.get_job_ids() if j.startswith("slot-horizon-")]
     assert len(nightly) == 1
     expected = SCHEDULE[0].next_run(datetime.now(UTC), ZoneInfo("Asia/Kolkata"))
