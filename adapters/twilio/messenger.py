@@ -109,14 +109,12 @@ class TwilioMessenger:
         choices: Sequence[Choice],
         *,
         reference: str,
-        template: TemplateMessage | None = None,
     ) -> SendResult:
-        """The body with numbered options; real quick-reply buttons need a Content template (`template`)."""
+        """The body with numbered options (lists of slots go through `send_list`)."""
         # WhatsApp only shows buttons from an approved quick-reply template; free text with numbered
         # options works on both channels and inside the session window, and the inbound side
         # reads "1"/"2" as well as the titles.
-        form = template_form(template) if template is not None else {"Body": numbered_options(body, choices)}
-        return await self._send(to, form, reference=reference)
+        return await self._send(to, {"Body": numbered_options(body, choices)}, reference=reference)
 
     async def send_list(self, to: Recipient, text: str, options: ChoiceList, *, reference: str) -> SendResult:
         """A WhatsApp list message (the list-picker Content for its number of rows, at most 10); `text`

@@ -146,22 +146,6 @@ async def test_interactive_is_the_body_with_numbered_options(
     assert "ContentSid" not in form
 
 
-async def test_interactive_with_a_template_sends_the_template(
-    twilio: respx.MockRouter, messenger: TwilioMessenger
-) -> None:
-    route = twilio.post(MESSAGES_URL).mock(return_value=created())
-    template = TemplateMessage("HXquickreply", {"1": "10:00"})
-
-    await messenger.send_interactive(WHATSAPP, "unused", [Choice("a", "A")], reference="c", template=template)
-
-    form = form_of(only_request(route))
-    assert (form["ContentSid"], form["ContentVariables"], "Body" in form) == (
-        "HXquickreply",
-        '{"1": "10:00"}',
-        False,
-    )
-
-
 @pytest.mark.parametrize(
     ("status_code", "answer"),
     [
