@@ -213,7 +213,7 @@ async def test_campaigns_that_cannot_be_sent_are_refused_at_save_time(
     before = await fhir.count(
         "CommunicationRequest", {"_profile": "https://fhir.prm.health/StructureDefinition/prm-campaign"}
     )
-    cases = {
+    cases: dict[str, dict[str, Any]] = {
         "variants.0.template": {"variants": [{"template": "health_checkup_invitation", "variables": OFFER_A}], "channel": "whatsapp"},
         "variants.0.variables.offer": {"variants": [{"template": "health_checkup_invitation", "variables": {"clinic_name": "S", "clinic_phone": "1"}}]},
         "channel": {"variants": [{"template": "appointment_reminder_24h"}], "channel": "email"},
@@ -221,7 +221,7 @@ async def test_campaigns_that_cannot_be_sent_are_refused_at_save_time(
         "segment": {"variants": [{"template": "health_checkup_invitation", "variables": OFFER_A}], "segment": "nosuchsegment"},
         "variants.0.variables.patient_name": {"variants": [{"template": "health_checkup_invitation", "variables": {**OFFER_A, "patient_name": "x"}}]},
     }  # fmt: skip
-    unknown = {"variants": [{"template": "no_such_template"}]}
+    unknown: dict[str, Any] = {"variants": [{"template": "no_such_template"}]}
     for field, body in [*cases.items(), ("variants.0.template", unknown)]:
         refused = await api.post("/api/v1/campaigns", json={**base, **body}, headers=staff)
         assert refused.status_code == 422, (field, refused.text)
