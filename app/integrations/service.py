@@ -35,6 +35,11 @@ _HEADER = re.compile(r"([!#$%&'*+\-.^_`|~0-9A-Za-z]{1,64}):[ \t]*([^\x00-\x1f\x7
 _CRITERIA = re.compile(r"([A-Z][A-Za-z]{1,63})(\?[^\s#]*)?")
 # Never delivered to anyone: their contents are secrets or the PRM's own bookkeeping.
 UNSUBSCRIBABLE = frozenset({"Subscription", "Endpoint", "Provenance", "AuditEvent"})
+# HAPI activates a new Subscription asynchronously from the copy it read at creation: an activation
+# that lands after a delete writes the Subscription back (seen in CI: deleted, then stored again as
+# "active" some 300 ms after its creation). Removal re-reads after this long and deletes again.
+RECHECK_SECONDS = 1.0
+DELETE_ROUNDS = 8
 
 
 @dataclass(frozen=True)
@@ -194,8 +199,21 @@ async def remove(fhir: FhirClient, endpoint_id: str, *, actors: Sequence[Actor])
         )
     )
     await commit(fhir, tx, on_conflict=Conflict("The endpoint changed meanwhile; retry"))
-    for subscription in found.subscriptions:
-        await fhir.delete("Subscription", str(subscription["id"]))
+    url = str(found.endpoint["address"])
+    left = found.subscriptions
+    for _ in range(DELETE_ROUNDS):
+        if not left:
+            break
+        # Not while HAPI is still activating one: its activation would store it again.
+        if not any(s.get("status") == "requested" for s in left):
+            for subscription in left:
+                await fhir.delete("Subscription", str(subscription["id"]))
+        await asyncio.sleep(RECHECK_SECONDS)
+        left = await _subscriptions(fhir, url)
+    if left:
+        log.warning(
+            "integrations.endpoint.subscriptions_left", endpoint=f"Endpoint/{endpoint_id}", count=len(left)
+        )
     log.info("integrations.endpoint.removed", endpoint=f"Endpoint/{endpoint_id}")
 
 
