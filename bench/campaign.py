@@ -33,7 +33,7 @@ from app.segments.resources import Criteria
 from app.services import Services, build_services
 from bench.support import machine, servers, workers
 from tests.segments.support import Seed, seed
-from workers.queue import lane_queue_name
+from workers.queue import backlog
 
 NO_QUIET_HOURS = clock_time(0, 0)
 TEMPLATE = "health_checkup_invitation"
@@ -116,13 +116,11 @@ async def _caught_up(redis_url: str, queue: str) -> float:
     """Wait until the workers' change feed has worked off what the seeding wrote (the feed and live lanes
     empty on two polls in a row, after the first sweep); seconds waited."""
     store = Redis.from_url(redis_url)
-    names = [lane_queue_name(queue, lane) for lane in (Lane.LIVE, Lane.FEED)]
     started = time.perf_counter()
     await asyncio.sleep(SWEEP_SECONDS)
     quiet = 0
     while quiet < 2:
-        busy = sum(int(store.llen(f"rq:queue:{name}")) + int(store.zcard(f"rq:wip:{name}")) for name in names)
-        quiet = quiet + 1 if busy == 0 else 0
+        quiet = quiet + 1 if backlog(store, queue, (Lane.LIVE, Lane.FEED)) == 0 else 0
         await asyncio.sleep(2)
     return time.perf_counter() - started
 

@@ -28,11 +28,10 @@ import redis
 
 from app.demo.seed import demo_directory
 from app.fhir.client import FhirClient
-from app.ports.jobs import Lane
 from bench.support import machine, workers
 from tests.support.servers import ROOT, Server, free_port, run_hapi, start_api, start_postgres, start_redis
 from tests.support.twilio import INBOUND_PATH, inbound_form, signed_headers
-from workers.queue import lane_queue_name
+from workers.queue import backlog
 
 STAFF_KEY = "load-staff-key"
 TWILIO_TOKEN = "load-twilio-token"
@@ -163,18 +162,13 @@ async def _double_bookings(fhir_url: str) -> tuple[int, int]:
     return len(found), sum(1 for count in holders.values() if count > 1)
 
 
-def _busy(store: redis.Redis, queue: str) -> int:
-    """Jobs queued or being worked (answers enqueue their sends, so both must be empty)."""
-    names = [lane_queue_name(queue, lane) for lane in Lane]
-    return sum(int(store.llen(f"rq:queue:{name}")) + int(store.zcard(f"rq:wip:{name}")) for name in names)
-
-
 def _quiet(store: redis.Redis, queue: str) -> float:
     """Wait until nothing is queued or worked on two polls in a row; when it first was."""
     first_empty: float | None = None
     while True:
         now = time.perf_counter()
-        if _busy(store, queue):
+        # Queued and being worked alike: answers enqueue their sends.
+        if backlog(store, queue):
             first_empty = None
         elif first_empty is None:
             first_empty = now

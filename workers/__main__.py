@@ -44,7 +44,7 @@ def _lanes(text: str) -> tuple[Lane, ...]:
 
 
 def main() -> None:
-    """Start a worker; with --burst it exits once the queue is empty."""
+    """Start a worker; with --burst it exits once its lanes are empty."""
     parser = argparse.ArgumentParser(prog="python -m workers", description=__doc__)
     parser.add_argument("--burst", action="store_true", help="process what is queued, then exit")
     parser.add_argument(

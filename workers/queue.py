@@ -52,6 +52,14 @@ def lane_queues(redis: Redis, base: str, lanes: tuple[Lane, ...] = tuple(Lane)) 
     return [Queue(lane_queue_name(base, lane), connection=redis) for lane in lanes]
 
 
+def backlog(redis: Redis, base: str, lanes: tuple[Lane, ...] = tuple(Lane)) -> int:
+    """Jobs queued or being worked in `lanes` (scheduled ones not counted)."""
+    return sum(
+        queue.count + queue.started_job_registry.get_job_count(cleanup=False)
+        for queue in lane_queues(redis, base, lanes)
+    )
+
+
 def rq_job_id(job_id: str) -> str:
     """`job_id` as rq accepts it: unchanged when it can be, else made safe and kept distinct by a hash."""
     if _RQ_JOB_ID.fullmatch(job_id):
@@ -89,9 +97,10 @@ class RqJobQueue:
 
     def _enqueue(self, name: str, payload: dict[str, Any], job_id: str | None, at: datetime | None) -> str:
         unique = job_id is not None
-        intervals = self._job_retry_intervals.get(JobName(name), self._retry_intervals)
+        job_name = JobName(name)
+        intervals = self._job_retry_intervals.get(job_name, self._retry_intervals)
         job_id = rq_job_id(job_id) if job_id is not None else None
-        queue = self._queues[JOB_LANES[JobName(name)]]
+        queue = self._queues[JOB_LANES[job_name]]
         try:
             job = queue.create_job(
                 PERFORM,

@@ -30,7 +30,7 @@ from app.vocabulary import Channel
 from tests.clinic import Clinic, bookable
 from tests.factories import person_name
 from tests.support.servers import ROOT, free_port
-from workers.queue import JOB_MAX_RETRIES, RqJobQueue, lane_queue_name, lane_queues
+from workers.queue import JOB_MAX_RETRIES, RqJobQueue, backlog, lane_queue_name, lane_queues
 from workers.schedule import SCHEDULE
 
 pytestmark = pytest.mark.integration
@@ -181,11 +181,12 @@ async def test_a_worker_takes_a_live_job_before_a_backlog_of_feed_and_bulk_jobs(
         await queue.enqueue(Job.HANDLE_CHANGE, {"n": n})
     await queue.enqueue(Job.RECEIVE_MESSAGE, {"n": 0})
     redis = Redis.from_url(settings.redis_url)
+    assert (backlog(redis, name), backlog(redis, name, (Lane.LIVE,))) == (41, 1)
 
     taken = []
     while dequeued := Queue.dequeue_any(lane_queues(redis, name), timeout=None, connection=redis):
         job, _ = dequeued
-        taken.append(JOB_LANES[Job(job.description)])
+        taken.append(JOB_LANES[Job(str(job.description))])
 
     assert taken == [Lane.LIVE] + [Lane.FEED] * 20 + [Lane.BULK] * 20
 
