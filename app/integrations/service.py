@@ -201,11 +201,13 @@ async def remove(fhir: FhirClient, endpoint_id: str, *, actors: Sequence[Actor])
     await commit(fhir, tx, on_conflict=Conflict("The endpoint changed meanwhile; retry"))
     url = str(found.endpoint["address"])
     left = found.subscriptions
-    for _ in range(DELETE_ROUNDS):
+    for round_ in range(DELETE_ROUNDS):
         if not left:
             break
-        # Not while HAPI is still activating one: its activation would store it again.
-        if not any(s.get("status") == "requested" for s in left):
+        # Not while HAPI is still activating one (its activation would store it again), unless this is
+        # the last round: a Subscription HAPI never activates must still go.
+        last = round_ == DELETE_ROUNDS - 1
+        if last or not any(s.get("status") == "requested" for s in left):
             for subscription in left:
                 await fhir.delete("Subscription", str(subscription["id"]))
         await asyncio.sleep(RECHECK_SECONDS)
