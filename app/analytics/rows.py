@@ -28,8 +28,9 @@ from app.fhir.canonical import (
     TASK_TYPE_OPPORTUNITY,
     TASK_TYPE_TICKET,
 )
-from app.fhir.client import FhirClient, Resource, SearchParams
+from app.fhir.client import FhirClient, Resource
 from app.fhir.dates import parse_datetime
+from app.fhir.query import SearchParams
 from app.messaging.resources import message_of
 from app.scheduling.resources import participant
 from app.tickets import resources as ticket_res

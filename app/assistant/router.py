@@ -19,7 +19,7 @@ router = APIRouter(prefix="/api/v1/assistant", tags=["assistant"])
 _instant = TypeAdapter(AwareDatetime)
 
 
-def _assistant(request: Request) -> Assistant:
+async def _assistant(request: Request) -> Assistant:
     return services(request).assistant
 
 

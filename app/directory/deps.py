@@ -10,7 +10,7 @@ from app.deps import services
 from app.directory.index import DirectoryCache
 
 
-def _directory(request: Request) -> DirectoryCache:
+async def _directory(request: Request) -> DirectoryCache:
     return services(request).directory
 
 

@@ -24,22 +24,27 @@ from app.fhir.errors import (
     FhirUnavailable,
     outcome_text,
 )
+from app.fhir.query import (
+    SearchParams,
+    counted,
+    flatten,
+    next_link,
+    page_is_full,
+    query_params,
+    with_count,
+)
 from app.fhir.upstream import Upstream
 
 FHIR_JSON = "application/fhir+json"
 log = structlog.get_logger(__name__)
 
 Resource = dict[str, Any]
-SearchParams = Mapping[str, str | Sequence[str]] | Sequence[tuple[str, str]]
 
 # Readiness must answer quickly even when HAPI hangs.
 PING_TIMEOUT_SECONDS = 3.0
 
 # What the /fhir proxy may ask for: plain segments below the base (app/fhir_proxy/paths.py).
 _PROXY_PATH = re.compile(r"[A-Za-z0-9\-._$]+(/[A-Za-z0-9\-._$]+)*")
-
-# Each search page asks for this many entries; paging follows Bundle.link[next].
-DEFAULT_PAGE_SIZE = 100
 
 
 def version_of(resource: Resource) -> str:
@@ -119,7 +124,7 @@ class FhirClient:
     async def search_page(self, resource_type: str, params: SearchParams | None = None) -> Resource:
         """The first page of a search, as HAPI's Bundle (with any _include entries)."""
         return await self._json(
-            "GET", resource_type, params=_with_count(params), headers={"Cache-Control": "no-cache"}
+            "GET", resource_type, params=with_count(params), headers={"Cache-Control": "no-cache"}
         )
 
     async def search(
@@ -141,7 +146,7 @@ class FhirClient:
         matches are in."""
         pages = [page]
         seen = len(bundle_resources(page))
-        while (next_url := _next_link(page)) and (limit is None or seen < limit):
+        while (next_url := next_link(page)) and (limit is None or seen < limit):
             page = await self._json("GET", self._relative(next_url), headers={"Cache-Control": "no-cache"})
             pages.append(page)
             seen += len(bundle_resources(page))
@@ -151,12 +156,16 @@ class FhirClient:
         """Several reads and searches (`Type/id`, `Type?query`, by name) in one round trip: a `batch`
         Bundle of GETs. None for an entry not found (404/410); a search answers its first page as a
         searchset Bundle (`following` reads the rest). Any other failed entry raises."""
+        searches = {name: counted(url) for name, url in urls.items() if "?" in url}
         bundle = {
             "resourceType": "Bundle",
             "type": "batch",
-            "entry": [{"request": {"method": "GET", "url": url}} for url in urls.values()],
+            "entry": [{"request": {"method": "GET", "url": searches.get(n, u)}} for n, u in urls.items()],
         }
-        entries = (await self._json("POST", "", json=bundle)).get("entry", [])
+        # no-store: HAPI answers the searches without storing them (a third of the batch's time), but
+        # gives them no next link, so a search whose page comes back full is asked again, paged.
+        answer = await self._json("POST", "", json=bundle, headers={"Cache-Control": "no-store"})
+        entries = answer.get("entry", [])
         if len(entries) != len(urls):
             raise FhirError(f"a batch of {len(urls)} GETs answered {len(entries)} entries")
         found: dict[str, Resource | None] = {}
@@ -164,13 +173,17 @@ class FhirClient:
             response = entry.get("response", {})
             status = str(response.get("status", ""))
             code = int(status.split(" ", 1)[0]) if status[:3].isdigit() else 0
-            if 200 <= code < 300:
+            if not 200 <= code < 300:
+                error = _error_of(code, response.get("outcome"), "GET", url, reason=status)
+                if not isinstance(error, FhirNotFound):
+                    raise error
+                found[name] = None
+            elif name in searches and page_is_full(
+                searches[name], len(bundle_resources(entry.get("resource") or {}))
+            ):
+                found[name] = await self._json("GET", searches[name], headers={"Cache-Control": "no-cache"})
+            else:
                 found[name] = entry.get("resource")
-                continue
-            error = _error_of(code, response.get("outcome"), "GET", url, reason=status)
-            if not isinstance(error, FhirNotFound):
-                raise error
-            found[name] = None
         return found
 
     async def count(self, resource_type: str, params: SearchParams | None = None) -> int:
@@ -179,7 +192,7 @@ class FhirClient:
         bundle = await self._json(
             "GET",
             resource_type,
-            params=[*_flatten(items), ("_summary", "count"), ("_total", "accurate")],
+            params=[*flatten(items), ("_summary", "count"), ("_total", "accurate")],
             headers={"Cache-Control": "no-cache"},
         )
         return int(bundle.get("total", 0))
@@ -333,7 +346,7 @@ class FhirClient:
                 method,
                 path,
                 json=json,
-                params=_query_params(params),
+                params=query_params(params),
                 headers=request_headers,
                 timeout=httpx.Timeout(timeout) if timeout is not None else httpx.USE_CLIENT_DEFAULT,
             )
@@ -385,40 +398,3 @@ def _error_of(status: int, body: Any, method: str, path: str, *, reason: str) ->
 def _type_of(path: str) -> str:
     head = path.lstrip("/").split("/", 1)[0].split("?", 1)[0]
     return head or "(system)"
-
-
-def _next_link(bundle: Resource) -> str | None:
-    for link in bundle.get("link", []):
-        if link.get("relation") == "next":
-            url: str = link["url"]
-            return url
-    return None
-
-
-def _flatten(items: Sequence[tuple[str, str | Sequence[str]]]) -> list[tuple[str, str]]:
-    flat: list[tuple[str, str]] = []
-    for key, value in items:
-        if isinstance(value, str):
-            flat.append((key, value))
-        else:
-            flat.extend((key, v) for v in value)
-    return flat
-
-
-def _as_query(params: SearchParams | None) -> list[tuple[str, str]] | None:
-    if params is None:
-        return None
-    items = list(params.items()) if isinstance(params, Mapping) else list(params)
-    return _flatten(items)
-
-
-def _query_params(params: SearchParams | None) -> httpx.QueryParams | None:
-    query = _as_query(params)
-    return httpx.QueryParams(tuple(query)) if query is not None else None
-
-
-def _with_count(params: SearchParams | None) -> list[tuple[str, str]]:
-    query = _as_query(params) or []
-    if not any(key == "_count" for key, _ in query):
-        query.append(("_count", str(DEFAULT_PAGE_SIZE)))
-    return query

@@ -36,7 +36,7 @@ PATIENT_CORE = {"name", "phone", "gender", "birth_date", "preferred_language", "
 router = APIRouter(prefix="/api/v1/patients", tags=["patients"])
 
 
-def list_filters(
+async def list_filters(
     status: Literal["active", "inactive", "all"] = Query(default="active"),
     gender: Gender | None = None,
     age_band: Literal["0-17", "18-39", "40-59", "60+"] | None = None,

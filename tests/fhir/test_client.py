@@ -185,14 +185,36 @@ async def test_batch_get_answers_reads_and_searches_in_order_in_one_round_trip(s
     pages = await fhir.following(both)
     await fhir.aclose()
 
-    assert counting.sent[0] == "POST /fhir/"  # the batch, then one more page of the search
-    assert len(counting.sent) == 2
+    # The batch; its search filled its page unpaged, so it is asked again paged; then the next page.
+    assert counting.sent[0] == "POST /fhir/"
+    assert counting.sent[1:] == ["GET /fhir/Organization", "GET /fhir/"]
     assert found["first"] is not None and found["first"]["id"] == first["id"]
     assert found["missing"] is None
     assert sorted(r["id"] for page in pages for r in bundle_resources(page)) == sorted(
         [first["id"], second["id"]]
     )
     assert len(pages) == 2
+
+
+async def test_a_batched_search_that_does_not_fill_its_page_costs_no_other_round_trip(
+    settings: Settings,
+) -> None:
+    counting = CountingTransport()
+    fhir = FhirClient(settings.fhir_base_url, transport=counting)
+    value = unique("org")
+    made = [await fhir.create(organization(value=value)) for _ in range(2)]
+    counting.sent.clear()
+
+    found = await fhir.batch_get(
+        {"all": f"Organization?{search_query({'identifier': f'{TEST_SYSTEM}|{value}'})}"}
+    )
+    page = found["all"]
+    assert page is not None
+    pages = await fhir.following(page)
+    await fhir.aclose()
+
+    assert counting.sent == ["POST /fhir/"]
+    assert sorted(r["id"] for p in pages for r in bundle_resources(p)) == sorted(m["id"] for m in made)
 
 
 async def test_batch_get_raises_what_an_entry_failed_with_other_than_not_found(fhir: FhirClient) -> None:
