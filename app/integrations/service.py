@@ -36,8 +36,9 @@ _CRITERIA = re.compile(r"([A-Z][A-Za-z]{1,63})(\?[^\s#]*)?")
 # Never delivered to anyone: their contents are secrets or the PRM's own bookkeeping.
 UNSUBSCRIBABLE = frozenset({"Subscription", "Endpoint", "Provenance", "AuditEvent"})
 # HAPI activates a new Subscription asynchronously from the copy it read at creation: an activation
-# that lands after a delete writes the Subscription back (seen in CI: deleted, then stored again as
-# "active" some 300 ms after its creation). Removal re-reads after this long and deletes again.
+# that lands after a pause or a delete writes the Subscription back (seen in CI: deleted, then stored
+# again as "active" some 300 ms after its creation). Pause and removal wait for the activation,
+# re-reading this often, this many times; removal then deletes again what came back.
 RECHECK_SECONDS = 1.0
 DELETE_ROUNDS = 8
 
@@ -177,9 +178,12 @@ async def set_active(
 ) -> Registration:
     """Pause (Subscriptions off) or resume (requested: HAPI activates them again) deliveries."""
     found = await get_registration(fhir, endpoint_id)
+    subscriptions = found.subscriptions
+    if not active:
+        subscriptions = await _activated(fhir, str(found.endpoint["address"]), subscriptions)
     tx = Transaction()
     ref = tx.update({**found.endpoint, "status": "active" if active else "suspended"})
-    for subscription in found.subscriptions:
+    for subscription in subscriptions:
         tx.update({**subscription, "status": "requested" if active else "off"})
     activity = "integration.endpoint." + ("resume" if active else "pause")
     tx.create(provenance(targets=[ref], actors=list(actors), activity=activity, operation="UPDATE"))
@@ -200,16 +204,12 @@ async def remove(fhir: FhirClient, endpoint_id: str, *, actors: Sequence[Actor])
     )
     await commit(fhir, tx, on_conflict=Conflict("The endpoint changed meanwhile; retry"))
     url = str(found.endpoint["address"])
-    left = found.subscriptions
-    for round_ in range(DELETE_ROUNDS):
+    left = await _activated(fhir, url, found.subscriptions)
+    for _ in range(DELETE_ROUNDS):
         if not left:
             break
-        # Not while HAPI is still activating one (its activation would store it again), unless this is
-        # the last round: a Subscription HAPI never activates must still go.
-        last = round_ == DELETE_ROUNDS - 1
-        if last or not any(s.get("status") == "requested" for s in left):
-            for subscription in left:
-                await fhir.delete("Subscription", str(subscription["id"]))
+        for subscription in left:
+            await fhir.delete("Subscription", str(subscription["id"]))
         await asyncio.sleep(RECHECK_SECONDS)
         left = await _subscriptions(fhir, url)
     if left:
@@ -217,6 +217,17 @@ async def remove(fhir: FhirClient, endpoint_id: str, *, actors: Sequence[Actor])
             "integrations.endpoint.subscriptions_left", endpoint=f"Endpoint/{endpoint_id}", count=len(left)
         )
     log.info("integrations.endpoint.removed", endpoint=f"Endpoint/{endpoint_id}")
+
+
+async def _activated(fhir: FhirClient, url: str, subscriptions: list[Resource]) -> list[Resource]:
+    """The endpoint's Subscriptions once HAPI has activated the `requested` ones (a write before that is
+    undone by the activation), or as they are after DELETE_ROUNDS re-reads (one HAPI never activates)."""
+    for _ in range(DELETE_ROUNDS):
+        if not any(s.get("status") == "requested" for s in subscriptions):
+            break
+        await asyncio.sleep(RECHECK_SECONDS)
+        subscriptions = await _subscriptions(fhir, url)
+    return subscriptions
 
 
 async def is_registered(fhir: FhirClient, url: str) -> bool:

@@ -117,6 +117,23 @@ async def test_a_registered_endpoint_receives_matching_changes_with_its_header_a
     assert await fhir.search("Subscription", {"url": hook.url}) == []
 
 
+async def test_a_pause_right_after_registration_is_not_undone_by_hapis_activation(
+    api: httpx.AsyncClient, admin: dict[str, str], fhir: FhirClient, hook: Receiver
+) -> None:
+    endpoint = await _register(api, admin, hook.url, f"s3cret-{uuid.uuid4().hex}")
+    ids = [s["id"] for s in endpoint["subscriptions"]]
+    try:
+        # At once, while HAPI is still activating the new Subscriptions ("requested").
+        paused = await api.post(f"{ENDPOINTS}/{endpoint['id']}/pause", headers=admin)
+        assert paused.status_code == 200, paused.text
+        await asyncio.sleep(3)  # HAPI's activation lands ~300 ms after creation
+        stored = [await fhir.read("Subscription", i) for i in ids]
+        assert [sub["status"] for sub in stored] == ["off"]
+    finally:
+        deleted = await api.delete(f"{ENDPOINTS}/{endpoint['id']}", headers=admin)
+    assert deleted.status_code == 204, deleted.text
+
+
 async def test_a_failing_receiver_shows_as_the_last_error_in_the_health(
     api: httpx.AsyncClient, admin: dict[str, str], fhir: FhirClient
 ) -> None:
