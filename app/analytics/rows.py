@@ -30,13 +30,11 @@ from app.fhir.canonical import (
 )
 from app.fhir.client import FhirClient, Resource
 from app.fhir.dates import parse_datetime
-from app.fhir.query import SearchParams
+from app.fhir.query import MAX_PAGE_SIZE, SearchParams
 from app.messaging.resources import message_of
 from app.scheduling.resources import participant
 from app.tickets import resources as ticket_res
 
-# HAPI's largest page (hapi-config StorageConfig): fewer round trips for the same rows.
-PAGE_SIZE = 500
 # A period is fetched in this many slices at once (HAPI serves them in parallel).
 SLICES = 4
 # Ticket states that count as resolved, from Task.status or a businessStatus the ticket service writes.
@@ -115,7 +113,7 @@ async def _fetch(
             (date_param, f"ge{instant(start)}"),
             (date_param, f"lt{instant(end)}"),
             ("_elements", elements),
-            ("_count", str(PAGE_SIZE)),
+            ("_count", str(MAX_PAGE_SIZE)),  # fewer round trips for the same rows
         ]
         return await fhir.search(resource_type, query)
 

@@ -12,6 +12,8 @@ SearchParams = Mapping[str, str | Sequence[str]] | Sequence[tuple[str, str]]
 
 # Each search page asks for this many entries; paging follows Bundle.link[next].
 DEFAULT_PAGE_SIZE = 100
+# HAPI's largest page (hapi-config StorageConfig): a larger `_count` gets this many.
+MAX_PAGE_SIZE = 500
 
 
 def next_link(bundle: dict[str, Any]) -> str | None:
@@ -66,4 +68,5 @@ def counted(search_url: str) -> str:
 def page_is_full(search_url: str, matches: int) -> bool:
     """Whether an unpaged answer to `search_url` (from `counted`) with `matches` matches filled its
     page, so more may exist."""
-    return matches >= int(dict(parse_qsl(urlsplit(search_url).query))["_count"])
+    asked = int(dict(parse_qsl(urlsplit(search_url).query))["_count"])
+    return matches >= min(asked, MAX_PAGE_SIZE)
