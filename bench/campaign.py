@@ -31,9 +31,8 @@ from app.segments import evaluate
 from app.segments import service as segments
 from app.segments.resources import Criteria
 from app.services import Services, build_services
-from bench.support import machine, servers, workers
+from bench.support import machine, servers, wait_for_quiet, workers
 from tests.segments.support import Seed, seed
-from workers.queue import backlog
 
 NO_QUIET_HOURS = clock_time(0, 0)
 TEMPLATE = "health_checkup_invitation"
@@ -46,6 +45,8 @@ BATCH = 50
 EVALUATIONS = 5
 # The workers' first change-feed sweep comes within this many seconds of their start.
 SWEEP_SECONDS = 35
+# Feed jobs come in sweeps: quiet means two empty polls this far apart, not a gap between sweeps.
+FEED_POLL_SECONDS = 2.0
 
 
 def _settings(fhir_url: str, redis_url: str, queue: str) -> Settings:
@@ -118,10 +119,9 @@ async def _caught_up(redis_url: str, queue: str) -> float:
     store = Redis.from_url(redis_url)
     started = time.perf_counter()
     await asyncio.sleep(SWEEP_SECONDS)
-    quiet = 0
-    while quiet < 2:
-        quiet = quiet + 1 if backlog(store, queue, (Lane.LIVE, Lane.FEED)) == 0 else 0
-        await asyncio.sleep(2)
+    await asyncio.to_thread(
+        wait_for_quiet, store, queue, lanes=(Lane.LIVE, Lane.FEED), poll_seconds=FEED_POLL_SECONDS
+    )
     return time.perf_counter() - started
 
 

@@ -28,16 +28,17 @@ import redis
 
 from app.demo.seed import demo_directory
 from app.fhir.client import FhirClient
-from bench.support import machine, workers
+from bench.support import machine, wait_for_quiet, workers
 from tests.support.servers import ROOT, Server, free_port, run_hapi, start_api, start_postgres, start_redis
 from tests.support.twilio import INBOUND_PATH, inbound_form, signed_headers
-from workers.queue import backlog
 
 STAFF_KEY = "load-staff-key"
 TWILIO_TOKEN = "load-twilio-token"
 PUBLIC_URL = "http://prm.load.test"
 LOCUSTFILE = ROOT / "bench" / "locustfile.py"
 ACTIVE = "pending,booked,arrived,checked-in,fulfilled"
+# How often the queues are polled while waiting for the workers to finish.
+QUIET_POLL_SECONDS = 0.25
 
 
 @dataclass(frozen=True)
@@ -162,21 +163,6 @@ async def _double_bookings(fhir_url: str) -> tuple[int, int]:
     return len(found), sum(1 for count in holders.values() if count > 1)
 
 
-def _quiet(store: redis.Redis, queue: str) -> float:
-    """Wait until nothing is queued or worked on two polls in a row; when it first was."""
-    first_empty: float | None = None
-    while True:
-        now = time.perf_counter()
-        # Queued and being worked alike: answers enqueue their sends.
-        if backlog(store, queue):
-            first_empty = None
-        elif first_empty is None:
-            first_empty = now
-        else:
-            return first_empty
-        time.sleep(0.25)
-
-
 def _drain(env: dict[str, str], api: str, phones: list[str], burst: int, worker_count: int) -> float:
     """Messages per second `worker_count` ready workers handle from a burst of `burst` WhatsApp messages."""
     queue = env["PRM_QUEUE_NAME"]
@@ -191,7 +177,8 @@ def _drain(env: dict[str, str], api: str, phones: list[str], burst: int, worker_
             client.post(
                 INBOUND_PATH, data=form, headers=signed_headers(TWILIO_TOKEN, url, form)
             ).raise_for_status()
-        return burst / (_quiet(store, queue) - started)
+        # Queued and being worked alike: answers enqueue their sends.
+        return burst / (wait_for_quiet(store, queue, poll_seconds=QUIET_POLL_SECONDS) - started)
 
 
 def run(users: list[int], seconds: int, patients: int, burst: int) -> None:
@@ -215,7 +202,8 @@ def run(users: list[int], seconds: int, patients: int, burst: int) -> None:
             middle = users[len(users) // 2]
             one = _total(_locust(apis[:1], work / "fixture.json", middle, seconds, work / "one-api"))
             two = _total(_locust(apis, work / "fixture.json", middle, seconds, work / "two-apis"))
-            _quiet(redis.Redis.from_url(env["PRM_REDIS_URL"]), env["PRM_QUEUE_NAME"])
+            store = redis.Redis.from_url(env["PRM_REDIS_URL"])
+            wait_for_quiet(store, env["PRM_QUEUE_NAME"], poll_seconds=QUIET_POLL_SECONDS)
         print(
             f"\nAPI scaling at {middle} users: 1 replica {one.per_second:.1f} req/s (p50 {one.p50_ms:.0f} ms), "
             f"2 replicas {two.per_second:.1f} req/s (p50 {two.p50_ms:.0f} ms): x{two.per_second / one.per_second:.2f}"

@@ -14,12 +14,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from redis import Redis
+
 from app.config import Settings
 from app.conformance import load_conformance
 from app.demo.seed import load_demo
+from app.ports.jobs import Lane
 from app.services import build_services
 from tests.support.servers import Server, start_hapi, start_redis
 from tests.support.transport import CountingTransport as CountingTransport
+from workers.queue import backlog
 
 
 @dataclass(frozen=True)
@@ -110,6 +114,23 @@ def workers(env: dict[str, str], count: int) -> Iterator[None]:
                 worker.wait(timeout=30)
             except subprocess.TimeoutExpired:  # a long periodic job holds the warm shutdown
                 worker.kill()
+
+
+def wait_for_quiet(
+    store: Redis, queue: str, *, lanes: tuple[Lane, ...] = tuple(Lane), poll_seconds: float
+) -> float:
+    """Wait until no job is queued or being worked in `lanes` on two polls in a row; when it first was
+    (perf_counter)."""
+    first_empty: float | None = None
+    while True:
+        now = time.perf_counter()
+        if backlog(store, queue, lanes):
+            first_empty = None
+        elif first_empty is None:
+            first_empty = now
+        else:
+            return first_empty
+        time.sleep(poll_seconds)
 
 
 @contextmanager

@@ -40,7 +40,7 @@ UNSUBSCRIBABLE = frozenset({"Subscription", "Endpoint", "Provenance", "AuditEven
 # again as "active" some 300 ms after its creation). Pause and removal wait for the activation,
 # re-reading this often, this many times; removal then deletes again what came back.
 RECHECK_SECONDS = 1.0
-DELETE_ROUNDS = 8
+RECHECK_ROUNDS = 8
 
 
 @dataclass(frozen=True)
@@ -205,7 +205,7 @@ async def remove(fhir: FhirClient, endpoint_id: str, *, actors: Sequence[Actor])
     await commit(fhir, tx, on_conflict=Conflict("The endpoint changed meanwhile; retry"))
     url = str(found.endpoint["address"])
     left = await _activated(fhir, url, found.subscriptions)
-    for _ in range(DELETE_ROUNDS):
+    for _ in range(RECHECK_ROUNDS):
         if not left:
             break
         for subscription in left:
@@ -221,8 +221,8 @@ async def remove(fhir: FhirClient, endpoint_id: str, *, actors: Sequence[Actor])
 
 async def _activated(fhir: FhirClient, url: str, subscriptions: list[Resource]) -> list[Resource]:
     """The endpoint's Subscriptions once HAPI has activated the `requested` ones (a write before that is
-    undone by the activation), or as they are after DELETE_ROUNDS re-reads (one HAPI never activates)."""
-    for _ in range(DELETE_ROUNDS):
+    undone by the activation), or as they are after RECHECK_ROUNDS re-reads (one HAPI never activates)."""
+    for _ in range(RECHECK_ROUNDS):
         if not any(s.get("status") == "requested" for s in subscriptions):
             break
         await asyncio.sleep(RECHECK_SECONDS)
