@@ -102,10 +102,17 @@ async def test_a_ticket_lives_from_open_to_closed_and_back_with_its_comments_in_
 
     closed = await api.post(f"/api/v1/tickets/{ticket_id}/close", headers=staff)
     assert closed.json()["status"] == "closed"
+    # Age the ticket past its SLA (the due time has whole seconds, so the clock restarting within
+    # the second of opening would not show otherwise).
+    aged = await fhir.read("Task", ticket_id)
+    aged["restriction"]["period"]["end"] = (due - timedelta(days=1)).isoformat()
+    await fhir.update(aged)
+    reopening = datetime.now().astimezone()
     reopened = await api.post(f"/api/v1/tickets/{ticket_id}/reopen", headers=staff)
     assert reopened.json()["status"] == "open"
     assert reopened.json()["resolution"] is None
-    assert datetime.fromisoformat(reopened.json()["due"]) > due  # the SLA clock starts again
+    # The SLA clock starts again: 4 hours from the reopening.
+    assert datetime.fromisoformat(reopened.json()["due"]) >= reopening + timedelta(hours=4, seconds=-1)
 
     # Fixed point: a patient's tickets, with their comments.
     listed = await api.get("/api/v1/tickets", params={"patient": patient["id"]}, headers=staff)
