@@ -21,9 +21,9 @@ from app.fhir.builders import code_in, instant
 from app.fhir.canonical import CS_OPPORTUNITY_STAGE, PROFILE_OPPORTUNITY
 from app.fhir.client import FhirClient, Resource
 from app.fhir.dates import parse_datetime
+from app.fhir.query import MAX_PAGE_SIZE
 from app.messaging.resources import MARKETING_OPT_OUT, Message, message_of
 
-PAGE = 1000
 # Threads per reply search (the query string stays short).
 THREADS_PER_SEARCH = 50
 CONSENT_REASONS = ("opted-out", "no-consent")
@@ -100,7 +100,7 @@ def _count(figures: Figures, message: Message, *, replied: bool, booked: bool) -
 
 async def _messages_of(fhir: FhirClient, run_id: str) -> list[Resource]:
     return await fhir.search(
-        "Communication", [("based-on", f"CommunicationRequest/{run_id}"), ("_count", str(PAGE))]
+        "Communication", [("based-on", f"CommunicationRequest/{run_id}"), ("_count", str(MAX_PAGE_SIZE))]
     )
 
 
@@ -119,7 +119,7 @@ async def _replied(fhir: FhirClient, messages: list[Message]) -> set[str]:
             [
                 ("conversation-thread", ",".join(chunk)),
                 ("received", f"gt{instant(earliest)}"),
-                ("_count", str(PAGE)),
+                ("_count", str(MAX_PAGE_SIZE)),
             ],
         )
         for reply in map(message_of, inbound):
@@ -141,7 +141,7 @@ async def _booked(fhir: FhirClient, messages: list[Message], *, days: int) -> se
             ("_profile", PROFILE_OPPORTUNITY),
             ("source-channel", "campaign"),
             ("authored-on", f"ge{instant(earliest)}"),
-            ("_count", str(PAGE)),
+            ("_count", str(MAX_PAGE_SIZE)),
         ],
     )
     times: dict[str, list[datetime]] = {}

@@ -38,6 +38,7 @@ from app.fhir.builders import Actor, AgentKind
 from app.fhir.canonical import PROFILE_CAMPAIGN, SID_CAMPAIGN_RUN, SID_MESSAGE_KEY
 from app.fhir.client import FhirClient, Resource
 from app.fhir.errors import FhirNotFound
+from app.fhir.query import MAX_PAGE_SIZE
 from app.fhir.records import create_with_provenance, update_edited
 from app.messaging import catalog
 from app.messaging.resources import MARKETING_OPT_OUT
@@ -55,7 +56,6 @@ SENDER = Actor(kind=AgentKind.SYSTEM)
 # A round that still finds members without a message (their preparation keeps failing) is retried this
 # many times, then the run completes and the analytics show them as never targeted.
 MAX_ROUNDS = 5
-PAGE = 1000
 # Patients of one batch prepared at a time (each is a dozen HAPI calls on different resources).
 PREPARE_CONCURRENCY = 4
 
@@ -217,7 +217,11 @@ async def messaged(fhir: FhirClient, run_id: str) -> set[str]:
     """The patients the run already has a message (sent or not) for."""
     found = await fhir.search(
         "Communication",
-        [("based-on", f"CommunicationRequest/{run_id}"), ("_elements", "subject"), ("_count", str(PAGE))],
+        [
+            ("based-on", f"CommunicationRequest/{run_id}"),
+            ("_elements", "subject"),
+            ("_count", str(MAX_PAGE_SIZE)),
+        ],
     )
     refs = (str((c.get("subject") or {}).get("reference", "")) for c in found)
     return {r.removeprefix("Patient/") for r in refs if r.startswith("Patient/")}

@@ -16,6 +16,7 @@ from app.fhir.builders import Actor, code_in, instant, set_task_owner
 from app.fhir.bundle import Transaction
 from app.fhir.canonical import CS_OPPORTUNITY_STAGE, CS_TASK_TYPE, SID_STAFF_USER, TASK_TYPE_OPPORTUNITY
 from app.fhir.client import FhirClient, Resource, version_of
+from app.fhir.query import MAX_PAGE_SIZE
 from app.fhir.records import create_with_provenance, page_of, require, require_kind, update_edited
 from app.language.specialties import BY_CODE
 from app.opportunities import resources as res
@@ -245,5 +246,5 @@ async def pipeline_report(
     fhir: FhirClient, *, where: OpportunityFilter, interval: Interval, timezone: str
 ) -> Pipeline:
     """The pipeline figures of every lead matching `where` (docs/crm.md says how they are counted)."""
-    tasks = await fhir.search("Task", [*search_params(where), ("_count", "500")])
+    tasks = await fhir.search("Task", [*search_params(where), ("_count", str(MAX_PAGE_SIZE))])
     return pipeline((res.opportunity_of(t) for t in tasks), interval=interval, tz=ZoneInfo(timezone))

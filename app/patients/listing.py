@@ -20,13 +20,13 @@ from app.directory.resources import display_name
 from app.errors import Invalid
 from app.fhir.client import FhirClient, Resource, bundle_resources
 from app.fhir.dates import parse_datetime
+from app.fhir.query import MAX_PAGE_SIZE
 from app.patients import identifiers as ids
 from app.scheduling.resources import participant
 from app.vocabulary import UPCOMING_APPOINTMENT_STATUSES
 
 # The list reads at most this many patients per request: narrow the filters beyond it.
 SCAN_LIMIT = 10_000
-SEARCH_PAGE = 500
 AGE_BANDS: dict[str, tuple[int, int | None]] = {
     "0-17": (0, 17),
     "18-39": (18, 39),
@@ -105,7 +105,7 @@ def _birthdate_range(band: str, today: date) -> list[tuple[str, str]]:
 
 
 def _query(filters: Filters, today: date, *, visits: bool) -> list[tuple[str, str]]:
-    query = [("_count", str(SEARCH_PAGE))]
+    query = [("_count", str(MAX_PAGE_SIZE))]
     if visits:  # HAPI takes about three times as long with the appointments included
         query.append(("_revinclude", "Appointment:patient"))
     if filters.active is True:

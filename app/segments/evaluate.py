@@ -21,11 +21,10 @@ from app.fhir.canonical import (
 )
 from app.fhir.client import FhirClient, Resource
 from app.fhir.errors import FhirInvalid
+from app.fhir.query import MAX_PAGE_SIZE
 from app.segments.resources import Criteria, age_search, static_search
 from app.vocabulary import UPCOMING_APPOINTMENT_STATUSES
 
-# Patient ids per page of the member search (HAPI's page size limit is far above it).
-PAGE = 1000
 VISITED = "fulfilled,arrived"
 # Criteria searches are limited to the candidates (CHUNK ids a search) when there are at most this many.
 RESTRICT_UP_TO = 2000
@@ -40,7 +39,7 @@ async def members(fhir: FhirClient, criteria: Criteria, *, now: datetime, tz: Zo
     today = now.astimezone(tz).date()
     try:
         found = await fhir.search(
-            "Patient", [*patient_search(criteria, today), ("_elements", "id"), ("_count", str(PAGE))]
+            "Patient", [*patient_search(criteria, today), ("_elements", "id"), ("_count", str(MAX_PAGE_SIZE))]
         )
         ids = {str(p["id"]) for p in found}
         for narrowed, keep in await _code_sets(fhir, criteria, now=now, tz=tz, among=frozenset(ids)):
@@ -118,7 +117,7 @@ async def _search(
     """A criterion's search, limited to the candidates when they are few (chunks of `patient=`), else
     over the whole server (one paged search costs less than many chunks)."""
     if len(among) > RESTRICT_UP_TO:
-        return await fhir.search(resource_type, [*params, ("_count", str(PAGE))])
+        return await fhir.search(resource_type, [*params, ("_count", str(MAX_PAGE_SIZE))])
     ordered = sorted(among)
     chunks = [ordered[i : i + CHUNK] for i in range(0, len(ordered), CHUNK)]
     found = await asyncio.gather(
